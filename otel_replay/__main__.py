@@ -1,0 +1,3 @@
+from otel_replay.cli.main import main
+
+main()

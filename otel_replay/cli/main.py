@@ -1,0 +1,34 @@
+"""The `otel-replay` command: a thin shell over the library. The only place that prints or exits."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from otel_replay import __version__
+from otel_replay.errors import BadInputError, NotFoundError, OtelReplayError
+
+
+class CliGroup(click.Group):
+    """Turns library errors into one-line messages and exit codes (2 bad input, 1 failure)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (BadInputError, NotFoundError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except OtelReplayError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=CliGroup)
+@click.version_option(__version__, prog_name="otel-replay")
+def cli() -> None:
+    """Replay production AI-agent sessions from OpenTelemetry traces."""
+
+
+def main() -> None:
+    cli(prog_name="otel-replay")

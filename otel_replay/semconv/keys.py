@@ -1,0 +1,42 @@
+"""Attribute keys that identify a session, in resolution order (docs: semconv.md section 10)."""
+
+from __future__ import annotations
+
+# First non-empty wins, looked up on the span, then on its resource.
+# Never `langsmith.trace.session_id` (a LangSmith project) or `openinference.project.name`.
+DEFAULT_SESSION_KEYS: tuple[str, ...] = (
+    "gen_ai.conversation.id",
+    "session.id",
+    "langfuse.session.id",
+    "traceloop.association.properties.session_id",
+    "traceloop.association.properties.chat_id",
+    "traceloop.association.properties.conversation_id",
+    "traceloop.association.properties.thread_id",
+    "ai.telemetry.metadata.sessionId",
+    "ai.settings.context.sessionId",
+    "langsmith.metadata.session_id",
+    "langsmith.metadata.thread_id",
+    "langsmith.metadata.conversation_id",
+    "conversation.id",
+    "langfuse.trace.metadata.langfuse_session_id",
+    "langfuse.observation.metadata.langfuse_session_id",
+)
+
+DEFAULT_USER_KEYS: tuple[str, ...] = (
+    "user.id",
+    "langfuse.user.id",
+    "traceloop.association.properties.user_id",
+    "ai.telemetry.metadata.userId",
+    "enduser.id",
+    "langsmith.metadata.user_id",
+)
+
+
+def parse_key_list(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated key list (as given to --session-keys)."""
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    if not keys:
+        from otel_replay.errors import BadInputError
+
+        raise BadInputError("the session key list is empty")
+    return keys

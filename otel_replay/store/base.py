@@ -1,0 +1,69 @@
+"""What every span store offers: the `SpanStore` protocol and the summaries it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from otel_replay.otlp.batch import LogBatch, SpanBatch
+from otel_replay.records import LogRecord, Span
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    trace_id: str
+    session_id: str
+    session_from_key: bool  # False when no span carried a session key: the trace is its own session
+    span_count: int
+    start_time_unix_nano: int  # the root's start, or the earliest span's while the root is missing
+    end_time_unix_nano: int
+    root_span_id: str | None
+    root_name: str | None
+    service_name: str
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    session_id: str
+    trace_count: int
+    span_count: int
+    first_start_unix_nano: int
+    last_end_unix_nano: int
+    service_name: str
+
+
+@dataclass(frozen=True)
+class StoreCounts:
+    spans: int
+    traces: int
+    sessions: int
+    log_records: int
+
+
+class SpanStore(Protocol):
+    """Durable storage of spans and log records; every write is committed when it returns."""
+
+    url: str
+
+    def write(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
+        """Commit all batches in one transaction (re-sent spans and records are stored once)."""
+        ...
+
+    def list_sessions(self, limit: int = 100) -> list[SessionSummary]: ...
+
+    def list_traces(
+        self, limit: int = 100, session_id: str | None = None
+    ) -> list[TraceSummary]: ...
+
+    def get_trace(self, trace_id: str) -> TraceSummary | None: ...
+
+    def get_spans(self, trace_ids: Sequence[str]) -> list[Span]: ...
+
+    def get_log_records(self, trace_ids: Sequence[str]) -> list[LogRecord]: ...
+
+    def counts(self) -> StoreCounts: ...
+
+    def integrity_problems(self) -> list[str]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,176 @@
+"""The one place that knows SQLite from PostgreSQL: connecting, placeholders, DDL types."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from otel_replay.errors import BadInputError, StoreUnavailableError
+
+
+class DialectName(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+DEFAULT_STORE_URL = "sqlite:///otel-replay.db"
+
+
+@dataclass(frozen=True)
+class StoreUrl:
+    dialect: DialectName
+    target: str  # a file path for SQLite, a libpq conninfo URL for PostgreSQL
+
+    def __str__(self) -> str:
+        if self.dialect is DialectName.SQLITE:
+            return f"sqlite:///{self.target}"
+        return _redact_password(self.target)
+
+
+def _redact_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    return f"{scheme}{sep}{creds.split(':', 1)[0]}:***@{host}"
+
+
+def parse_store_url(url: str) -> StoreUrl:
+    """Parse `sqlite:///path`, a bare file path, or `postgresql://...`."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return StoreUrl(DialectName.POSTGRESQL, url)
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite://") :]
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise BadInputError(f"store URL {url!r} names no file: use sqlite:///PATH")
+        return StoreUrl(DialectName.SQLITE, path)
+    if "://" in url:
+        scheme = url.split("://", 1)[0]
+        raise BadInputError(
+            f"unknown store URL scheme {scheme!r}: use sqlite:///PATH or postgresql://..."
+        )
+    return StoreUrl(DialectName.SQLITE, url)
+
+
+class Connection:
+    """A DB-API connection with our SQL (`?` placeholders, `{int}`/`{blob}` types) translated."""
+
+    def __init__(self, url: StoreUrl) -> None:
+        self.url = url
+        self.dialect = url.dialect
+        self._raw: Any
+        if url.dialect is DialectName.SQLITE:
+            self._raw = _connect_sqlite(url.target)
+        else:
+            self._raw = _connect_postgresql(url.target)
+
+    def sql(self, statement: str) -> str:
+        if self.dialect is DialectName.POSTGRESQL:
+            statement = statement.replace("?", "%s")
+            return statement.format(int="BIGINT", blob="BYTEA")
+        return statement.format(int="INTEGER", blob="BLOB")
+
+    def begin(self) -> None:
+        if self.dialect is DialectName.SQLITE:
+            # IMMEDIATE takes the write lock now, so a second writer waits (busy_timeout)
+            # instead of failing at commit time.
+            self._raw.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._raw.commit() if self.dialect is DialectName.POSTGRESQL else self._raw.execute(
+            "COMMIT"
+        )
+
+    def rollback(self) -> None:
+        if self.dialect is DialectName.POSTGRESQL:
+            self._raw.rollback()
+        elif self._raw.in_transaction:
+            self._raw.execute("ROLLBACK")
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self._raw.cursor()
+        try:
+            cursor.execute(self.sql(statement), params)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return [tuple(row) for row in rows]
+        finally:
+            cursor.close()
+
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+        cursor = self._raw.cursor()
+        try:
+            cursor.executemany(self.sql(statement), rows)
+        finally:
+            cursor.close()
+
+    def lock_for_migration(self) -> None:
+        """Serialise schema migrations between processes sharing one database."""
+        if self.dialect is DialectName.POSTGRESQL:
+            self._raw.execute("SELECT pg_advisory_xact_lock(7405022301)")
+
+    def table_exists(self, name: str) -> bool:
+        if self.dialect is DialectName.POSTGRESQL:
+            rows = self.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = ?", (name,)
+            )
+        else:
+            rows = self.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name = ?", (name,)
+            )
+        return bool(rows)
+
+    def integrity_problems(self) -> list[str]:
+        """What the database's own consistency check reports (empty when sound)."""
+        if self.dialect is DialectName.SQLITE:
+            rows = self.execute("PRAGMA integrity_check")
+            return [str(r[0]) for r in rows if r[0] != "ok"]
+        return []
+
+    def close(self) -> None:
+        self._raw.close()
+
+    @property
+    def errors(self) -> tuple[type[Exception], ...]:
+        """Exceptions that mean the database is unavailable or busy (retryable)."""
+        if self.dialect is DialectName.SQLITE:
+            return (sqlite3.OperationalError,)
+        import psycopg
+
+        return (psycopg.OperationalError,)
+
+
+def _connect_sqlite(path: str) -> sqlite3.Connection:
+    if path != ":memory:":
+        parent = Path(path).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise BadInputError(
+                f"cannot open SQLite store {path!r}: folder {parent} does not exist"
+            )
+    try:
+        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        raw.execute("PRAGMA journal_mode=WAL")
+        # An OK to a sender means committed: FULL syncs the WAL on every commit.
+        raw.execute("PRAGMA synchronous=FULL")
+        raw.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.DatabaseError as exc:
+        raise BadInputError(f"cannot open SQLite store {path!r}: {exc}") from exc
+    return raw
+
+
+def _connect_postgresql(url: str) -> Any:
+    import psycopg
+
+    try:
+        raw = psycopg.connect(url, autocommit=False, connect_timeout=10)
+        raw.execute("SET synchronous_commit = on")
+        raw.commit()
+    except psycopg.Error as exc:
+        raise StoreUnavailableError(
+            f"cannot connect to PostgreSQL at {_redact_password(url)}: {exc}"
+        ) from exc
+    return raw

@@ -1,0 +1,87 @@
+"""Versioned schema migrations, applied in order on open. Never edit a released step: add one."""
+
+from __future__ import annotations
+
+from otel_replay.store.dialect import Connection
+
+# `{int}` and `{blob}` are filled in per dialect; `?` is the placeholder.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: spans, their resource/scope groups, traces summarised per session, log records.
+    (
+        """CREATE TABLE scopes (
+            scope_key TEXT PRIMARY KEY,
+            resource_pb {blob} NOT NULL,
+            scope_pb {blob} NOT NULL,
+            resource_schema_url TEXT NOT NULL,
+            scope_schema_url TEXT NOT NULL,
+            service_name TEXT NOT NULL
+        )""",
+        """CREATE TABLE spans (
+            trace_id TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            parent_span_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind {int} NOT NULL,
+            start_time_unix_nano {int} NOT NULL,
+            end_time_unix_nano {int} NOT NULL,
+            status_code {int} NOT NULL,
+            session_rank {int},
+            session_value TEXT,
+            scope_key TEXT NOT NULL REFERENCES scopes (scope_key),
+            span_pb {blob} NOT NULL,
+            PRIMARY KEY (trace_id, span_id)
+        )""",
+        """CREATE TABLE traces (
+            trace_id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL,
+            session_rank {int} NOT NULL,
+            span_count {int} NOT NULL,
+            min_start_unix_nano {int} NOT NULL,
+            max_end_unix_nano {int} NOT NULL,
+            root_span_id TEXT,
+            root_name TEXT,
+            root_start_unix_nano {int},
+            service_name TEXT NOT NULL
+        )""",
+        "CREATE INDEX traces_by_session ON traces (session_id, min_start_unix_nano)",
+        "CREATE INDEX traces_by_start ON traces (min_start_unix_nano)",
+        """CREATE TABLE log_records (
+            record_key TEXT PRIMARY KEY,
+            trace_id TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            time_unix_nano {int} NOT NULL,
+            event_name TEXT NOT NULL,
+            scope_key TEXT NOT NULL REFERENCES scopes (scope_key),
+            record_pb {blob} NOT NULL
+        )""",
+        "CREATE INDEX log_records_by_span ON log_records (trace_id, span_id, time_unix_nano)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def apply_migrations(conn: Connection) -> int:
+    """Bring the schema up to date in one transaction; returns the version now in force."""
+    conn.begin()
+    try:
+        conn.lock_for_migration()
+        conn.execute("CREATE TABLE IF NOT EXISTS otel_replay_schema (version {int} PRIMARY KEY)")
+        rows = conn.execute("SELECT MAX(version) FROM otel_replay_schema")
+        current = int(rows[0][0]) if rows and rows[0][0] is not None else 0
+        if current > SCHEMA_VERSION:
+            from otel_replay.errors import BadInputError
+
+            raise BadInputError(
+                f"store schema version {current} is newer than this otel-replay "
+                f"({SCHEMA_VERSION}): upgrade otel-replay"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version - 1]:
+                conn.execute(statement)
+            conn.execute("INSERT INTO otel_replay_schema (version) VALUES (?)", (version,))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return SCHEMA_VERSION

@@ -1,0 +1,63 @@
+"""Shared fixtures: every store test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from otel_replay.store import SqlSpanStore, open_store
+
+POSTGRES_URL = os.environ.get("OTEL_REPLAY_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("OTEL_REPLAY_REQUIRE_POSTGRES") == "1"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEMCONV_FIXTURES = SHARED / "fixtures" / "semconv"
+PUBLIC_FIXTURES = SHARED / "fixtures" / "public"
+
+
+def _fresh_postgres_database() -> str:
+    import psycopg
+
+    name = f"otel_replay_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = url.rpartition("/")[2]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of a new, empty store, once per dialect."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("OTEL_REPLAY_REQUIRE_POSTGRES=1 but OTEL_REPLAY_TEST_POSTGRES_URL is unset")
+        pytest.skip("PostgreSQL not available: set OTEL_REPLAY_TEST_POSTGRES_URL (.ci/run does)")
+    url = _fresh_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlSpanStore]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"

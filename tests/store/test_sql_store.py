@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from otel_replay.otlp.batch import build_log_batch
+from otel_replay.otlp.decode import Encoding, decode_logs_request
+from otel_replay.records import SpanLink
+from otel_replay.store import SqlSpanStore, open_store
+from tests.builders import SECOND, T0, batch_of, make_span
+
+
+def test_resent_spans_are_stored_once(store: SqlSpanStore) -> None:
+    spans = [make_span(1, 1), make_span(1, 2, 1)]
+    store.write([batch_of(*spans)], [])
+    store.write([batch_of(*spans)], [])
+    assert store.counts().spans == 2
+    summary = store.get_trace(f"{1:032x}")
+    assert summary is not None
+    assert summary.span_count == 2
+
+
+def test_child_without_session_key_joins_its_trace_session_when_root_arrives_last(
+    store: SqlSpanStore,
+) -> None:
+    child = make_span(7, 2, 1, start=SECOND, name="chat")
+    root = make_span(7, 1, name="agent", attributes={"session.id": "s-42"})
+    store.write([batch_of(child)], [])
+    assert store.list_traces()[0].session_id == f"{7:032x}"
+    store.write([batch_of(root)], [])
+    (trace,) = store.list_traces()
+    assert trace.session_id == "s-42"
+    assert trace.session_from_key
+    assert trace.root_span_id == f"{1:016x}"
+    assert trace.start_time_unix_nano == T0
+
+
+def test_higher_priority_key_wins_over_lower_one_in_the_same_trace(store: SqlSpanStore) -> None:
+    store.write([batch_of(make_span(3, 1, attributes={"conversation.id": "low"}))], [])
+    store.write([batch_of(make_span(3, 2, 1, attributes={"gen_ai.conversation.id": "high"}))], [])
+    assert store.list_traces()[0].session_id == "high"
+
+
+def test_trace_without_any_session_key_is_its_own_session(store: SqlSpanStore) -> None:
+    store.write([batch_of(make_span(5, 1))], [])
+    (session,) = store.list_sessions()
+    assert session.session_id == f"{5:032x}"
+    assert (session.trace_count, session.span_count) == (1, 1)
+
+
+def test_traces_of_a_session_are_ordered_by_root_start(store: SqlSpanStore) -> None:
+    later = make_span(2, 1, start=60 * SECOND, attributes={"session.id": "s"})
+    earlier = make_span(9, 1, start=0, attributes={"session.id": "s"})
+    store.write([batch_of(later, earlier)], [])
+    traces = store.list_traces(session_id="s")
+    assert [t.trace_id for t in traces] == [f"{9:032x}", f"{2:032x}"]
+    (session,) = store.list_sessions()
+    assert (session.trace_count, session.first_start_unix_nano) == (2, T0)
+
+
+def test_spans_come_back_with_links_events_resource_and_nested_attributes(
+    store: SqlSpanStore,
+) -> None:
+    span = make_span(
+        4,
+        1,
+        attributes={"nested": {"a": [1, 2.5, True, b"\x00", {"b": None}]}, "big": 2**63 - 1},
+    )
+    span = type(span)(
+        **{
+            **span.__dict__,
+            "links": (SpanLink(trace_id="ab" * 16, span_id="cd" * 8, attributes={"k": "v"}),),
+            "dropped_links_count": 3,
+        }
+    )
+    store.write([batch_of(span)], [])
+    (stored,) = store.get_spans([span.trace_id])
+    assert stored == span
+
+
+def test_log_records_are_joined_by_trace_id_and_stored_once(store: SqlSpanStore) -> None:
+    body = (
+        b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"5",'
+        b'"traceId":"'
+        + b"0" * 31
+        + b'1","spanId":"'
+        + b"0" * 15
+        + b'2","eventName":"gen_ai.user.message",'
+        b'"body":{"kvlistValue":{"values":[{"key":"content","value":{"stringValue":"hi"}}]}}}]}]}]}'
+    )
+    batch = build_log_batch(decode_logs_request(body, Encoding.JSON))
+    store.write([], [batch])
+    store.write([], [batch])
+    (record,) = store.get_log_records([f"{1:032x}"])
+    assert record.event_name == "gen_ai.user.message"
+    assert record.body == {"content": "hi"}
+    assert store.counts().log_records == 1
+
+
+def test_reopening_applies_no_migration_twice_and_keeps_data(store_url: str) -> None:
+    first = open_store(store_url)
+    first.write([batch_of(make_span(1, 1))], [])
+    first.close()
+    second = open_store(store_url)
+    assert second.counts().spans == 1
+    assert second.integrity_problems() == []
+    second.close()
