@@ -1,0 +1,115 @@
+"""Terminal rendering of store listings (rich) and their JSON forms."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from rich.table import Table
+from rich.tree import Tree
+
+from otel_replay.records import AnyValue, Span
+from otel_replay.session.forest import SpanNode
+from otel_replay.store import SessionSummary, TraceSummary
+
+
+def format_time(unix_nano: int) -> str:
+    moment = dt.datetime.fromtimestamp(unix_nano / 1e9, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+
+
+def format_duration(nanos: int) -> str:
+    if nanos < 0:
+        return f"-{format_duration(-nanos)}"
+    if nanos < 1_000_000:
+        return f"{nanos / 1000:.0f}µs"
+    if nanos < 1_000_000_000:
+        return f"{nanos / 1e6:.1f}ms"
+    return f"{nanos / 1e9:.2f}s"
+
+
+def sessions_table(sessions: Sequence[SessionSummary]) -> Table:
+    table = Table(title=f"{len(sessions)} session(s)")
+    for column in ("session id", "traces", "spans", "first", "last", "service"):
+        table.add_column(
+            column,
+            justify="right" if column in ("traces", "spans") else "left",
+            overflow="fold",
+        )
+    for s in sessions:
+        table.add_row(
+            s.session_id,
+            str(s.trace_count),
+            str(s.span_count),
+            format_time(s.first_start_unix_nano),
+            format_time(s.last_end_unix_nano),
+            s.service_name,
+        )
+    return table
+
+
+def traces_table(traces: Sequence[TraceSummary]) -> Table:
+    table = Table(title=f"{len(traces)} trace(s)")
+    for column in ("trace id", "session id", "root", "spans", "start", "duration", "service"):
+        table.add_column(
+            column,
+            justify="right" if column in ("spans", "duration") else "left",
+            overflow="fold",
+        )
+    for t in traces:
+        table.add_row(
+            t.trace_id,
+            t.session_id,
+            t.root_name or "(root not received)",
+            str(t.span_count),
+            format_time(t.start_time_unix_nano),
+            format_duration(t.end_time_unix_nano - t.start_time_unix_nano),
+            t.service_name,
+        )
+    return table
+
+
+def _label(node: SpanNode) -> str:
+    span = node.span
+    extra = " [yellow](orphan)[/]" if node.orphan else ""
+    status = " [red]ERROR[/]" if span.status_code == "error" else ""
+    link = f" [cyan]↪ {len(span.links)} link(s)[/]" if span.links else ""
+    return f"{span.name} [dim]{format_duration(span.duration_unix_nano)}[/]{status}{link}{extra}"
+
+
+def span_tree(trace_id: str, roots: Sequence[SpanNode]) -> Tree:
+    tree = Tree(f"trace {trace_id}")
+    for root in roots:
+        branches: dict[int, Tree] = {}
+        for depth, node in root.walk():
+            parent = tree if depth == 0 else branches[depth - 1]
+            branches[depth] = parent.add(_label(node))
+    return tree
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, enums and bytes as JSON-ready data (bytes as hex)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def span_json(node: SpanNode) -> dict[str, AnyValue]:
+    span: Span = node.span
+    data: dict[str, AnyValue] = jsonable(span)
+    data.pop("resource", None)
+    data.pop("scope", None)
+    data["service_name"] = span.resource.service_name
+    data["scope_name"] = span.scope.name
+    data["duration_unix_nano"] = span.duration_unix_nano
+    data["orphan"] = node.orphan
+    data["children"] = [span_json(child) for child in node.children]
+    return data

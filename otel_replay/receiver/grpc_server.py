@@ -1,0 +1,164 @@
+"""OTLP/gRPC: TraceService/Export and LogsService/Export, ending in the shared Ingestor.
+
+Methods are registered with raw-bytes (de)serializers so that undecodable bodies reach our
+decoder and get INVALID_ARGUMENT, rather than grpcio's INTERNAL.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from concurrent import futures
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.protobuf import duration_pb2
+from google.rpc import error_details_pb2, status_pb2
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from otel_replay.otlp.decode import Encoding
+from otel_replay.receiver.ingest import ExportResult, Ingestor
+from otel_replay.receiver.status import ANSWERS, ErrorKind, classify_error
+
+TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
+
+
+def _abort(context: grpc.ServicerContext, kind: ErrorKind, message: str) -> None:
+    answer = ANSWERS[kind]
+    if answer.retry_after_seconds is not None:
+        retry_info = error_details_pb2.RetryInfo(
+            retry_delay=duration_pb2.Duration(seconds=answer.retry_after_seconds)
+        )
+        status = status_pb2.Status(code=answer.grpc_code.value[0], message=message)
+        status.details.add().Pack(retry_info)
+        # The Python exporter reads the delay from retryinfo-bin, the Collector from
+        # grpc-status-details-bin: send both.
+        context.set_trailing_metadata(
+            (
+                ("google.rpc.retryinfo-bin", retry_info.SerializeToString()),
+                ("grpc-status-details-bin", status.SerializeToString()),
+            )
+        )
+    context.abort(answer.grpc_code, message)
+
+
+def _handler(
+    ingestor: Ingestor,
+    consume: Callable[[bytes, Encoding], ExportResult],
+    make_response: Callable[[ExportResult], bytes],
+) -> Callable[[bytes, grpc.ServicerContext], bytes]:
+    def handle(body: bytes, context: grpc.ServicerContext) -> bytes:
+        ingestor.count("grpc_requests")
+        try:
+            result = consume(body, Encoding.PROTOBUF)
+        except Exception as exc:
+            kind = classify_error(exc)
+            ingestor.count(f"errors_{kind}")
+            _abort(context, kind, str(exc) if kind is not ErrorKind.INTERNAL else "internal error")
+            raise  # unreachable: abort raises
+        return make_response(result)
+
+    return handle
+
+
+def _trace_response(result: ExportResult) -> bytes:
+    response = trace_service_pb2.ExportTraceServiceResponse()
+    if result.rejected:
+        response.partial_success.rejected_spans = result.rejected
+        response.partial_success.error_message = result.error_message
+    return response.SerializeToString()
+
+
+def _logs_response(result: ExportResult) -> bytes:
+    response = logs_service_pb2.ExportLogsServiceResponse()
+    if result.rejected:
+        response.partial_success.rejected_log_records = result.rejected
+        response.partial_success.error_message = result.error_message
+    return response.SerializeToString()
+
+
+if TYPE_CHECKING:
+    _ServerInterceptor = grpc.ServerInterceptor[Any, Any]
+else:  # grpc's runtime class is not generic; only its stubs are
+    _ServerInterceptor = grpc.ServerInterceptor
+
+
+class _BearerTokenInterceptor(_ServerInterceptor):
+    def __init__(self, token: str) -> None:
+        self._expected = f"Bearer {token}".encode()
+
+        def deny(_request: Any, context: grpc.ServicerContext) -> None:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+
+        self._deny = grpc.unary_unary_rpc_method_handler(deny)
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        metadata = dict(handler_call_details.invocation_metadata or ())
+        given = metadata.get("authorization", "")
+        given_bytes = given.encode() if isinstance(given, str) else bytes(given)
+        if hmac.compare_digest(given_bytes, self._expected):
+            return continuation(handler_call_details)
+        return self._deny
+
+
+def start_grpc_server(
+    ingestor: Ingestor,
+    host: str,
+    port: int,
+    *,
+    max_request_bytes: int,
+    auth_token: str | None = None,
+    tls_files: tuple[str, str] | None = None,
+    workers: int = 16,
+) -> tuple[grpc.Server, int]:
+    """Start the gRPC server; returns it and the bound port (useful with port 0)."""
+    handlers = {
+        TRACE_SERVICE: grpc.method_handlers_generic_handler(
+            TRACE_SERVICE,
+            {
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    _handler(ingestor, ingestor.consume_traces, _trace_response)
+                )
+            },
+        ),
+        LOGS_SERVICE: grpc.method_handlers_generic_handler(
+            LOGS_SERVICE,
+            {
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    _handler(ingestor, ingestor.consume_logs, _logs_response)
+                )
+            },
+        ),
+    }
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otel-replay-grpc"),
+        handlers=list(handlers.values()),
+        interceptors=[_BearerTokenInterceptor(auth_token)] if auth_token else [],
+        options=[
+            ("grpc.max_receive_message_length", max_request_bytes),
+            ("grpc.so_reuseport", 0),
+        ],
+        maximum_concurrent_rpcs=workers * 4,
+    )
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if tls_files is not None:
+        with open(tls_files[0], "rb") as cert, open(tls_files[1], "rb") as key:
+            credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
+        bound = server.add_secure_port(address, credentials)
+    else:
+        bound = server.add_insecure_port(address)
+    if bound == 0:
+        from otel_replay.errors import BadInputError
+
+        raise BadInputError(f"cannot listen for OTLP/gRPC on {host}:{port} (address in use?)")
+    server.start()
+    return server, bound
+
+
+__all__ = ["LOGS_SERVICE", "TRACE_SERVICE", "start_grpc_server"]

@@ -1,0 +1,145 @@
+"""The one consumer both transports hand decoded requests to, with a group-commit writer.
+
+A request is answered only after the transaction holding its rows has committed. Requests
+that arrive while a commit is in progress are committed together in the next transaction,
+which keeps one fsync per group rather than per request.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from otel_replay.errors import OverloadedError, StoreUnavailableError
+from otel_replay.otlp.batch import LogBatch, SpanBatch, build_log_batch, build_span_batch
+from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
+from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
+from otel_replay.store.base import SpanStore
+
+DEFAULT_MAX_PENDING_ITEMS = 200_000
+_MAX_GROUP_ITEMS = 20_000
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What to tell the sender: how many items were rejected, and why."""
+
+    rejected: int = 0
+    error_message: str = ""
+
+
+@dataclass
+class _Pending:
+    spans: SpanBatch | None
+    logs: LogBatch | None
+    size: int
+    done: Future[None]
+
+
+class Ingestor:
+    """Decodes export requests and commits them to the store; thread-safe."""
+
+    def __init__(
+        self,
+        store: SpanStore,
+        session_keys: tuple[str, ...] = DEFAULT_SESSION_KEYS,
+        max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS,
+    ) -> None:
+        self.store = store
+        self.session_keys = session_keys
+        self.counters: Counter[str] = Counter()
+        self._counter_lock = threading.Lock()
+        self._max_pending = max_pending_items
+        self._pending_items = 0
+        self._pending_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(
+            target=self._write_loop, name="otel-replay-writer", daemon=True
+        )
+        self._writer.start()
+
+    def count(self, name: str, amount: int = 1) -> None:
+        with self._counter_lock:
+            self.counters[name] += amount
+
+    def consume_traces(self, body: bytes, encoding: Encoding) -> ExportResult:
+        """Decode, validate and commit an ExportTraceServiceRequest body."""
+        batch = build_span_batch(decode_trace_request(body, encoding), self.session_keys)
+        if batch.spans:
+            self._commit(_Pending(batch, None, len(batch.spans), Future()))
+        self.count("spans_accepted", len(batch.spans))
+        self.count("spans_rejected", batch.rejected)
+        return ExportResult(batch.rejected, batch.error_message)
+
+    def consume_logs(self, body: bytes, encoding: Encoding) -> ExportResult:
+        """Decode, validate and commit an ExportLogsServiceRequest body."""
+        batch = build_log_batch(decode_logs_request(body, encoding))
+        if batch.logs:
+            self._commit(_Pending(None, batch, len(batch.logs), Future()))
+        self.count("log_records_accepted", len(batch.logs))
+        self.count("log_records_rejected", batch.rejected)
+        return ExportResult(batch.rejected, batch.error_message)
+
+    def _commit(self, pending: _Pending) -> None:
+        with self._pending_lock:
+            if self._pending_items and self._pending_items + pending.size > self._max_pending:
+                raise OverloadedError(
+                    f"receiver is busy ({self._pending_items} items waiting to be committed)"
+                )
+            self._pending_items += pending.size
+        self._queue.put(pending)
+        pending.done.result()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            size = first.size
+            stop = False
+            while size < _MAX_GROUP_ITEMS:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                group.append(item)
+                size += item.size
+            self._write_group(group)
+            with self._pending_lock:
+                self._pending_items -= size
+            if stop:
+                return
+
+    def _write_group(self, group: list[_Pending]) -> None:
+        try:
+            self.store.write([p.spans for p in group if p.spans], [p.logs for p in group if p.logs])
+        except StoreUnavailableError as exc:
+            self.count("store_errors")
+            for p in group:
+                p.done.set_exception(exc)
+            return
+        except Exception:
+            # One bad request must not fail its neighbours: write each alone.
+            for p in group:
+                try:
+                    self.store.write([p.spans] if p.spans else [], [p.logs] if p.logs else [])
+                except Exception as exc:
+                    self.count("store_errors")
+                    p.done.set_exception(exc)
+                else:
+                    p.done.set_result(None)
+            return
+        for p in group:
+            p.done.set_result(None)
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the writer."""
+        self._queue.put(None)
+        self._writer.join(timeout=60)

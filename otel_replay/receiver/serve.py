@@ -1,0 +1,144 @@
+"""Run the OTLP receiver: both transports over one Ingestor and one store."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+
+import grpc
+
+from otel_replay.errors import BadInputError
+from otel_replay.otlp.decode import DEFAULT_MAX_REQUEST_BYTES
+from otel_replay.receiver.grpc_server import start_grpc_server
+from otel_replay.receiver.http_server import start_http_server
+from otel_replay.receiver.ingest import DEFAULT_MAX_PENDING_ITEMS, Ingestor
+from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
+from otel_replay.store import DEFAULT_STORE_URL, SpanStore, open_store
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_endpoint(text: str, what: str) -> Endpoint | None:
+    """Parse HOST:PORT (IPv6 as [HOST]:PORT); `none` turns the endpoint off."""
+    if text.strip().lower() in ("none", "off", ""):
+        return None
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise BadInputError(f"{what} endpoint {text!r} is not HOST:PORT (or 'none')")
+    host = host.strip("[]") or "127.0.0.1"
+    return Endpoint(host, int(port_text))
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    grpc: Endpoint | None = Endpoint("127.0.0.1", 4317)
+    http: Endpoint | None = Endpoint("127.0.0.1", 4318)
+    store_url: str = DEFAULT_STORE_URL
+    auth_token: str | None = None
+    tls_files: tuple[str, str] | None = None  # (certificate chain, private key), PEM files
+    session_keys: tuple[str, ...] = field(default=DEFAULT_SESSION_KEYS)
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS
+
+    def check(self) -> None:
+        """Refuse settings that would expose an open receiver, or serve nothing."""
+        if self.grpc is None and self.http is None:
+            raise BadInputError("both --grpc and --http are 'none': nothing to serve")
+        for endpoint in (self.grpc, self.http):
+            if (
+                endpoint
+                and not is_loopback(endpoint.host)
+                and not (self.auth_token or self.tls_files)
+            ):
+                raise BadInputError(
+                    f"listening on {endpoint} (not loopback) requires --auth-token or TLS"
+                )
+
+
+class Receiver:
+    """A running receiver. `stop()` stops accepting, finishes in-flight requests, commits."""
+
+    def __init__(self, config: ServeConfig, store: SpanStore | None = None) -> None:
+        config.check()
+        self.config = config
+        self.store = store if store is not None else open_store(config.store_url)
+        self._owns_store = store is None
+        self.ingestor = Ingestor(self.store, config.session_keys, config.max_pending_items)
+        self.grpc_endpoint: Endpoint | None = None
+        self.http_endpoint: Endpoint | None = None
+        self._grpc: grpc.Server | None = None
+        self._http: ThreadingHTTPServer | None = None
+        try:
+            if config.grpc is not None:
+                self._grpc, port = start_grpc_server(
+                    self.ingestor,
+                    config.grpc.host,
+                    config.grpc.port,
+                    max_request_bytes=config.max_request_bytes,
+                    auth_token=config.auth_token,
+                    tls_files=config.tls_files,
+                )
+                self.grpc_endpoint = Endpoint(config.grpc.host, port)
+            if config.http is not None:
+                self._http, port, _ = start_http_server(
+                    self.ingestor,
+                    config.http.host,
+                    config.http.port,
+                    max_request_bytes=config.max_request_bytes,
+                    auth_token=config.auth_token,
+                    tls_files=config.tls_files,
+                )
+                self.http_endpoint = Endpoint(config.http.host, port)
+        except BaseException:
+            self.stop()
+            raise
+
+    def describe(self) -> str:
+        """The one line printed when ready."""
+        scheme = "https" if self.config.tls_files else "http"
+        grpc_text = f"OTLP/gRPC on {self.grpc_endpoint}" if self.grpc_endpoint else "OTLP/gRPC off"
+        http_text = (
+            f"OTLP/HTTP on {scheme}://{self.http_endpoint}"
+            if self.http_endpoint
+            else "OTLP/HTTP off"
+        )
+        return f"otel-replay receiving: {grpc_text}, {http_text}, store {self.store.url}"
+
+    def summary(self) -> str:
+        """A one-line account of what was received, for shutdown."""
+        c = self.ingestor.counters
+        errors = sum(v for k, v in c.items() if k.startswith("errors_"))
+        return (
+            f"otel-replay stopped: {c['grpc_requests'] + c['http_requests']} requests, "
+            f"{c['spans_accepted']} spans and {c['log_records_accepted']} log records stored, "
+            f"{c['spans_rejected'] + c['log_records_rejected']} rejected, {errors} failed requests"
+        )
+
+    def stop(self, grace_seconds: float = 10.0) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()  # joins in-flight handler threads
+            self._http = None
+        if self._grpc is not None:
+            self._grpc.stop(grace_seconds).wait()
+            self._grpc = None
+        self.ingestor.close()
+        if self._owns_store:
+            self.store.close()
