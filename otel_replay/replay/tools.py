@@ -1,0 +1,195 @@
+"""`otel_replay.tool`: an instrumented tool decorator that plays back recordings during a replay.
+
+Outside a replay it runs the function inside an OTel GenAI `execute_tool` span. Inside one it
+is sealed: it returns the recorded result of the matching recorded call and never runs the
+function, unless the tool was named live (`--live-tools`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar, overload
+
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from otel_replay.errors import OtelReplayError
+from otel_replay.replay.matchers import LiveToolCall, RecordedToolCall, ToolDivergence, ToolPlayback
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_PLAYBACK: contextvars.ContextVar[ToolPlayback | None] = contextvars.ContextVar(
+    "otel_replay_tool_playback", default=None
+)
+_TRACER_NAME = "otel_replay.tool"
+REPLAY_OF = "replay_of"
+
+
+class UnmatchedToolCallError(OtelReplayError):
+    """Raised into the agent when a sealed tool is called in a way the recording never was."""
+
+    def __init__(self, divergence: ToolDivergence) -> None:
+        super().__init__(divergence.describe())
+        self.divergence = divergence
+
+
+class RecordedToolError(OtelReplayError):
+    """The recorded call failed; the replay raises the same error message."""
+
+
+@contextmanager
+def tool_playback(playback: ToolPlayback | None) -> Iterator[ToolPlayback | None]:
+    """Make `playback` the recording that decorated tools answer from, in this context."""
+    token = _PLAYBACK.set(playback)
+    try:
+        yield playback
+    finally:
+        _PLAYBACK.reset(token)
+
+
+def current_playback() -> ToolPlayback | None:
+    return _PLAYBACK.get()
+
+
+def replay_link(trace_id: str, span_id: str) -> Link | None:
+    """A span link to an original span, marked as `replay_of`."""
+    if len(trace_id) != 32 or len(span_id) != 16:
+        return None
+    context = SpanContext(
+        int(trace_id, 16),
+        int(span_id, 16),
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    return Link(context, {"otel_replay.link.type": REPLAY_OF})
+
+
+def _to_json(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _bind(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
+        return {"args": list(args), **kwargs}
+    return dict(bound.arguments)
+
+
+class _ToolCall:
+    """One call of a decorated tool: the span, the match, and the outcome."""
+
+    def __init__(self, name: str, arguments: dict[str, Any]) -> None:
+        self.name = name
+        self.arguments = arguments
+        self.playback = current_playback()
+        self.sealed = self.playback is not None and name not in self.playback.live_tools
+        self.live_call: LiveToolCall | None = None
+        self.recorded: RecordedToolCall | ToolDivergence | None = None
+        if self.playback is not None:
+            self.live_call = self.playback.next_call(name, arguments)
+            if self.sealed:
+                self.recorded = self.playback.match(self.live_call)
+
+    def span_arguments(self) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": self.name,
+            "gen_ai.tool.type": "function",
+            "gen_ai.tool.call.arguments": _to_json(self.arguments),
+        }
+        links = []
+        if isinstance(self.recorded, RecordedToolCall):
+            attributes["otel_replay.tool.source"] = "recorded"
+            if self.recorded.call_id:
+                attributes["gen_ai.tool.call.id"] = self.recorded.call_id
+            link = replay_link(self.recorded.trace_id, self.recorded.span_id)
+            if link is not None:
+                links.append(link)
+        elif self.playback is not None and not self.sealed:
+            attributes["otel_replay.tool.source"] = "live"
+        return {"attributes": attributes, "links": links, "kind": SpanKind.INTERNAL}
+
+    def recorded_result(self, span: trace.Span) -> Any:
+        """The recorded outcome; raises what the agent should see for errors and divergences."""
+        if isinstance(self.recorded, ToolDivergence):
+            span.set_attribute("otel_replay.tool.divergence", self.recorded.describe())
+            raise UnmatchedToolCallError(self.recorded)
+        assert isinstance(self.recorded, RecordedToolCall)
+        if self.recorded.error:
+            raise RecordedToolError(self.recorded.error)
+        return self.recorded.result
+
+
+def _finish(span: trace.Span, result: Any) -> Any:
+    span.set_attribute("gen_ai.tool.call.result", _to_json(result))
+    return result
+
+
+def _fail(span: trace.Span, exc: BaseException) -> None:
+    span.set_status(Status(StatusCode.ERROR, str(exc)))
+    span.set_attribute("error.type", type(exc).__qualname__)
+
+
+@overload
+def tool(func: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def tool(*, name: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def tool(func: Callable[P, R] | None = None, /, *, name: str | None = None) -> Any:
+    """Decorate an agent's tool function (sync or async); see the module docstring."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        tool_name = name or function.__name__
+        signature = inspect.signature(function)
+        tracer = trace.get_tracer(_TRACER_NAME)
+
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def run_async(*args: P.args, **kwargs: P.kwargs) -> Any:
+                call = _ToolCall(tool_name, _bind(signature, args, kwargs))
+                with tracer.start_as_current_span(
+                    f"execute_tool {tool_name}", record_exception=False, **call.span_arguments()
+                ) as span:
+                    try:
+                        if call.sealed:
+                            return _finish(span, call.recorded_result(span))
+                        return _finish(span, await function(*args, **kwargs))
+                    except BaseException as exc:
+                        _fail(span, exc)
+                        raise
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(function)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            call = _ToolCall(tool_name, _bind(signature, args, kwargs))
+            with tracer.start_as_current_span(
+                f"execute_tool {tool_name}", record_exception=False, **call.span_arguments()
+            ) as span:
+                try:
+                    if call.sealed:
+                        result: R = call.recorded_result(span)
+                        return _finish(span, result)  # type: ignore[no-any-return]
+                    return _finish(span, function(*args, **kwargs))  # type: ignore[no-any-return]
+                except BaseException as exc:
+                    _fail(span, exc)
+                    raise
+
+        return run
+
+    return decorate(func) if func is not None else decorate
