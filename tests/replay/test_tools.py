@@ -100,7 +100,7 @@ def test_lenient_mode_matches_by_name_and_order_not_arguments(
     playback = ToolPlayback(0, RECORDED, ToolMatchMode.LENIENT)
     with tool_playback(playback):
         assert check_status("999") == {"status": "lost"}
-        with pytest.raises(UnmatchedToolCallError, match="already served|recorded as #1"):
+        with pytest.raises(UnmatchedToolCallError, match=r"already served|recorded as #1"):
             check_status("999")
 
 
