@@ -1,0 +1,146 @@
+"""The graph scenario file: a recorded session (or trace) ready to be replayed.
+
+The pydantic models are the format's definition; `schemas/scenario.schema.json` is generated
+from them and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+SCENARIO_VERSION: Literal[1] = 1
+SCENARIO_KIND: Literal["otel-replay/scenario"] = "otel-replay/scenario"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceKind(StrEnum):
+    SESSION = "session"
+    TRACE = "trace"
+
+
+class ScenarioSource(_Model):
+    """Where the recording came from."""
+
+    kind: SourceKind
+    session_id: str
+    trace_ids: list[str]
+    span_ids: list[str] = Field(default_factory=list, description="Turn spans, in turn order.")
+
+
+class ToolSpec(_Model):
+    name: str
+    description: str | None = None
+    parameters: JsonValue = None
+
+
+class AgentSpec(_Model):
+    """The agent as the recording shows it."""
+
+    name: str | None = None
+    system_prompt: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    tools: list[ToolSpec] = Field(default_factory=list)
+
+
+class ToolCallRequest(_Model):
+    id: str | None = None
+    name: str
+    arguments: JsonValue = None
+
+
+class ScenarioMessage(_Model):
+    """A chat message in OpenAI style: what an agent under replay is given."""
+
+    role: str
+    content: str | None = None
+    tool_calls: list[ToolCallRequest] = Field(default_factory=list)
+    tool_call_id: str | None = None
+
+
+class RecordedLlmCall(_Model):
+    trace_id: str
+    span_id: str
+    name: str
+    provider: str | None = None
+    request_model: str | None = None
+    response_model: str | None = None
+    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    input_messages: list[ScenarioMessage] = Field(default_factory=list)
+    output_messages: list[ScenarioMessage] = Field(default_factory=list)
+    finish: str | None = None
+    response_id: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    duration_ms: float
+    error: str | None = None
+
+
+class RecordedTool(_Model):
+    """A recorded tool call; its result is what a sealed tool returns in a replay."""
+
+    name: str
+    call_id: str | None = None
+    arguments: JsonValue = None
+    result: JsonValue = None
+    error: str | None = None
+    trace_id: str
+    span_id: str | None = None
+    linked_by: str
+
+
+class TurnMetrics(_Model):
+    latency_ms: float
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    llm_calls: int
+    tool_calls: int
+    errors: int
+
+
+class ScenarioTurn(_Model):
+    index: int
+    trace_id: str
+    span_id: str
+    user: str | None
+    assistant: str | None
+    llm_calls: list[RecordedLlmCall] = Field(default_factory=list)
+    tool_calls: list[RecordedTool] = Field(default_factory=list)
+    metrics: TurnMetrics
+    notes: list[str] = Field(default_factory=list)
+
+
+class Expectation(_Model):
+    """A check a replay must pass: an evaluator name and its arguments."""
+
+    evaluator: str
+    turn: int | None = Field(default=None, description="0-based turn index; null for the session.")
+    args: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class Scenario(_Model):
+    version: Literal[1] = SCENARIO_VERSION
+    kind: Literal["otel-replay/scenario"] = SCENARIO_KIND
+    name: str
+    source: ScenarioSource
+    agent: AgentSpec
+    turns: list[ScenarioTurn]
+    graph: dict[str, Any] = Field(description="The conversation graph as networkx node-link JSON.")
+    expectations: list[Expectation] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (what schemas/scenario.schema.json holds)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://otel-replay.dev/schemas/scenario.schema.json"
+    schema["title"] = "otel-replay scenario"
+    return schema
