@@ -41,6 +41,22 @@ class StoreCounts:
     log_records: int
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """A replay run as stored: its identity, outcome, and result document (JSON text)."""
+
+    run_id: str
+    scenario_name: str
+    original_session_id: str
+    session_id: str
+    agent: str
+    status: str
+    started_unix_nano: int
+    ended_unix_nano: int
+    trace_ids: tuple[str, ...]
+    result_json: str
+
+
 class SpanStore(Protocol):
     """Durable storage of spans and log records; every write is committed when it returns."""
 
@@ -63,6 +79,14 @@ class SpanStore(Protocol):
     def get_log_records(self, trace_ids: Sequence[str]) -> list[LogRecord]: ...
 
     def counts(self) -> StoreCounts: ...
+
+    def save_run(self, run: RunRecord) -> None:
+        """Insert or replace a replay run (scores are added by saving it again)."""
+        ...
+
+    def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]: ...
 
     def integrity_problems(self) -> list[str]: ...
 

@@ -56,6 +56,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX log_records_by_span ON log_records (trace_id, span_id, time_unix_nano)",
     ),
+    # 2: replay runs, each with its result document (turns, divergences, scores) as JSON text.
+    (
+        """CREATE TABLE replay_runs (
+            run_id TEXT PRIMARY KEY,
+            scenario_name TEXT NOT NULL,
+            original_session_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_unix_nano {int} NOT NULL,
+            ended_unix_nano {int} NOT NULL,
+            trace_ids TEXT NOT NULL,
+            result_json TEXT NOT NULL
+        )""",
+        "CREATE INDEX replay_runs_by_start ON replay_runs (started_unix_nano)",
+        "CREATE INDEX replay_runs_by_original ON replay_runs (original_session_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

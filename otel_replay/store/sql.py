@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from otel_replay.otlp.convert import (
     span_from_pb2,
 )
 from otel_replay.records import LogRecord, Resource, Scope, Span
-from otel_replay.store.base import SessionSummary, StoreCounts, TraceSummary
+from otel_replay.store.base import RunRecord, SessionSummary, StoreCounts, TraceSummary
 from otel_replay.store.dialect import Connection, StoreUrl, parse_store_url
 from otel_replay.store.migrations import apply_migrations
 
@@ -96,6 +97,25 @@ def _trace_updates(spans: Sequence[SpanRow], services: dict[str, str]) -> list[t
             current[5], current[6], current[7] = row.span_id, row.name, row.start_time_unix_nano
             current[8] = services.get(row.scope_key, "")
     return [tuple(values) for values in merged.values()]
+
+
+_RUN_COLUMNS = """run_id, scenario_name, original_session_id, session_id, agent, status,
+    started_unix_nano, ended_unix_nano, trace_ids, result_json"""
+
+
+def _run_record(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        run_id=row[0],
+        scenario_name=row[1],
+        original_session_id=row[2],
+        session_id=row[3],
+        agent=row[4],
+        status=row[5],
+        started_unix_nano=int(row[6]),
+        ended_unix_nano=int(row[7]),
+        trace_ids=tuple(json.loads(row[8])),
+        result_json=row[9],
+    )
 
 
 def _trace_summary(row: Sequence[Any]) -> TraceSummary:
@@ -265,6 +285,42 @@ class SqlSpanStore:
             )[0]
             logs = conn.execute("SELECT COUNT(*) FROM log_records")[0][0]
         return StoreCounts(int(spans), int(traces), int(sessions), int(logs))
+
+    def save_run(self, run: RunRecord) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                f"""INSERT INTO replay_runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_id) DO UPDATE SET status = excluded.status,
+                ended_unix_nano = excluded.ended_unix_nano, trace_ids = excluded.trace_ids,
+                result_json = excluded.result_json""",
+                (
+                    run.run_id,
+                    run.scenario_name,
+                    run.original_session_id,
+                    run.session_id,
+                    run.agent,
+                    run.status,
+                    run.started_unix_nano,
+                    run.ended_unix_nano,
+                    json.dumps(list(run.trace_ids)),
+                    run.result_json,
+                ),
+            )
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM replay_runs WHERE run_id = ?", (run_id,)
+            )
+        return _run_record(rows[0]) if rows else None
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_RUN_COLUMNS} FROM replay_runs ORDER BY started_unix_nano DESC LIMIT ?",
+                (limit,),
+            )
+        return [_run_record(r) for r in rows]
 
     def integrity_problems(self) -> list[str]:
         with self._reading() as conn:

@@ -102,3 +102,18 @@ def test_reopening_applies_no_migration_twice_and_keeps_data(store_url: str) -> 
     assert second.counts().spans == 1
     assert second.integrity_problems() == []
     second.close()
+
+
+def test_replay_runs_are_saved_updated_and_listed_newest_first(store: SqlSpanStore) -> None:
+    from otel_replay.store import RunRecord
+
+    first = RunRecord("r1", "s", "orig", "new-1", "m:a", "running", 10, 10, (), "{}")
+    second = RunRecord("r2", "s", "orig", "new-2", "m:a", "ok", 20, 25, ("ab" * 16,), '{"x": 1}')
+    store.save_run(first)
+    store.save_run(second)
+    store.save_run(RunRecord("r1", "s", "orig", "new-1", "m:a", "ok", 10, 15, ("cd" * 16,), "{}"))
+    assert [r.run_id for r in store.list_runs()] == ["r2", "r1"]
+    updated = store.get_run("r1")
+    assert updated is not None
+    assert (updated.status, updated.ended_unix_nano, updated.trace_ids) == ("ok", 15, ("cd" * 16,))
+    assert store.get_run("nope") is None
