@@ -1,0 +1,242 @@
+"""What differs between one original span and the replay span matched to it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from enum import Enum
+from functools import lru_cache
+
+from otel_replay.diff.span_tree_model import AttributeChange, Delta
+from otel_replay.records import AnyValue, Attributes, Span
+from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
+
+# Attributes that differ on every run by construction: ids, timestamps, latencies, the
+# session a replay runs in, and the replayer's own run attributes.
+IGNORED_ATTRIBUTE_KEYS: frozenset[str] = frozenset(
+    {
+        *DEFAULT_SESSION_KEYS,
+        "gen_ai.response.id",
+        "gen_ai.tool.call.id",
+        "gen_ai.response.time_to_first_chunk",
+        "gen_ai.execute_tool.duration",
+        "tool.id",
+        "tool_call.id",
+        "ai.response.id",
+        "ai.toolCall.id",
+        "ai.response.timestamp",
+        "ai.response.msToFirstChunk",
+        "ai.response.msToFinish",
+        "ai.response.avgOutputTokensPerSecond",
+        "ai.response.avgCompletionTokensPerSecond",
+        "lk.generation_id",
+        "lk.parent_generation_id",
+        "lk.provider_request_ids",
+        "lk.function_tool.id",
+        "crewai.execution_uuid",
+        "metrics.ttfb",
+        "thread.id",
+        "process.pid",
+    }
+)
+IGNORED_ATTRIBUTE_PREFIXES: tuple[str, ...] = ("otel_replay.",)
+
+# Token counts are reported as deltas, not as attribute changes.
+USAGE_ATTRIBUTE_PREFIXES: tuple[str, ...] = (
+    "gen_ai.usage.",
+    "gen_ai.aggregated_usage.",
+    "llm.token_count.",
+    "llm.usage.",
+    "ai.usage.",
+)
+INPUT_TOKEN_KEYS: tuple[str, ...] = (
+    "gen_ai.usage.input_tokens",
+    "llm.token_count.prompt",
+    "gen_ai.usage.prompt_tokens",
+    "ai.usage.promptTokens",
+)
+OUTPUT_TOKEN_KEYS: tuple[str, ...] = (
+    "gen_ai.usage.output_tokens",
+    "llm.token_count.completion",
+    "gen_ai.usage.completion_tokens",
+    "ai.usage.completionTokens",
+)
+
+# What a span produced: model replies, tool results, return values.
+OUTPUT_ATTRIBUTE_KEYS: frozenset[str] = frozenset(
+    {
+        "gen_ai.output.messages",
+        "gen_ai.tool.call.result",
+        "gen_ai.completion",
+        "output.value",
+        "raw.output",
+        "traceloop.entity.output",
+        "ai.response.text",
+        "ai.response.toolCalls",
+        "ai.response.object",
+        "ai.result.text",
+        "ai.result.toolCalls",
+        "ai.result.object",
+        "langfuse.observation.output",
+        "lk.function_tool.output",
+        "lk.response.text",
+        "lk.response.function_calls",
+        "tool_response",
+        "final_result",
+    }
+)
+OUTPUT_ATTRIBUTE_PREFIXES: tuple[str, ...] = (
+    "gen_ai.output.messages.",
+    "gen_ai.completion.",
+    "llm.output_messages.",
+    "llm.choices.",
+)
+
+# Span fields compared alongside attributes, under keys no convention uses.
+SPAN_NAME_KEY = "span.name"
+SPAN_KIND_KEY = "span.kind"
+SPAN_STATUS_CODE_KEY = "span.status_code"
+SPAN_STATUS_MESSAGE_KEY = "span.status_message"
+SPAN_EXCEPTIONS_KEY = "span.exceptions"
+
+
+class _KeyRole(Enum):
+    IGNORED = 0
+    OUTPUT = 1
+    ATTRIBUTE = 2
+
+
+@lru_cache(maxsize=8192)
+def _classify_key(key: str) -> _KeyRole:
+    if key in IGNORED_ATTRIBUTE_KEYS or key.startswith(
+        IGNORED_ATTRIBUTE_PREFIXES + USAGE_ATTRIBUTE_PREFIXES
+    ):
+        return _KeyRole.IGNORED
+    if key in OUTPUT_ATTRIBUTE_KEYS or key.startswith(OUTPUT_ATTRIBUTE_PREFIXES):
+        return _KeyRole.OUTPUT
+    return _KeyRole.ATTRIBUTE
+
+
+def compare_span_content(
+    original: Span, replay: Span
+) -> tuple[tuple[AttributeChange, ...], tuple[AttributeChange, ...]]:
+    """(attribute changes, output changes) from `original` to `replay`, sorted by key.
+
+    Attribute changes start with the span's own fields (name, kind, status, exception
+    events); absent and empty values compare equal; 1, 1.0 and True all differ.
+    """
+    fields: list[AttributeChange] = []
+    for key, before, after in (
+        (SPAN_NAME_KEY, original.name, replay.name),
+        (SPAN_KIND_KEY, str(original.kind), str(replay.kind)),
+        (SPAN_STATUS_CODE_KEY, str(original.status_code), str(replay.status_code)),
+        (SPAN_STATUS_MESSAGE_KEY, original.status_message, replay.status_message),
+        (SPAN_EXCEPTIONS_KEY, _read_exceptions(original), _read_exceptions(replay)),
+    ):
+        if not _is_same_value(before, after):
+            fields.append(AttributeChange(key, before, after))
+    attributes: list[AttributeChange] = []
+    outputs: list[AttributeChange] = []
+    before_attributes, after_attributes = original.attributes, replay.attributes
+    for key in sorted(before_attributes.keys() | after_attributes.keys()):
+        role = _classify_key(key)
+        if role is _KeyRole.IGNORED:
+            continue
+        before = before_attributes.get(key)
+        after = after_attributes.get(key)
+        if _is_same_value(before, after):
+            continue
+        change = AttributeChange(key, before, after)
+        (outputs if role is _KeyRole.OUTPUT else attributes).append(change)
+    return (*fields, *attributes), tuple(outputs)
+
+
+def hash_span_content(span: Span) -> int:
+    """A hash that is equal for spans `compare_span_content` finds no attribute changes
+    between (outputs aside); unequal hashes almost surely mean a change."""
+    compared = sorted(
+        (key, _freeze_value(value))
+        for key, value in span.attributes.items()
+        if value is not None and _classify_key(key) is _KeyRole.ATTRIBUTE
+    )
+    return hash(
+        (
+            span.name,
+            span.kind,
+            span.status_code,
+            span.status_message,
+            _freeze_value(_read_exceptions(span)),
+            tuple(compared),
+        )
+    )
+
+
+def measure_duration(original: Span, replay: Span) -> Delta:
+    return Delta(original.duration_unix_nano, replay.duration_unix_nano)
+
+
+def measure_tokens(original: Span, replay: Span) -> tuple[Delta | None, Delta | None]:
+    """(input token delta, output token delta); each None unless both spans report it."""
+    return (
+        _pair_counts(original.attributes, replay.attributes, INPUT_TOKEN_KEYS),
+        _pair_counts(original.attributes, replay.attributes, OUTPUT_TOKEN_KEYS),
+    )
+
+
+def _pair_counts(before: Attributes, after: Attributes, keys: tuple[str, ...]) -> Delta | None:
+    count_before = _read_count(before, keys)
+    count_after = _read_count(after, keys)
+    if count_before is None or count_after is None:
+        return None
+    return Delta(count_before, count_after)
+
+
+def _read_count(attributes: Attributes, keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        value = attributes.get(key)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            return value
+        # OTLP/JSON writes int64 values as strings.
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+    return None
+
+
+def _read_exceptions(span: Span) -> AnyValue:
+    found: list[AnyValue] = [
+        {
+            "exception.type": event.attributes.get("exception.type"),
+            "exception.message": event.attributes.get("exception.message"),
+        }
+        for event in span.events
+        if event.name == "exception"
+    ]
+    return found or None
+
+
+def _freeze_value(value: AnyValue) -> Hashable:
+    if isinstance(value, list):
+        return ("list", *(_freeze_value(item) for item in value))
+    if isinstance(value, dict):
+        return ("dict", *sorted((key, _freeze_value(item)) for key, item in value.items()))
+    return (type(value).__name__, value)
+
+
+def _is_same_value(before: AnyValue, after: AnyValue) -> bool:
+    if before is after:
+        return True
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, list) and isinstance(after, list):
+        return len(before) == len(after) and all(
+            _is_same_value(x, y) for x, y in zip(before, after, strict=True)
+        )
+    if isinstance(before, dict) and isinstance(after, dict):
+        return before.keys() == after.keys() and all(
+            _is_same_value(value, after[key]) for key, value in before.items()
+        )
+    if isinstance(before, float) and isinstance(after, float):
+        return before == after or (math.isnan(before) and math.isnan(after))
+    return before == after
