@@ -1,0 +1,272 @@
+"""Every attribute key, event name and span name the normalisers read, by convention.
+
+Names follow /work/shared/docs/semconv.md (sections 1-5); a `_PREFIX` ends with the dot
+that precedes flattened indices or free keys. Session and user keys live in `keys.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+class GenAI:
+    """OpenTelemetry GenAI semantic conventions, v1.26 to v1.41 (and the new genai repo)."""
+
+    OPERATION_NAME: Final = "gen_ai.operation.name"
+    PROVIDER_NAME: Final = "gen_ai.provider.name"
+    # Deprecated by v1.37 in favour of provider.name; still written by many producers.
+    SYSTEM: Final = "gen_ai.system"
+    AGENT_NAME: Final = "gen_ai.agent.name"
+    CONVERSATION_ID: Final = "gen_ai.conversation.id"
+
+    REQUEST_MODEL: Final = "gen_ai.request.model"
+    REQUEST_PREFIX: Final = "gen_ai.request."
+    RESPONSE_MODEL: Final = "gen_ai.response.model"
+    RESPONSE_ID: Final = "gen_ai.response.id"
+    RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+
+    INPUT_MESSAGES: Final = "gen_ai.input.messages"
+    OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+    SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
+    TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
+
+    USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+    USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+    USAGE_TOTAL_TOKENS: Final = "gen_ai.usage.total_tokens"
+    # v1.26 and OpenLLMetry <= 0.47.
+    USAGE_PROMPT_TOKENS: Final = "gen_ai.usage.prompt_tokens"
+    USAGE_COMPLETION_TOKENS: Final = "gen_ai.usage.completion_tokens"
+    USAGE_CACHE_READ: Final = "gen_ai.usage.cache_read.input_tokens"
+    USAGE_CACHE_CREATION: Final = "gen_ai.usage.cache_creation.input_tokens"
+    USAGE_CACHE_WRITE: Final = "gen_ai.usage.cache_write.input_tokens"
+    USAGE_REASONING: Final = "gen_ai.usage.reasoning.output_tokens"
+    # OpenLLMetry spellings of the cache and reasoning counters.
+    USAGE_CACHE_READ_LEGACY: Final = "gen_ai.usage.cache_read_input_tokens"
+    USAGE_CACHE_CREATION_LEGACY: Final = "gen_ai.usage.cache_creation_input_tokens"
+    USAGE_REASONING_LEGACY: Final = "gen_ai.usage.reasoning_tokens"
+
+    TOOL_NAME: Final = "gen_ai.tool.name"
+    TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+    TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
+    TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
+    TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
+
+    # v1.26 span-event attributes; with a `.{i}.` suffix: legacy OpenLLMetry flattening;
+    # on a span with `langsmith.*` keys: LangSmith run inputs/outputs (section 8.1).
+    PROMPT: Final = "gen_ai.prompt"
+    COMPLETION: Final = "gen_ai.completion"
+
+    # Log-record (or span-event) names, v1.28-v1.36.
+    EVENT_SYSTEM_MESSAGE: Final = "gen_ai.system.message"
+    EVENT_USER_MESSAGE: Final = "gen_ai.user.message"
+    EVENT_ASSISTANT_MESSAGE: Final = "gen_ai.assistant.message"
+    EVENT_TOOL_MESSAGE: Final = "gen_ai.tool.message"
+    EVENT_CHOICE: Final = "gen_ai.choice"
+    # v1.37+: one event holding the message attributes.
+    EVENT_OPERATION_DETAILS: Final = "gen_ai.client.inference.operation.details"
+    # v1.26-v1.27 span events.
+    EVENT_CONTENT_PROMPT: Final = "gen_ai.content.prompt"
+    EVENT_CONTENT_COMPLETION: Final = "gen_ai.content.completion"
+    # Older SDKs put a log record's event name in this attribute instead of `eventName`.
+    EVENT_NAME_ATTRIBUTE: Final = "event.name"
+
+
+class General:
+    """General (non-GenAI) semantic conventions."""
+
+    EXCEPTION_EVENT: Final = "exception"
+    EXCEPTION_MESSAGE: Final = "exception.message"
+    EXCEPTION_TYPE: Final = "exception.type"
+
+
+class OpenInference:
+    """Arize OpenInference; traceAI <= 0.1 uses the same keys with `fi.span.kind`."""
+
+    SPAN_KIND: Final = "openinference.span.kind"
+    INPUT_MESSAGES: Final = "llm.input_messages"
+    OUTPUT_MESSAGES: Final = "llm.output_messages"
+    PROMPTS: Final = "llm.prompts"
+    CHOICES: Final = "llm.choices"
+    MODEL_NAME: Final = "llm.model_name"
+    REQUEST_MODEL_NAME: Final = "llm.request.model_name"
+    RESPONSE_MODEL_NAME: Final = "llm.response.model_name"
+    SYSTEM: Final = "llm.system"
+    PROVIDER: Final = "llm.provider"
+    INVOCATION_PARAMETERS: Final = "llm.invocation_parameters"
+    FINISH_REASON: Final = "llm.finish_reason"
+    TOOLS: Final = "llm.tools"
+    TOKEN_PROMPT: Final = "llm.token_count.prompt"
+    TOKEN_COMPLETION: Final = "llm.token_count.completion"
+    TOKEN_TOTAL: Final = "llm.token_count.total"
+    TOKEN_CACHE_READ: Final = "llm.token_count.prompt_details.cache_read"
+    TOKEN_CACHE_WRITE: Final = "llm.token_count.prompt_details.cache_write"
+    TOKEN_REASONING: Final = "llm.token_count.completion_details.reasoning"
+    INPUT_VALUE: Final = "input.value"
+    OUTPUT_VALUE: Final = "output.value"
+    TOOL_NAME: Final = "tool.name"
+    TOOL_ID: Final = "tool.id"
+    TOOL_CALL_ID: Final = "tool_call.id"
+    TOOL_DESCRIPTION: Final = "tool.description"
+    TOOL_PARAMETERS: Final = "tool.parameters"
+    AGENT_NAME: Final = "agent.name"
+
+
+class TraceAI:
+    """Future AGI traceAI: 0.1 (`fi.*`) and 1.x (`gen_ai.span.kind` + flattened gen_ai keys)."""
+
+    FI_SPAN_KIND: Final = "fi.span.kind"
+    SPAN_KIND: Final = "gen_ai.span.kind"
+    REQUEST_PARAMETERS: Final = "gen_ai.request.parameters"
+    TOOL_PARAMETERS: Final = "gen_ai.tool.parameters"
+    RAW_INPUT: Final = "raw.input"
+    RAW_OUTPUT: Final = "raw.output"
+
+
+class OpenLLMetry:
+    """Traceloop OpenLLMetry, legacy (<= 0.47/0.54) and current (>= 0.55)."""
+
+    SPAN_KIND: Final = "traceloop.span.kind"
+    ENTITY_NAME: Final = "traceloop.entity.name"
+    ENTITY_INPUT: Final = "traceloop.entity.input"
+    ENTITY_OUTPUT: Final = "traceloop.entity.output"
+    WORKFLOW_NAME: Final = "traceloop.workflow.name"
+    REQUEST_TYPE: Final = "llm.request.type"
+    REQUEST_FUNCTIONS: Final = "llm.request.functions"
+    TOTAL_TOKENS: Final = "llm.usage.total_tokens"
+    TOP_K: Final = "llm.top_k"
+    FREQUENCY_PENALTY: Final = "llm.frequency_penalty"
+    PRESENCE_PENALTY: Final = "llm.presence_penalty"
+    STOP_SEQUENCES: Final = "llm.chat.stop_sequences"
+
+
+class Langfuse:
+    """Langfuse SDK v3/v4 OTel attributes."""
+
+    OBSERVATION_TYPE: Final = "langfuse.observation.type"
+    OBSERVATION_INPUT: Final = "langfuse.observation.input"
+    OBSERVATION_OUTPUT: Final = "langfuse.observation.output"
+    MODEL_NAME: Final = "langfuse.observation.model.name"
+    MODEL_PARAMETERS: Final = "langfuse.observation.model.parameters"
+    USAGE_DETAILS: Final = "langfuse.observation.usage_details"
+    TRACE_NAME: Final = "langfuse.trace.name"
+    TRACE_INPUT: Final = "langfuse.trace.input"
+    TRACE_OUTPUT: Final = "langfuse.trace.output"
+
+
+class Vercel:
+    """Vercel AI SDK <= v6 `ai.*` spans (v7 is GenAI-shaped)."""
+
+    OPERATION_ID: Final = "ai.operationId"
+    FUNCTION_ID: Final = "ai.telemetry.functionId"
+    MODEL_PROVIDER: Final = "ai.model.provider"
+    MODEL_ID: Final = "ai.model.id"
+    SETTINGS_PREFIX: Final = "ai.settings."
+    PROMPT: Final = "ai.prompt"
+    PROMPT_MESSAGES: Final = "ai.prompt.messages"
+    PROMPT_TOOLS: Final = "ai.prompt.tools"
+    RESPONSE_TEXT: Final = "ai.response.text"
+    RESPONSE_TOOL_CALLS: Final = "ai.response.toolCalls"
+    RESPONSE_OBJECT: Final = "ai.response.object"
+    RESPONSE_FINISH_REASON: Final = "ai.response.finishReason"
+    RESPONSE_ID: Final = "ai.response.id"
+    RESPONSE_MODEL: Final = "ai.response.model"
+    # v3 spellings.
+    RESULT_TEXT: Final = "ai.result.text"
+    RESULT_TOOL_CALLS: Final = "ai.result.toolCalls"
+    USAGE_PROMPT_TOKENS: Final = "ai.usage.promptTokens"
+    USAGE_COMPLETION_TOKENS: Final = "ai.usage.completionTokens"
+    USAGE_INPUT_TOKENS: Final = "ai.usage.inputTokens"
+    USAGE_OUTPUT_TOKENS: Final = "ai.usage.outputTokens"
+    USAGE_CACHED_INPUT_TOKENS: Final = "ai.usage.cachedInputTokens"
+    USAGE_REASONING_TOKENS: Final = "ai.usage.reasoningTokens"
+    TOOL_CALL_NAME: Final = "ai.toolCall.name"
+    TOOL_CALL_ID: Final = "ai.toolCall.id"
+    TOOL_CALL_ARGS: Final = "ai.toolCall.args"
+    TOOL_CALL_INPUT: Final = "ai.toolCall.input"
+    TOOL_CALL_RESULT: Final = "ai.toolCall.result"
+    TOOL_CALL_OUTPUT: Final = "ai.toolCall.output"
+
+
+class PydanticAI:
+    """pydantic-ai instrumentation (formats v1-v6) and Logfire."""
+
+    ALL_MESSAGES: Final = "pydantic_ai.all_messages"
+    NEW_MESSAGE_INDEX: Final = "pydantic_ai.new_message_index"
+    FINAL_RESULT: Final = "final_result"
+    AGENT_NAME: Final = "agent_name"
+    MODEL_NAME: Final = "model_name"
+    AGGREGATED_USAGE_PREFIX: Final = "gen_ai.aggregated_usage."
+    # v1: OTel 1.28-style events serialised into one span attribute.
+    EVENTS: Final = "events"
+    ALL_MESSAGES_EVENTS: Final = "all_messages_events"
+    MESSAGE_INDEX: Final = "gen_ai.message.index"
+    # v2 tool spans.
+    TOOL_ARGUMENTS: Final = "tool_arguments"
+    TOOL_RESPONSE: Final = "tool_response"
+    LOGFIRE_MSG: Final = "logfire.msg"
+
+
+class LangSmith:
+    """LangSmith SDK OTel exporter."""
+
+    SPAN_KIND: Final = "langsmith.span.kind"
+    METADATA_PREFIX: Final = "langsmith.metadata."
+    # A LangSmith project, not a conversation: never used for grouping.
+    TRACE_SESSION_ID: Final = "langsmith.trace.session_id"
+
+
+class LiveKit:
+    """LiveKit Agents built-in tracing; >= 1.7 moved content keys under `lk.pii.`."""
+
+    AGENT_NAME: Final = "lk.agent_name"
+    USER_TRANSCRIPT: Final = "lk.user_transcript"
+    USER_INPUT: Final = "lk.user_input"
+    INSTRUCTIONS: Final = "lk.instructions"
+    GENERATION_ID: Final = "lk.generation_id"
+    PARENT_GENERATION_ID: Final = "lk.parent_generation_id"
+    CHAT_CTX: Final = "lk.chat_ctx"
+    FUNCTION_TOOLS: Final = "lk.function_tools"
+    RESPONSE_TEXT: Final = "lk.response.text"
+    RESPONSE_FUNCTION_CALLS: Final = "lk.response.function_calls"
+    FUNCTION_TOOL_ID: Final = "lk.function_tool.id"
+    FUNCTION_TOOL_NAME: Final = "lk.function_tool.name"
+    FUNCTION_TOOL_ARGUMENTS: Final = "lk.function_tool.arguments"
+    FUNCTION_TOOL_OUTPUT: Final = "lk.function_tool.output"
+    FUNCTION_TOOL_IS_ERROR: Final = "lk.function_tool.is_error"
+    INPUT_TEXT: Final = "lk.input_text"
+    PARTICIPANT_IDENTITY: Final = "lk.participant_identity"
+
+    SPAN_AGENT_SESSION: Final = "agent_session"
+    SPAN_USER_TURN: Final = "user_turn"
+    SPAN_AGENT_TURN: Final = "agent_turn"
+    SPAN_LLM_NODE: Final = "llm_node"
+    SPAN_LLM_REQUEST: Final = "llm_request"
+    SPAN_FUNCTION_TOOL: Final = "function_tool"
+    SPAN_TTS_NODE: Final = "tts_node"
+    SPAN_TTS_REQUEST: Final = "tts_request"
+
+    @staticmethod
+    def pii(key: str) -> str:
+        """The >= 1.7 spelling of a content key (`lk.x` -> `lk.pii.x`)."""
+        return "lk.pii." + key.removeprefix("lk.")
+
+
+class Pipecat:
+    """Pipecat built-in tracing."""
+
+    CONVERSATION_ID: Final = "conversation.id"
+    TURN_NUMBER: Final = "turn.number"
+    TRANSCRIPT: Final = "transcript"
+    IS_FINAL: Final = "is_final"
+    INPUT: Final = "input"
+    OUTPUT: Final = "output"
+    TOOLS: Final = "tools"
+    TEXT: Final = "text"
+    USER_ID: Final = "user_id"
+    MAX_COMPLETION_TOKENS: Final = "gen_ai.request.max_completion_tokens"
+
+    SPAN_CONVERSATION: Final = "conversation"
+    SPAN_TURN: Final = "turn"
+    SPAN_STT: Final = "stt"
+    SPAN_LLM: Final = "llm"
+    SPAN_TTS: Final = "tts"

@@ -1,0 +1,73 @@
+"""Session and user ids of a trace (semconv.md section 10.1-10.2).
+
+Ids are resolved per trace, not per span: some spans (OTel `execute_tool`, AI SDK
+`ai.toolCall`) never carry them, so any span of the trace that has a key speaks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from otel_replay.records import Span
+from otel_replay.semconv.attributes import LiveKit, Pipecat
+from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, DEFAULT_USER_KEYS
+from otel_replay.semconv.values import as_str
+
+# After the general keys: the voice frameworks' participant ids.
+USER_KEYS: tuple[str, ...] = (
+    *DEFAULT_USER_KEYS,
+    LiveKit.PARTICIPANT_IDENTITY,
+    LiveKit.pii(LiveKit.PARTICIPANT_IDENTITY),
+)
+
+
+def _first_value(spans: Sequence[Span], keys: Iterable[str]) -> str | None:
+    keys = tuple(keys)
+    for key in keys:
+        for span in spans:
+            value = as_str(span.attributes.get(key))
+            if value is not None:
+                return value
+    for key in keys:
+        for span in spans:
+            value = as_str(span.resource.attributes.get(key))
+            if value is not None:
+                return value
+    return None
+
+
+def resolve_session_id(
+    trace_spans: Sequence[Span], keys: Sequence[str] = DEFAULT_SESSION_KEYS
+) -> str | None:
+    """The first session key (in key order) on any span, then on any resource; else None."""
+    return _first_value(trace_spans, keys)
+
+
+def resolve_user_id(spans: Sequence[Span], keys: Sequence[str] = USER_KEYS) -> str | None:
+    """The first user key on any span, then on any resource; Pipecat's STT `user_id` last."""
+    found = _first_value(spans, keys)
+    if found is not None:
+        return found
+    for span in spans:
+        if span.name == Pipecat.SPAN_STT:
+            value = as_str(span.attributes.get(Pipecat.USER_ID))
+            if value is not None:
+                return value
+    return None
+
+
+# Where each convention names the agent (or app) that answered, in order of preference.
+_AGENT_NAME_KEYS: tuple[str, ...] = (
+    "gen_ai.agent.name",
+    "agent.name",
+    "agent_name",
+    "lk.agent_name",
+    "traceloop.workflow.name",
+    "ai.telemetry.functionId",
+    "langfuse.trace.name",
+)
+
+
+def resolve_agent_name(spans: Sequence[Span]) -> str | None:
+    """The agent's name from any span (then resource) of the conversation."""
+    return _first_value(spans, _AGENT_NAME_KEYS)

@@ -1,0 +1,416 @@
+"""Parse chat messages from the payload shapes producers emit, into `Message` records.
+
+One sniffer covers the shapes that appear inside span attributes (semconv.md section 3):
+OTel GenAI parts, OpenAI chat and Responses API, Anthropic content blocks, AI SDK
+provider prompts, Gemini contents, LangChain message dicts and LiveKit chat-context items.
+Unknown shapes yield None (not recorded) rather than an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from otel_replay.records import AnyValue
+from otel_replay.semconv.model import Message, Part, PartType, Role
+from otel_replay.semconv.values import (
+    as_bool,
+    as_str,
+    dicts,
+    json_container,
+    normalise_role,
+    parse_json,
+)
+
+_TEXT_TYPES = {"text", "input_text", "output_text"}
+_REASONING_TYPES = {"reasoning", "thinking", "redacted_thinking"}
+_TOOL_CALL_TYPES = {"tool_call", "tool-call", "tool_use", "function_call", "function"}
+_TOOL_RESULT_TYPES = {
+    "tool_call_response",
+    "tool-result",
+    "tool_result",
+    "function_call_output",
+    "function_response",
+}
+_MEDIA_TYPES = {
+    "blob",
+    "file",
+    "uri",
+    "image",
+    "image_url",
+    "image-url",
+    "binary",
+    "input_image",
+    "input_audio",
+    "input_file",
+    "audio",
+    "document",
+    "media",
+}
+# LangChain message classes and `type` values.
+_LANGCHAIN_ROLES = {
+    "HumanMessage": Role.USER,
+    "AIMessage": Role.ASSISTANT,
+    "AIMessageChunk": Role.ASSISTANT,
+    "SystemMessage": Role.SYSTEM,
+    "ToolMessage": Role.TOOL,
+    "FunctionMessage": Role.TOOL,
+    "human": Role.USER,
+    "ai": Role.ASSISTANT,
+    "system": Role.SYSTEM,
+    "tool": Role.TOOL,
+    "function": Role.TOOL,
+}
+
+
+def text_part(text: str) -> Part:
+    return Part(PartType.TEXT, text=text)
+
+
+def tool_call_part(call_id: AnyValue, name: AnyValue, arguments: AnyValue) -> Part:
+    return Part(
+        PartType.TOOL_CALL,
+        call_id=as_str(call_id),
+        name=as_str(name),
+        arguments=parse_json(arguments),
+    )
+
+
+def tool_result_part(
+    call_id: AnyValue, result: AnyValue, name: AnyValue = None, is_error: bool = False
+) -> Part:
+    return Part(
+        PartType.TOOL_RESULT,
+        call_id=as_str(call_id),
+        name=as_str(name),
+        result=_result_value(result),
+        is_error=is_error,
+    )
+
+
+def _result_value(result: AnyValue) -> AnyValue:
+    # AI SDK v5+ wraps results as {type: "json"|"text"|"error-text"..., value}.
+    if isinstance(result, dict) and set(result) == {"type", "value"}:
+        return parse_json(result["value"])
+    # Anthropic tool_result content may be a list of text blocks.
+    if isinstance(result, list) and result and all(isinstance(b, dict) for b in result):
+        texts = [as_str(b.get("text")) for b in dicts(result) if b.get("type") == "text"]
+        if texts and all(texts):
+            return parse_json("".join(t for t in texts if t))
+    return parse_json(result)
+
+
+def _first(item: dict[str, AnyValue], *keys: str) -> AnyValue:
+    for key in keys:
+        if item.get(key) is not None:
+            return item[key]
+    return None
+
+
+def parse_part(item: AnyValue) -> Part | None:
+    """One content part of any known shape; a bare string is a text part."""
+    if isinstance(item, str):
+        return text_part(item) if item else None
+    if not isinstance(item, dict):
+        return None
+    kind = as_str(item.get("type"))
+    if kind is None:
+        return _untyped_part(item)
+    kind = kind.lower()
+    if kind in _TEXT_TYPES:
+        text = as_str(_first(item, "content", "text"))
+        return text_part(text) if text else None
+    if kind in _REASONING_TYPES:
+        return Part(PartType.REASONING, text=as_str(_first(item, "content", "text", "thinking")))
+    if kind == "refusal":
+        return Part(PartType.REFUSAL, text=as_str(_first(item, "content", "refusal", "text")))
+    if kind in _TOOL_CALL_TYPES:
+        function = item.get("function")
+        if isinstance(function, dict):
+            return tool_call_part(item.get("id"), function.get("name"), function.get("arguments"))
+        return tool_call_part(
+            _first(item, "id", "toolCallId", "call_id"),
+            _first(item, "name", "toolName"),
+            _first(item, "arguments", "input", "args"),
+        )
+    if kind in _TOOL_RESULT_TYPES:
+        output = item.get("output")
+        is_error = as_bool(item.get("is_error")) is True or (
+            isinstance(output, dict) and str(output.get("type", "")).startswith("error")
+        )
+        return tool_result_part(
+            _first(item, "id", "toolCallId", "tool_use_id", "call_id"),
+            _first(item, "response", "result", "output", "content"),
+            _first(item, "name", "toolName"),
+            is_error,
+        )
+    if kind in _MEDIA_TYPES:
+        return Part(PartType.MEDIA, data=item)
+    return Part(PartType.OTHER, data=item)
+
+
+def _untyped_part(item: dict[str, AnyValue]) -> Part | None:
+    # Gemini parts carry their kind as the key.
+    if "text" in item:
+        text = as_str(item["text"])
+        if item.get("thought") is True:
+            return Part(PartType.REASONING, text=text)
+        return text_part(text) if text else None
+    call = _first(item, "function_call", "functionCall")
+    if isinstance(call, dict):
+        return tool_call_part(call.get("id"), call.get("name"), call.get("args"))
+    response = _first(item, "function_response", "functionResponse")
+    if isinstance(response, dict):
+        return tool_result_part(response.get("id"), response.get("response"), response.get("name"))
+    if any(k in item for k in ("inline_data", "inlineData", "file_data", "fileData")):
+        return Part(PartType.MEDIA, data=item)
+    return Part(PartType.OTHER, data=item)
+
+
+def parse_content(content: AnyValue) -> list[Part]:
+    """Message content: a string, a list of parts (or strings), or one part."""
+    if content is None:
+        return []
+    if isinstance(content, str):
+        # Some producers serialise a list of typed parts into the content string.
+        listed = json_container(content)
+        if (
+            isinstance(listed, list)
+            and listed
+            and all(isinstance(p, dict) and "type" in p for p in listed)
+        ):
+            return parse_content(listed)
+        return [text_part(content)] if content else []
+    items = content if isinstance(content, list) else [content]
+    return [part for part in (parse_part(i) for i in items) if part is not None]
+
+
+def parse_tool_calls(tool_calls: AnyValue) -> list[Part]:
+    """OpenAI-style `tool_calls` (nested `function`, flat, or OpenInference `tool_call`)."""
+    if not isinstance(tool_calls, list):
+        return []
+    parts: list[Part] = []
+    for call in dicts(tool_calls):
+        inner = call.get("tool_call")
+        if isinstance(inner, dict):
+            call = inner
+        function = call.get("function")
+        if isinstance(function, dict):
+            parts.append(
+                tool_call_part(call.get("id"), function.get("name"), function.get("arguments"))
+            )
+        else:
+            parts.append(
+                tool_call_part(
+                    _first(call, "id", "call_id", "toolCallId"),
+                    _first(call, "name", "toolName"),
+                    _first(call, "arguments", "args", "input"),
+                )
+            )
+    return parts
+
+
+def parse_message(item: AnyValue, default_role: Role = Role.USER) -> list[Message]:
+    """One message-like item as zero or more messages."""
+    if isinstance(item, str):
+        return [Message(default_role, (text_part(item),))] if item else []
+    if not isinstance(item, dict):
+        return []
+    if isinstance(item.get("kwargs"), dict) and isinstance(item.get("id"), list):
+        return _langchain_message(item)
+    kind = as_str(item.get("type"))
+    if kind in ("function_call", "function_call_output", "reasoning") or (
+        kind == "message" and "role" in item
+    ):
+        return _item_message(item, kind or "")
+    if kind in _LANGCHAIN_ROLES and "role" not in item:
+        data = item.get("data")
+        body = data if isinstance(data, dict) else item
+        return _chat_message(body, _LANGCHAIN_ROLES[kind])
+    if not any(k in item for k in ("role", "content", "parts", "tool_calls", "function_call")):
+        return []
+    role = normalise_role(item["role"]) if "role" in item else default_role
+    return _chat_message(item, role)
+
+
+def _chat_message(item: dict[str, AnyValue], role: Role) -> list[Message]:
+    parts = parse_content(_first(item, "parts", "content"))
+    refusal = as_str(item.get("refusal"))
+    if refusal:
+        parts.append(Part(PartType.REFUSAL, text=refusal))
+    parts.extend(parse_tool_calls(item.get("tool_calls")))
+    function_call = item.get("function_call")
+    if isinstance(function_call, dict):
+        parts.append(
+            tool_call_part(None, function_call.get("name"), function_call.get("arguments"))
+        )
+    call_id = _first(item, "tool_call_id", "toolCallId")
+    if role is Role.TOOL and not any(p.type is PartType.TOOL_RESULT for p in parts):
+        # An OpenAI-style tool message: its content is the result.
+        content = item.get("content")
+        texts = [p.text for p in parts if p.type is PartType.TEXT and p.text]
+        result: AnyValue = content if isinstance(content, str) else "".join(t for t in texts if t)
+        parts = [tool_result_part(call_id, result, item.get("name"))]
+    elif call_id is not None:
+        parts = [
+            Part(
+                p.type,
+                p.text,
+                p.call_id or as_str(call_id),
+                p.name,
+                p.arguments,
+                p.result,
+                p.is_error,
+                p.data,
+            )
+            if p.type is PartType.TOOL_RESULT
+            else p
+            for p in parts
+        ]
+    return [Message(role, tuple(parts), as_str(item.get("name")))]
+
+
+def _item_message(item: dict[str, AnyValue], kind: str) -> list[Message]:
+    # OpenAI Responses API items and LiveKit chat-context items share these shapes.
+    if kind == "function_call":
+        part = tool_call_part(
+            _first(item, "call_id", "id"), item.get("name"), _first(item, "arguments", "input")
+        )
+        return [Message(Role.ASSISTANT, (part,))]
+    if kind == "function_call_output":
+        is_error = as_bool(item.get("is_error")) is True
+        part = tool_result_part(item.get("call_id"), item.get("output"), item.get("name"), is_error)
+        return [Message(Role.TOOL, (part,))]
+    if kind == "reasoning":
+        summary = item.get("summary")
+        texts = [as_str(s.get("text")) for s in dicts(summary)] if isinstance(summary, list) else []
+        text = "\n".join(t for t in texts if t) or None
+        return [Message(Role.ASSISTANT, (Part(PartType.REASONING, text=text),))]
+    return _chat_message(item, normalise_role(item.get("role")))
+
+
+def _langchain_message(item: dict[str, AnyValue]) -> list[Message]:
+    ids = item.get("id")
+    class_name = as_str(ids[-1]) if isinstance(ids, list) and ids else None
+    kwargs = item.get("kwargs")
+    if not isinstance(kwargs, dict):
+        return []
+    role = _LANGCHAIN_ROLES.get(class_name or "", Role.OTHER)
+    return _chat_message(kwargs, role)
+
+
+def parse_message_list(items: Iterable[AnyValue], default_role: Role = Role.USER) -> list[Message]:
+    messages: list[Message] = []
+    for item in items:
+        if isinstance(item, list):
+            # LangChain batches: a list of message lists.
+            messages.extend(parse_message_list(item, default_role))
+        else:
+            messages.extend(parse_message(item, default_role))
+    return messages
+
+
+def parse_messages(value: AnyValue, default_role: Role = Role.USER) -> tuple[Message, ...] | None:
+    """Messages from a list, a request/response body, or JSON text of either; else None."""
+    parsed = json_container(value)
+    if parsed is None:
+        return None
+    if isinstance(parsed, list):
+        return tuple(parse_message_list(parsed, default_role))
+    return _messages_from_body(parsed, default_role)
+
+
+def _messages_from_body(
+    body: dict[str, AnyValue], default_role: Role
+) -> tuple[Message, ...] | None:
+    prefix: list[Message] = []
+    system = body.get("system")
+    if isinstance(system, str | list) and system:
+        prefix = [Message(Role.SYSTEM, tuple(parse_content(system)))]
+    for key in ("messages", "contents", "input", "items", "output"):
+        listed = body.get(key)
+        if isinstance(listed, list):
+            return tuple(prefix + parse_message_list(listed, default_role))
+    prompt = as_str(body.get("prompt"))
+    if prompt is not None:
+        return (*prefix, Message(Role.USER, (text_part(prompt),)))
+    choices = body.get("choices")
+    if isinstance(choices, list):
+        return tuple(_from_choices(dicts(choices)))
+    candidates = body.get("candidates")
+    if isinstance(candidates, list):
+        contents = [c.get("content") for c in dicts(candidates)]
+        return tuple(parse_message_list(contents, Role.ASSISTANT))
+    if isinstance(body.get("generations"), list):
+        return tuple(_from_generations(body["generations"]))
+    messages = parse_message(body, default_role)
+    return tuple(prefix + messages) if messages else None
+
+
+def _from_choices(choices: list[dict[str, AnyValue]]) -> list[Message]:
+    messages: list[Message] = []
+    for choice in choices:
+        message = choice.get("message")
+        if isinstance(message, dict):
+            messages.extend(parse_message(message, Role.ASSISTANT))
+        elif as_str(choice.get("text")):
+            messages.append(Message(Role.ASSISTANT, (text_part(str(choice["text"])),)))
+    return messages
+
+
+def _from_generations(generations: AnyValue) -> list[Message]:
+    messages: list[Message] = []
+    if not isinstance(generations, list):
+        return messages
+    for generation in generations:
+        if isinstance(generation, list):
+            messages.extend(_from_generations(generation))
+        elif isinstance(generation, dict):
+            message = generation.get("message")
+            if isinstance(message, dict):
+                messages.extend(parse_message(message, Role.ASSISTANT))
+            elif as_str(generation.get("text")):
+                messages.append(Message(Role.ASSISTANT, (text_part(str(generation["text"])),)))
+    return messages
+
+
+def parse_output_messages(value: AnyValue) -> tuple[Message, ...] | None:
+    """Model output: messages, a response body, or plain text (one assistant message)."""
+    messages = parse_messages(value, Role.ASSISTANT)
+    if messages is not None:
+        return messages
+    text = as_str(value)
+    return (Message(Role.ASSISTANT, (text_part(text),)),) if text else None
+
+
+def parse_input_messages(value: AnyValue) -> tuple[Message, ...] | None:
+    """Model input: messages, a request body, or plain text (one user message)."""
+    messages = parse_messages(value, Role.USER)
+    if messages is not None:
+        return messages
+    text = as_str(value)
+    return (Message(Role.USER, (text_part(text),)),) if text else None
+
+
+def joined_text(value: AnyValue) -> str | None:
+    """System instructions and similar: a string, or the text of a list of parts."""
+    if isinstance(value, str):
+        parsed = json_container(value)
+        if parsed is None:
+            return value or None
+        value = parsed
+    parts = parse_content(value) if isinstance(value, list | dict) else []
+    texts = [p.text for p in parts if p.type is PartType.TEXT and p.text]
+    return "\n".join(t for t in texts if t) or None
+
+
+def last_user_text(messages: Iterable[Message]) -> str | None:
+    """The text of the last user message that has text (tool results are skipped)."""
+    for message in reversed(list(messages)):
+        if message.role is Role.USER and message.text:
+            return message.text
+    return None
+
+
+def system_text(messages: Iterable[Message]) -> str | None:
+    texts = [m.text for m in messages if m.role is Role.SYSTEM and m.text]
+    return "\n".join(t for t in texts if t) or None
