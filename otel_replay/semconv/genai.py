@@ -14,15 +14,9 @@ from dataclasses import dataclass
 from otel_replay.records import AnyValue, Attributes, LogRecord, Span
 from otel_replay.semconv.attributes import GenAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
-from otel_replay.semconv.messages import (
-    joined_text,
-    last_user_text,
-    parse_content,
-    parse_messages,
-    parse_tool_calls,
-    tool_result_part,
-)
+from otel_replay.semconv.messages import joined_text, last_user_text, parse_messages
 from otel_replay.semconv.model import Message, Role, ToolDefinition, Usage
+from otel_replay.semconv.parts import parse_content, parse_tool_calls, tool_result_part
 from otel_replay.semconv.values import (
     as_int,
     as_str,

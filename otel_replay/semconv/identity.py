@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from otel_replay.records import Span
-from otel_replay.semconv.attributes import LiveKit, Pipecat
+from otel_replay.semconv.attributes import (
+    GenAI,
+    Langfuse,
+    LiveKit,
+    OpenInference,
+    OpenLLMetry,
+    Pipecat,
+    PydanticAI,
+    Vercel,
+)
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, DEFAULT_USER_KEYS
 from otel_replay.semconv.values import as_str
 
@@ -58,13 +67,13 @@ def resolve_user_id(spans: Sequence[Span], keys: Sequence[str] = USER_KEYS) -> s
 
 # Where each convention names the agent (or app) that answered, in order of preference.
 _AGENT_NAME_KEYS: tuple[str, ...] = (
-    "gen_ai.agent.name",
-    "agent.name",
-    "agent_name",
-    "lk.agent_name",
-    "traceloop.workflow.name",
-    "ai.telemetry.functionId",
-    "langfuse.trace.name",
+    GenAI.AGENT_NAME,
+    OpenInference.AGENT_NAME,
+    PydanticAI.AGENT_NAME,
+    LiveKit.AGENT_NAME,
+    OpenLLMetry.WORKFLOW_NAME,
+    Vercel.FUNCTION_ID,
+    Langfuse.TRACE_NAME,
 )
 
 

@@ -27,6 +27,7 @@ from otel_replay.semconv.facts import (
     merge_tool_facts,
     merge_turn_text,
 )
+from otel_replay.semconv.messages import system_text
 from otel_replay.semconv.model import FinishReason, LlmCall, Usage
 from otel_replay.semconv.values import as_str, normalise_finish
 
@@ -105,7 +106,8 @@ def build_llm_call(
         request_model=facts.request_model,
         response_model=facts.response_model,
         parameters=dict(facts.parameters or {}),
-        system_instructions=facts.system_instructions,
+        # Sent apart from the history when a convention has a key for it, else in it.
+        system_instructions=facts.system_instructions or system_text(facts.input_messages or ()),
         input_messages=facts.input_messages or (),
         output_messages=facts.output_messages or (),
         usage=facts.usage or Usage(),

@@ -14,9 +14,9 @@ from otel_replay.semconv.messages import (
     parse_message,
     parse_output_messages,
     system_text,
-    text_part,
 )
 from otel_replay.semconv.model import Message, Role, ToolDefinition, Usage
+from otel_replay.semconv.parts import text_part
 from otel_replay.semconv.values import (
     as_str,
     dicts,

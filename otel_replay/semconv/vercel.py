@@ -9,14 +9,9 @@ from otel_replay.records import AnyValue, Attributes
 from otel_replay.semconv.attributes import Vercel
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.genai import tool_definition
-from otel_replay.semconv.messages import (
-    last_user_text,
-    parse_messages,
-    system_text,
-    text_part,
-    tool_call_part,
-)
+from otel_replay.semconv.messages import last_user_text, parse_messages, system_text
 from otel_replay.semconv.model import Message, Part, Role, ToolDefinition, Usage
+from otel_replay.semconv.parts import text_part, tool_call_part
 from otel_replay.semconv.values import (
     as_str,
     dicts,

@@ -11,13 +11,9 @@ from otel_replay.records import AnyValue, Attributes, Span
 from otel_replay.semconv.attributes import GenAI, LiveKit, Pipecat
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.genai import tool_definitions_from
-from otel_replay.semconv.messages import (
-    parse_messages,
-    system_text,
-    text_part,
-    tool_call_part,
-)
+from otel_replay.semconv.messages import parse_messages, system_text
 from otel_replay.semconv.model import Message, Part, Role, ToolDefinition
+from otel_replay.semconv.parts import text_part, tool_call_part
 from otel_replay.semconv.values import as_bool, as_str, dicts, json_list, parse_json, text_of
 
 
