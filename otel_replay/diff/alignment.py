@@ -4,18 +4,25 @@ Replays mostly repeat the original with a few edits, and sibling lists repeat th
 many times (every turn is `turn`, every model call is `chat`), which drives
 `difflib.SequenceMatcher` towards its quadratic worst case. So: trim the common prefix and
 suffix, run Myers' O((N+M)·D) shortest-edit-script search on the middle, and when the edit
-distance D blows a work budget proportional to the input, fall back to a linear greedy match.
+distance D blows a work budget proportional to the input, fall back to a linear walk that
+only pairs nearby items.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Hashable, Sequence
 
 # Diagonal visits allowed per item before Myers gives way to the greedy match; 2,000 items
 # with scattered edits need D of about 2 per edit, far under this.
 _WORK_PER_ITEM = 32
 _MIN_WORK = 4096
+# How far the fallback looks for the next copy of an item, and how many items it checks
+# to judge a move.
+_NEARBY_WINDOW = 64
+_LOOKAHEAD = 8
+_FAR = 1 << 62
 
 Pairs = list[tuple[int, int]]
 
@@ -23,7 +30,7 @@ Pairs = list[tuple[int, int]]
 def align_sequences(a: Sequence[Hashable], b: Sequence[Hashable]) -> Pairs:
     """Pairs (i, j) with a[i] == b[j], strictly increasing in both i and j.
 
-    A longest common subsequence when the lists differ by few edits; a greedy in-order
+    A longest common subsequence when the lists differ by few edits; a local in-order
     match otherwise.
     """
     n, m = len(a), len(b)
@@ -38,9 +45,11 @@ def align_sequences(a: Sequence[Hashable], b: Sequence[Hashable]) -> Pairs:
     middle_b = b[head : m - tail]
     if middle_a and middle_b:
         budget = max(_MIN_WORK, _WORK_PER_ITEM * (len(middle_a) + len(middle_b)))
-        middle = _find_myers_pairs(middle_a, middle_b, budget)
+        middle = None
+        if _estimate_myers_work(middle_a, middle_b) <= budget:
+            middle = _find_myers_pairs(middle_a, middle_b, budget)
         if middle is None:
-            middle = _find_greedy_pairs(middle_a, middle_b)
+            middle = _find_nearby_pairs(middle_a, middle_b)
         pairs.extend((i + head, j + head) for i, j in middle)
     pairs.extend((n - tail + t, m - tail + t) for t in range(tail))
     return pairs
@@ -76,6 +85,15 @@ def align_by_levels(
             break
     pairs.sort()
     return pairs
+
+
+def _estimate_myers_work(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    # A lower bound: no common subsequence is longer than the items both lists share, and
+    # Myers visits about D²/2 diagonals to find an edit script of length D.
+    counts_b = Counter(b)
+    shared = sum(min(count, counts_b[item]) for item, count in Counter(a).items())
+    distance = len(a) + len(b) - 2 * shared
+    return distance * (distance + 1) // 2
 
 
 def _find_myers_pairs(a: Sequence[Hashable], b: Sequence[Hashable], budget: int) -> Pairs | None:
@@ -129,18 +147,50 @@ def _trace_myers_path(snapshots: list[list[int]], n: int, m: int) -> Pairs:
     return pairs
 
 
-def _find_greedy_pairs(a: Sequence[Hashable], b: Sequence[Hashable]) -> Pairs:
-    positions: dict[Hashable, list[int]] = {}
-    for i, item in enumerate(a):
-        positions.setdefault(item, []).append(i)
+def _find_nearby_pairs(a: Sequence[Hashable], b: Sequence[Hashable]) -> Pairs:
+    # Walk both lists at once. On a mismatch, consider dropping either item, dropping both
+    # (a replacement), or skipping ahead on one side to the next copy of the other side's
+    # item, if near; take the move after which the lists agree longest, then the one that
+    # skips least. Never jumps far, so a chance match between distant items cannot swallow
+    # everything in between.
+    positions_a = _index_positions(a)
+    positions_b = _index_positions(b)
     pairs: Pairs = []
-    last = -1
-    for j, item in enumerate(b):
-        found = positions.get(item)
-        if not found:
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            pairs.append((i, j))
+            i += 1
+            j += 1
             continue
-        index = bisect_right(found, last)
-        if index < len(found):
-            last = found[index]
-            pairs.append((last, j))
+        moves = [(i + 1, j + 1), (i + 1, j), (i, j + 1)]
+        skip_a = _measure_distance(positions_a.get(b[j]), i)
+        if skip_a <= _NEARBY_WINDOW:
+            moves.append((i + skip_a, j))
+        skip_b = _measure_distance(positions_b.get(a[i]), j)
+        if skip_b <= _NEARBY_WINDOW:
+            moves.append((i, j + skip_b))
+        i, j = max(moves, key=lambda move: (_count_agreement(a, b, *move), i + j - sum(move)))
     return pairs
+
+
+def _count_agreement(a: Sequence[Hashable], b: Sequence[Hashable], i: int, j: int) -> int:
+    run = 0
+    while run < _LOOKAHEAD and i + run < len(a) and j + run < len(b) and a[i + run] == b[j + run]:
+        run += 1
+    return run
+
+
+def _index_positions(items: Sequence[Hashable]) -> dict[Hashable, list[int]]:
+    positions: dict[Hashable, list[int]] = {}
+    for index, item in enumerate(items):
+        positions.setdefault(item, []).append(index)
+    return positions
+
+
+def _measure_distance(positions: list[int] | None, start: int) -> int:
+    if positions:
+        index = bisect_left(positions, start)
+        if index < len(positions):
+            return positions[index] - start
+    return _FAR

@@ -207,8 +207,9 @@ def _build_forest(spans: Sequence[Span], key: KeyFunction) -> _Forest:
     _cut_parent_cycles(parents)
     children: list[list[int]] = [[] for _ in spans]
     roots: list[int] = []
-    # Appending in start-time order leaves every sibling list sorted.
-    for index in sorted(range(len(spans)), key=lambda i: (spans[i].start_time_unix_nano, i)):
+    # Appending in start-time order leaves every sibling list sorted; ties are broken by
+    # the span itself, so the order spans arrived in never matters.
+    for index in sorted(range(len(spans)), key=lambda i: _order_span(spans[i], i)):
         parent = parents[index]
         (roots if parent == _NO_SPAN else children[parent]).append(index)
     keys = [key(span) for span in spans]
@@ -224,6 +225,10 @@ def _build_forest(spans: Sequence[Span], key: KeyFunction) -> _Forest:
             (hash_span_content(spans[index]), keys[index], *(contents[child] for child in below))
         )
     return _Forest(spans, keys, children, roots, index_of, shapes, contents)
+
+
+def _order_span(span: Span, index: int) -> tuple[int, int, str, str, int]:
+    return (span.start_time_unix_nano, span.end_time_unix_nano, span.name, span.span_id, index)
 
 
 def _cut_parent_cycles(parents: list[int]) -> None:
