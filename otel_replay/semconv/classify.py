@@ -70,7 +70,6 @@ _LANGFUSE_ROLES: dict[str, SpanRole] = {
     "retriever": SpanRole.RETRIEVER,
     "evaluator": SpanRole.EVALUATOR,
     "guardrail": SpanRole.GUARDRAIL,
-    "span": SpanRole.CHAIN,
 }
 
 _TRACELOOP_ROLES: dict[str, SpanRole] = {

@@ -22,6 +22,7 @@ from otel_replay.semconv.values import (
     as_str,
     dicts,
     first_finish_reason,
+    first_id,
     first_int,
     first_str,
     json_list,
@@ -235,7 +236,7 @@ def tool_facts(attributes: Attributes) -> ToolFacts:
     """An `execute_tool` span (v1.31+; arguments/result since v1.38)."""
     return ToolFacts(
         name=first_str(attributes, GenAI.TOOL_NAME),
-        call_id=first_str(attributes, GenAI.TOOL_CALL_ID),
+        call_id=first_id(attributes, GenAI.TOOL_CALL_ID),
         arguments=parse_json(attributes.get(GenAI.TOOL_CALL_ARGUMENTS)),
         result=parse_json(attributes.get(GenAI.TOOL_CALL_RESULT)),
         description=first_str(attributes, GenAI.TOOL_DESCRIPTION),

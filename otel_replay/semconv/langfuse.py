@@ -9,9 +9,13 @@ from __future__ import annotations
 from otel_replay.records import Attributes, Span
 from otel_replay.semconv.attributes import Langfuse
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
-from otel_replay.semconv.messages import parse_input_messages, parse_output_messages, system_text
+from otel_replay.semconv.messages import (
+    parse_input_messages,
+    parse_output_messages,
+    payload_text,
+    system_text,
+)
 from otel_replay.semconv.model import Role, Usage
-from otel_replay.semconv.openinference import payload_text
 from otel_replay.semconv.values import as_str, first_int, first_str, json_object, parse_json
 
 # usage_details keys are free-form; these are the SDK's and the OpenAI-style ones.

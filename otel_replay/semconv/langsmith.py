@@ -7,9 +7,13 @@ from __future__ import annotations
 from otel_replay.records import AnyValue, Span
 from otel_replay.semconv.attributes import GenAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
-from otel_replay.semconv.messages import parse_input_messages, parse_output_messages, system_text
+from otel_replay.semconv.messages import (
+    parse_input_messages,
+    parse_output_messages,
+    payload_text,
+    system_text,
+)
 from otel_replay.semconv.model import Role
-from otel_replay.semconv.openinference import payload_text
 from otel_replay.semconv.values import json_object, parse_json
 
 

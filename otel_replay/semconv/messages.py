@@ -26,6 +26,7 @@ from otel_replay.semconv.values import (
     dicts,
     json_container,
     normalise_role,
+    parse_json,
 )
 
 # LangChain message classes and `type` values.
@@ -73,6 +74,10 @@ def _chat_message(item: dict[str, AnyValue], role: Role) -> list[Message]:
     if refusal:
         parts.append(Part(PartType.REFUSAL, text=refusal))
     parts.extend(parse_tool_calls(item.get("tool_calls")))
+    extra = item.get("additional_kwargs")
+    if not item.get("tool_calls") and isinstance(extra, dict):
+        # LangChain keeps the provider's raw tool calls here.
+        parts.extend(parse_tool_calls(extra.get("tool_calls")))
     function_call = item.get("function_call")
     if isinstance(function_call, dict):
         parts.append(
@@ -208,22 +213,54 @@ def _from_generations(generations: AnyValue) -> list[Message]:
     return messages
 
 
+# Keys under which app payloads (run inputs/outputs, agent I/O) commonly hold the text.
+_INPUT_KEYS = ("input", "query", "question", "prompt", "message", "user_input", "content", "text")
+_OUTPUT_KEYS = ("output", "answer", "result", "response", "final_output", "content", "text")
+
+
+def payload_text(value: AnyValue, want: Role) -> str | None:
+    """The user (want=USER) or assistant text of an app-defined payload: plain or JSON
+    text, a message list or request/response body, or a wrapper such as {"input": ...}."""
+    parsed = parse_json(value)
+    if isinstance(parsed, str):
+        return parsed or None
+    messages = parse_messages(parsed, want)
+    if messages:
+        if want is Role.USER:
+            return last_user_text(messages)
+        return next(
+            (m.text for m in reversed(messages) if m.role is Role.ASSISTANT and m.text), None
+        )
+    if not isinstance(parsed, dict):
+        return None
+    for key in _INPUT_KEYS if want is Role.USER else _OUTPUT_KEYS:
+        inner = parsed.get(key)
+        text = as_str(inner) if isinstance(inner, str) else None
+        if text:
+            return text
+    # A decorated function's {"args": [...], "kwargs": {...}} with one text argument.
+    args = parsed.get("args")
+    if isinstance(args, list) and len(args) == 1 and isinstance(args[0], str):
+        return args[0] or None
+    return None
+
+
 def parse_output_messages(value: AnyValue) -> tuple[Message, ...] | None:
-    """Model output: messages, a response body, or plain text (one assistant message)."""
+    """Model output: messages, a response body, or text (one assistant message)."""
     messages = parse_messages(value, Role.ASSISTANT)
-    if messages is not None:
+    if messages:
         return messages
-    text = as_str(value)
-    return (Message(Role.ASSISTANT, (text_part(text),)),) if text else None
+    text = payload_text(value, Role.ASSISTANT)
+    return (Message(Role.ASSISTANT, (text_part(text),)),) if text else messages
 
 
 def parse_input_messages(value: AnyValue) -> tuple[Message, ...] | None:
-    """Model input: messages, a request body, or plain text (one user message)."""
+    """Model input: messages, a request body, or text (one user message)."""
     messages = parse_messages(value, Role.USER)
-    if messages is not None:
+    if messages:
         return messages
-    text = as_str(value)
-    return (Message(Role.USER, (text_part(text),)),) if text else None
+    text = payload_text(value, Role.USER)
+    return (Message(Role.USER, (text_part(text),)),) if text else messages
 
 
 def joined_text(value: AnyValue) -> str | None:

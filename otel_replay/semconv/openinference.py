@@ -9,10 +9,10 @@ from otel_replay.semconv.attributes import GenAI, OpenInference, TraceAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.genai import tool_definition
 from otel_replay.semconv.messages import (
-    last_user_text,
     parse_input_messages,
     parse_message,
     parse_output_messages,
+    payload_text,
     system_text,
 )
 from otel_replay.semconv.model import Message, Role, ToolDefinition, Usage
@@ -20,8 +20,10 @@ from otel_replay.semconv.parts import text_part
 from otel_replay.semconv.values import (
     as_str,
     dicts,
+    first_id,
     first_int,
     first_str,
+    json_list,
     json_object,
     normalise_provider,
     parse_json,
@@ -92,8 +94,8 @@ def _legacy_completions(attributes: Attributes) -> tuple[tuple[Message, ...] | N
             text = as_str(prompt.get("text")) if isinstance(prompt, dict) else None
             if text:
                 texts.append(text)
-    elif isinstance(raw, list):
-        texts = [t for t in (as_str(p) for p in raw) if t]
+    else:
+        texts = [t for t in (as_str(p) for p in json_list(raw) or []) if t]
     choices = unflatten(attributes, OpenInference.CHOICES)
     outputs: list[str] = []
     for c in dicts(choices or []):
@@ -210,42 +212,11 @@ def tool_facts(attributes: Attributes) -> ToolFacts:
                 break
     return ToolFacts(
         name=first_str(attributes, OpenInference.TOOL_NAME, GenAI.TOOL_NAME),
-        call_id=first_str(attributes, OpenInference.TOOL_ID, OpenInference.TOOL_CALL_ID),
+        call_id=first_id(attributes, OpenInference.TOOL_ID, OpenInference.TOOL_CALL_ID),
         arguments=arguments,
         result=parse_json(attributes.get(OpenInference.OUTPUT_VALUE)),
         description=first_str(attributes, OpenInference.TOOL_DESCRIPTION),
     )
-
-
-def payload_text(value: AnyValue, want: Role) -> str | None:
-    """The user (or assistant) text of a root `input.value`/`output.value`-like payload."""
-    parsed = parse_json(value)
-    if isinstance(parsed, str):
-        return parsed or None
-    if isinstance(parsed, dict):
-        for key in (
-            "input",
-            "query",
-            "question",
-            "prompt",
-            "message",
-            "user_input",
-            "output",
-            "answer",
-            "result",
-            "response",
-            "content",
-            "text",
-        ):
-            text = as_str(parsed.get(key))
-            if text:
-                return text
-    messages = parse_input_messages(parsed) if want is Role.USER else parse_output_messages(parsed)
-    if not messages:
-        return None
-    if want is Role.USER:
-        return last_user_text(messages)
-    return next((m.text for m in reversed(messages) if m.role is Role.ASSISTANT and m.text), None)
 
 
 def turn_text(attributes: Attributes) -> TurnText:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from otel_replay.records import AnyValue, Attributes
 from otel_replay.semconv.attributes import GenAI, OpenLLMetry
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
-from otel_replay.semconv.messages import parse_message, system_text
+from otel_replay.semconv.messages import parse_message, payload_text, system_text
 from otel_replay.semconv.model import Message, Role, ToolDefinition, Usage
-from otel_replay.semconv.openinference import payload_text
 from otel_replay.semconv.parts import text_part
 from otel_replay.semconv.values import (
     as_str,

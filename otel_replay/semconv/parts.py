@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from otel_replay.records import AnyValue
 from otel_replay.semconv.model import Part, PartType
-from otel_replay.semconv.values import as_bool, as_str, dicts, json_container, parse_json
+from otel_replay.semconv.values import as_bool, as_id, as_str, dicts, json_container, parse_json
 
 _TEXT_TYPES = {"text", "input_text", "output_text"}
 _REASONING_TYPES = {"reasoning", "thinking", "redacted_thinking"}
-_TOOL_CALL_TYPES = {"tool_call", "tool-call", "tool_use", "function_call", "function"}
+_TOOL_CALL_TYPES = {"tool_call", "tool-call", "tool_use", "function_call"}
 _TOOL_RESULT_TYPES = {
     "tool_call_response",
     "tool-result",
@@ -46,7 +46,7 @@ def text_part(text: str) -> Part:
 def tool_call_part(call_id: AnyValue, name: AnyValue, arguments: AnyValue) -> Part:
     return Part(
         PartType.TOOL_CALL,
-        call_id=as_str(call_id),
+        call_id=as_id(call_id),
         name=as_str(name),
         arguments=parse_json(arguments),
     )
@@ -57,7 +57,7 @@ def tool_result_part(
 ) -> Part:
     return Part(
         PartType.TOOL_RESULT,
-        call_id=as_str(call_id),
+        call_id=as_id(call_id),
         name=as_str(name),
         result=_result_value(result),
         is_error=is_error,

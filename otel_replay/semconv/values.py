@@ -56,6 +56,28 @@ def as_bool(value: AnyValue) -> bool | None:
     return None
 
 
+def as_id(value: AnyValue) -> str | None:
+    """A call id. Microsoft Agent Framework sends `[run_id, call_id]` pairs (also as JSON
+    text); the last element is the tool call id."""
+    if isinstance(value, list):
+        ids = [text for text in (as_str(v) for v in value) if text]
+        return ids[-1] if ids else None
+    text = as_str(value)
+    if text is not None and text.startswith("["):
+        listed = json_list(text)
+        if listed is not None:
+            return as_id(listed)
+    return text
+
+
+def first_id(attributes: Mapping[str, AnyValue], *keys: str) -> str | None:
+    for key in keys:
+        found = as_id(attributes.get(key))
+        if found is not None:
+            return found
+    return None
+
+
 def first_str(attributes: Mapping[str, AnyValue], *keys: str) -> str | None:
     """The first key that holds a non-empty string (or int id)."""
     for key in keys:

@@ -15,6 +15,7 @@ from otel_replay.semconv.parts import text_part, tool_call_part
 from otel_replay.semconv.values import (
     as_str,
     dicts,
+    first_id,
     first_int,
     first_str,
     json_list,
@@ -116,7 +117,7 @@ def tool_facts(attributes: Attributes) -> ToolFacts:
         result = attributes.get(Vercel.TOOL_CALL_OUTPUT)
     return ToolFacts(
         name=first_str(attributes, Vercel.TOOL_CALL_NAME),
-        call_id=first_str(attributes, Vercel.TOOL_CALL_ID),
+        call_id=first_id(attributes, Vercel.TOOL_CALL_ID),
         arguments=parse_json(arguments),
         result=parse_json(result),
     )

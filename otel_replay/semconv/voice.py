@@ -14,7 +14,7 @@ from otel_replay.semconv.genai import tool_definitions_from
 from otel_replay.semconv.messages import parse_messages, system_text
 from otel_replay.semconv.model import Message, Part, Role, ToolDefinition
 from otel_replay.semconv.parts import text_part, tool_call_part
-from otel_replay.semconv.values import as_bool, as_str, dicts, json_list, parse_json, text_of
+from otel_replay.semconv.values import as_bool, as_id, as_str, dicts, json_list, parse_json, text_of
 
 
 def _lk(attributes: Attributes, key: str) -> AnyValue:
@@ -74,7 +74,7 @@ def livekit_tool_facts(span: Span) -> ToolFacts:
     failed = as_bool(attributes.get(LiveKit.FUNCTION_TOOL_IS_ERROR)) is True
     return ToolFacts(
         name=as_str(attributes.get(LiveKit.FUNCTION_TOOL_NAME)),
-        call_id=as_str(attributes.get(LiveKit.FUNCTION_TOOL_ID)),
+        call_id=as_id(attributes.get(LiveKit.FUNCTION_TOOL_ID)),
         arguments=parse_json(_lk(attributes, LiveKit.FUNCTION_TOOL_ARGUMENTS)),
         result=output,
         error=(text_of(output) or "tool reported an error") if failed else None,

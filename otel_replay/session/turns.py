@@ -61,7 +61,7 @@ def _tool_executions(
     candidates: list[ToolExecution] = []
     for span in segment.spans:
         role = tree.role(span)
-        if role is SpanRole.UNKNOWN and span is not segment.anchor:
+        if role in (SpanRole.UNKNOWN, SpanRole.CHAIN) and span is not segment.anchor:
             candidates.append(ToolExecution(span, tool_facts(span)))
         if role is not SpanRole.TOOL:
             continue
