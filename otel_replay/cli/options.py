@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
+from otel_replay.cli.render import jsonable
 from otel_replay.store import DEFAULT_STORE_URL, SqlSpanStore, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,3 +36,12 @@ def json_option(func: F) -> F:
 
 def open_cli_store(store_url: str) -> SqlSpanStore:
     return open_store(store_url)
+
+
+def console() -> Console:
+    """Rich console: the terminal's width, or 120 columns when output is not a terminal."""
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(jsonable(data), indent=2, ensure_ascii=False))

@@ -113,3 +113,89 @@ def span_json(node: SpanNode) -> dict[str, AnyValue]:
     data["orphan"] = node.orphan
     data["children"] = [span_json(child) for child in node.children]
     return data
+
+
+def _short_json(value: Any, limit: int = 160) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def conversation_view(conversation: Any) -> list[Any]:
+    """A conversation as a person reads it: one panel per turn."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from otel_replay.semconv.model import Conversation
+
+    assert isinstance(conversation, Conversation)
+    blocks: list[Any] = [
+        Text(
+            f"session {conversation.session_id} · {len(conversation.turns)} turn(s) · "
+            f"{len(conversation.trace_ids)} trace(s)"
+            + (f" · user {conversation.user_id}" if conversation.user_id else ""),
+            style="bold",
+        )
+    ]
+    for turn in conversation.turns:
+        body = Text()
+        body.append("user: ", style="bold cyan")
+        body.append(f"{turn.user_text if turn.user_text is not None else '(not recorded)'}\n")
+        for tool in turn.tool_calls:
+            body.append("  tool ", style="magenta")
+            body.append(
+                f"{tool.name}({_short_json(tool.arguments)}) → {_short_json(tool.result)}\n"
+            )
+            if tool.error:
+                body.append(f"    error: {tool.error}\n", style="red")
+        body.append("assistant: ", style="bold green")
+        body.append(
+            f"{turn.assistant_text if turn.assistant_text is not None else '(not recorded)'}"
+        )
+        for note in turn.notes:
+            body.append(f"\n  note: {note}", style="yellow")
+        tokens = f"{turn.usage.input_tokens or 0}→{turn.usage.output_tokens or 0} tokens"
+        title = (
+            f"turn {turn.index + 1} · {format_duration(turn.latency_unix_nano)} · {tokens} · "
+            f"{len(turn.llm_calls)} LLM call(s)"
+        )
+        blocks.append(
+            Panel(body, title=title, title_align="left", subtitle=f"trace {turn.trace_id}")
+        )
+    return blocks
+
+
+def _tool_list(side: Any) -> str:
+    if side is None:
+        return "-"
+    calls = [f"{t.name}({_short_json(t.arguments, 40)})" for t in side.tool_calls]
+    return ", ".join(calls) or "(none)"
+
+
+def replay_table(run: Any) -> Table:
+    """Per turn: original vs replayed reply and tool calls, replayed latency."""
+    table = Table(title=f"replay {run.run_id} of {run.scenario} · {run.status}", show_lines=True)
+    for column in (
+        "turn",
+        "user",
+        "original",
+        "replayed",
+        "tool calls (original → replayed)",
+        "ms",
+    ):
+        table.add_column(column, overflow="fold")
+    for turn in run.turns:
+        replayed = turn.replayed
+        reply = turn.error if turn.error else (replayed.assistant if replayed else turn.note) or ""
+        tools = f"{_tool_list(turn.original)} → {_tool_list(replayed)}"
+        changed = _tool_list(turn.original) != _tool_list(replayed)
+        table.add_row(
+            str(turn.index + 1),
+            _short_json(turn.user or "", 60),
+            _short_json(turn.original.assistant or "", 80),
+            f"[red]{reply}[/]" if turn.error else _short_json(reply, 80),
+            f"[yellow]{tools}[/]" if changed else tools,
+            f"{replayed.latency_ms:.0f}" if replayed and replayed.latency_ms is not None else "-",
+        )
+    return table

@@ -72,6 +72,11 @@ def scripted_model(messages: list[Message], buggy: bool) -> Message:
     last = messages[-1]
     if last["role"] == "tool":
         result = json.loads(last["content"])
+        if "error" in result:
+            return {
+                "role": "assistant",
+                "content": f"Sorry, I could not do that: {result['error']}",
+            }
         if "refund" in result:
             return {"role": "assistant", "content": f"I have refunded order {result['order_id']}."}
         return {

@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from otel_replay.errors import OtelReplayError
+from otel_replay.replay.links import LINK_TYPE_KEY, REPLAY_OF
 from otel_replay.replay.matchers import LiveToolCall, RecordedToolCall, ToolDivergence, ToolPlayback
 
 P = ParamSpec("P")
@@ -28,7 +29,6 @@ _PLAYBACK: contextvars.ContextVar[ToolPlayback | None] = contextvars.ContextVar(
     "otel_replay_tool_playback", default=None
 )
 _TRACER_NAME = "otel_replay.tool"
-REPLAY_OF = "replay_of"
 
 
 class UnmatchedToolCallError(OtelReplayError):
@@ -67,7 +67,7 @@ def replay_link(trace_id: str, span_id: str) -> Link | None:
         is_remote=True,
         trace_flags=TraceFlags(TraceFlags.SAMPLED),
     )
-    return Link(context, {"otel_replay.link.type": REPLAY_OF})
+    return Link(context, {LINK_TYPE_KEY: REPLAY_OF})
 
 
 def _to_json(value: Any) -> str:

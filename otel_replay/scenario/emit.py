@@ -175,3 +175,28 @@ def emit_trace_scenarios(conversation: Conversation) -> list[Scenario]:
             )
         )
     return scenarios
+
+
+def emit_trace_scenarios_from(scenario: Scenario) -> list[Scenario]:
+    """Split a session scenario into one single-turn scenario per trace."""
+    scenarios = []
+    for trace_id in scenario.source.trace_ids:
+        turns = [t for t in scenario.turns if t.trace_id == trace_id]
+        if not turns:
+            continue
+        scenarios.append(
+            scenario.model_copy(
+                update={
+                    "name": f"{scenario.source.session_id}:{trace_id}",
+                    "source": scenario.source.model_copy(
+                        update={
+                            "kind": SourceKind.TRACE,
+                            "trace_ids": [trace_id],
+                            "span_ids": [t.span_id for t in turns],
+                        }
+                    ),
+                    "turns": [t.model_copy(update={"index": i}) for i, t in enumerate(turns)],
+                }
+            )
+        )
+    return scenarios

@@ -1,0 +1,195 @@
+"""Commands that replay: `replay` and `runs`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.progress import Progress
+
+from otel_replay.api import session_scenario, session_trace_scenarios
+from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
+from otel_replay.cli.render import format_time, replay_table
+from otel_replay.errors import BadInputError, NotFoundError
+from otel_replay.replay.agents import AgentFactory, http_agent, load_agent
+from otel_replay.replay.matchers import ToolMatchMode
+from otel_replay.replay.model import HistoryMode, ReplayRun, RunStatus
+from otel_replay.replay.runner import ReplayOptions, load_run, replay_many, replay_scenario
+from otel_replay.scenario.emit import emit_trace_scenarios_from
+from otel_replay.scenario.files import read_scenario
+from otel_replay.scenario.model import Scenario
+from otel_replay.store.base import SpanStore
+
+
+def _scenarios(target: str, store: SpanStore, mode: str) -> list[Scenario]:
+    path = Path(target)
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise BadInputError(f"{target}: folder holds no scenario files (*.json)")
+        return [read_scenario(f) for f in files]
+    if path.suffix == ".json" or path.exists():
+        scenario = read_scenario(path)
+        return emit_trace_scenarios_from(scenario) if mode == "trace" else [scenario]
+    if mode == "trace":
+        return session_trace_scenarios(store, target)
+    return [session_scenario(store, target)]
+
+
+def _agent(agent: str | None, agent_url: str | None, model: str | None) -> tuple[AgentFactory, str]:
+    if (agent is None) == (agent_url is None):
+        raise BadInputError("give exactly one of --agent MODULE:ATTR and --agent-url URL")
+    if agent is not None:
+        return load_agent(agent), agent
+    assert agent_url is not None
+    return http_agent(agent_url, model), agent_url
+
+
+def _enum_choice(values: list[str]) -> click.Choice[str]:
+    return click.Choice(values, case_sensitive=False)
+
+
+@click.command()
+@click.argument("target", metavar="SCENARIO_FILE|SESSION_ID")
+@click.option(
+    "--agent", default=None, help="Python agent as MODULE:ATTR (current folder importable)."
+)
+@click.option("--agent-url", default=None, help="OpenAI-compatible /v1/chat/completions endpoint.")
+@click.option(
+    "--model", default=None, help="Model name sent to --agent-url (default: the recorded one)."
+)
+@click.option(
+    "--history",
+    type=_enum_choice([m.value for m in HistoryMode]),
+    default="replayed",
+    show_default=True,
+    help="Earlier answers shown to the agent: its own, or the recorded ones.",
+)
+@click.option(
+    "--tool-mode",
+    type=_enum_choice([m.value for m in ToolMatchMode]),
+    default="strict",
+    show_default=True,
+    help="strict: name and arguments must match; lenient: name and order.",
+)
+@click.option("--live-tools", default="", help="Comma-separated read-only tools that run for real.")
+@click.option(
+    "--mode",
+    type=_enum_choice(["session", "trace"]),
+    default="session",
+    show_default=True,
+    help="trace: replay each trace as an independent one-turn conversation.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
+@store_option
+@json_option
+def replay(
+    target: str,
+    agent: str | None,
+    agent_url: str | None,
+    model: str | None,
+    history: str,
+    tool_mode: str,
+    live_tools: str,
+    mode: str,
+    concurrency: int,
+    store_url: str,
+    as_json: bool,
+) -> None:
+    """Replay a scenario (or a stored session) against your agent, linked to the original."""
+    factory, label = _agent(agent, agent_url, model)
+    options = ReplayOptions(
+        history=HistoryMode(history),
+        tool_mode=ToolMatchMode(tool_mode),
+        live_tools=frozenset(t.strip() for t in live_tools.split(",") if t.strip()),
+    )
+    store = open_cli_store(store_url)
+    try:
+        scenarios = _scenarios(target, store, mode)
+        if mode == "trace" or len(scenarios) > 1:
+            with Progress(
+                console=console(), transient=True, disable=as_json or not sys.stderr.isatty()
+            ) as bar:
+                task = bar.add_task("replaying traces", total=len(scenarios))
+                runs = replay_many(
+                    scenarios,
+                    factory,
+                    store,
+                    agent_label=label,
+                    options=options,
+                    concurrency=concurrency,
+                    on_done=lambda _run: bar.advance(task),
+                )
+        else:
+            runs = [
+                replay_scenario(scenarios[0], factory, store, agent_label=label, options=options)
+            ]
+    finally:
+        store.close()
+    _print_runs(runs, as_json)
+    if runs and all(r.status is RunStatus.AGENT_FAILED for r in runs):
+        sys.exit(1)
+
+
+def _print_runs(runs: list[ReplayRun], as_json: bool) -> None:
+    if as_json:
+        data = [r.model_dump(mode="json") for r in runs]
+        print_json(data[0] if len(data) == 1 else data)
+        return
+    out = console()
+    for run in runs:
+        out.print(replay_table(run))
+        out.print(
+            f"run id {run.run_id} · replayed session {run.session_id} · trace {run.trace_ids[0]}"
+        )
+
+
+@click.command()
+@store_option
+@json_option
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.argument("run_id", required=False)
+def runs(store_url: str, as_json: bool, limit: int, run_id: str | None) -> None:
+    """List replay runs, newest first, or show one run."""
+    store = open_cli_store(store_url)
+    try:
+        if run_id:
+            record = store.get_run(run_id)
+            if record is None:
+                raise NotFoundError(f"no replay run {run_id!r} in the store")
+            _print_runs([load_run(record)], as_json)
+            return
+        records = store.list_runs(limit)
+    finally:
+        store.close()
+    if as_json:
+        print_json([{k: v for k, v in r.__dict__.items() if k != "result_json"} for r in records])
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(records)} replay run(s)")
+    for column in (
+        "run id",
+        "scenario",
+        "original session",
+        "replay session",
+        "agent",
+        "status",
+        "started",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        table.add_row(
+            r.run_id,
+            r.scenario_name,
+            r.original_session_id,
+            r.session_id,
+            r.agent,
+            r.status,
+            format_time(r.started_unix_nano),
+        )
+    console().print(table)
+
+
+COMMANDS = [replay, runs]

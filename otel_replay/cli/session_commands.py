@@ -1,0 +1,110 @@
+"""Commands that rebuild conversations: `session` and `scenario`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from otel_replay.api import (
+    load_conversation,
+    session_scenario,
+    session_trace_scenarios,
+    trace_scenarios,
+)
+from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
+from otel_replay.cli.render import conversation_view
+from otel_replay.errors import BadInputError
+from otel_replay.scenario.files import dump_scenario, write_graph, write_scenario
+from otel_replay.session.graph import build_conversation_graph
+from otel_replay.session.summary import conversation_to_json
+
+
+@click.command()
+@click.argument("session_id")
+@store_option
+@json_option
+@click.option(
+    "--graph",
+    "graph_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the conversation graph: .json (node-link), .graphml or .dot.",
+)
+def session(session_id: str, store_url: str, as_json: bool, graph_file: str | None) -> None:
+    """Show a session as a conversation: turns, messages, tool calls, latency and tokens."""
+    store = open_cli_store(store_url)
+    try:
+        conversation = load_conversation(store, session_id)
+    finally:
+        store.close()
+    if graph_file:
+        write_graph(build_conversation_graph(conversation), graph_file)
+    if as_json:
+        print_json(conversation_to_json(conversation))
+        return
+    out = console()
+    for block in conversation_view(conversation):
+        out.print(block)
+    if graph_file:
+        out.print(f"graph written to {graph_file}")
+
+
+@click.command()
+@click.argument("session_id", required=False)
+@click.option(
+    "--trace",
+    "trace_ids",
+    multiple=True,
+    help="A trace to write as a one-turn scenario (repeatable).",
+)
+@click.option(
+    "--traces-of", "traces_of", default=None, help="Write one scenario per trace of this session."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    default=None,
+    help="File (session scenario) or folder (trace scenarios); default: stdout / current folder.",
+)
+@store_option
+def scenario(
+    session_id: str | None,
+    trace_ids: tuple[str, ...],
+    traces_of: str | None,
+    output: str | None,
+    store_url: str,
+) -> None:
+    """Write a graph scenario file for a session, or one per trace for bulk replay."""
+    chosen = sum(bool(x) for x in (session_id, trace_ids, traces_of))
+    if chosen != 1:
+        raise BadInputError(
+            "give exactly one of SESSION_ID, --trace TRACE_ID..., --traces-of SESSION_ID"
+        )
+    store = open_cli_store(store_url)
+    try:
+        if session_id:
+            made = session_scenario(store, session_id)
+            if output:
+                write_scenario(made, output)
+                click.echo(f"wrote {output} ({len(made.turns)} turn(s))")
+            else:
+                click.echo(dump_scenario(made), nl=False)
+            return
+        scenarios = (
+            trace_scenarios(store, [t.lower() for t in trace_ids])
+            if trace_ids
+            else session_trace_scenarios(store, traces_of or "")
+        )
+    finally:
+        store.close()
+    folder = Path(output or ".")
+    folder.mkdir(parents=True, exist_ok=True)
+    for made in scenarios:
+        path = folder / f"trace-{made.source.trace_ids[0]}.scenario.json"
+        write_scenario(made, path)
+        click.echo(f"wrote {path}")
+
+
+COMMANDS = [session, scenario]

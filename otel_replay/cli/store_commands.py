@@ -1,0 +1,69 @@
+"""Commands that read the store: `sessions`, `traces`, `trace`, `runs`."""
+
+from __future__ import annotations
+
+import click
+
+from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
+from otel_replay.cli.render import sessions_table, span_json, span_tree, traces_table
+from otel_replay.errors import NotFoundError
+from otel_replay.session.forest import build_span_forest
+
+
+@click.command()
+@store_option
+@json_option
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+def sessions(store_url: str, as_json: bool, limit: int) -> None:
+    """List sessions, most recent first."""
+    store = open_cli_store(store_url)
+    try:
+        found = store.list_sessions(limit)
+    finally:
+        store.close()
+    if as_json:
+        print_json(found)
+    else:
+        console().print(sessions_table(found))
+
+
+@click.command()
+@store_option
+@json_option
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--session", "session_id", default=None, help="Only the traces of this session.")
+def traces(store_url: str, as_json: bool, limit: int, session_id: str | None) -> None:
+    """List recent traces."""
+    store = open_cli_store(store_url)
+    try:
+        found = store.list_traces(limit, session_id=session_id)
+    finally:
+        store.close()
+    if as_json:
+        print_json(found)
+    else:
+        console().print(traces_table(found))
+
+
+@click.command()
+@click.argument("trace_id")
+@store_option
+@json_option
+def trace(trace_id: str, store_url: str, as_json: bool) -> None:
+    """Show one trace as a span tree with durations."""
+    trace_id = trace_id.lower()
+    store = open_cli_store(store_url)
+    try:
+        spans = store.get_spans([trace_id])
+    finally:
+        store.close()
+    if not spans:
+        raise NotFoundError(f"no trace {trace_id} in the store")
+    roots = build_span_forest(spans)
+    if as_json:
+        print_json({"trace_id": trace_id, "spans": [span_json(r) for r in roots]})
+    else:
+        console().print(span_tree(trace_id, roots))
+
+
+COMMANDS = [sessions, traces, trace]

@@ -1,0 +1,77 @@
+"""The record of a replay run: per turn, the original and the replayed side."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    OK = "ok"  # the replay ran; differences are findings, not failures
+    AGENT_FAILED = "agent_failed"  # the agent raised in every turn
+
+
+class HistoryMode(StrEnum):
+    """Which assistant answers earlier turns show the agent."""
+
+    REPLAYED = "replayed"  # what the agent itself answered in this replay
+    RECORDED = "recorded"  # the recorded answers: each turn tested in isolation
+
+
+class ToolCallSummary(_Model):
+    name: str
+    arguments: JsonValue = None
+    result: JsonValue = None
+    error: str | None = None
+    source: str | None = Field(
+        default=None, description="recorded, live or unmatched (replayed side only)."
+    )
+
+
+class TurnSide(_Model):
+    assistant: str | None
+    tool_calls: list[ToolCallSummary] = Field(default_factory=list)
+    latency_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    llm_calls: int = 0
+    errors: int = 0
+
+
+class ReplayedTurn(_Model):
+    index: int
+    user: str | None
+    original: TurnSide
+    replayed: TurnSide | None
+    original_trace_id: str
+    original_span_id: str
+    trace_id: str | None = None
+    span_id: str | None = None
+    error: str | None = None
+    divergences: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class ReplayRun(_Model):
+    run_id: str
+    scenario: str
+    agent: str
+    original_session_id: str
+    session_id: str
+    status: RunStatus
+    started_unix_nano: int
+    ended_unix_nano: int
+    trace_ids: list[str]
+    options: dict[str, JsonValue] = Field(default_factory=dict)
+    turns: list[ReplayedTurn]
+    scores: list[dict[str, JsonValue]] = Field(default_factory=list)
+
+    @property
+    def failed_turns(self) -> int:
+        return sum(1 for t in self.turns if t.error is not None)

@@ -1,0 +1,351 @@
+"""Run a scenario's user turns against the agent, capture what it does, store it linked."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from opentelemetry import baggage, context, trace
+from opentelemetry.trace import Link, Status, StatusCode
+from pydantic import JsonValue
+
+from otel_replay.otlp.batch import build_span_batch
+from otel_replay.otlp.convert import spans_from_request
+from otel_replay.records import Span
+from otel_replay.replay.agents import AgentFactory, ChatMessage
+from otel_replay.replay.capture import ensure_capture, spans_to_request
+from otel_replay.replay.links import add_links, plan_links
+from otel_replay.replay.matchers import RecordedToolCall, ToolMatchMode, ToolPlayback
+from otel_replay.replay.model import (
+    HistoryMode,
+    ReplayedTurn,
+    ReplayRun,
+    RunStatus,
+    ToolCallSummary,
+    TurnSide,
+)
+from otel_replay.replay.observe import observe_turn
+from otel_replay.replay.tools import replay_link, tool_playback
+from otel_replay.scenario.emit import to_json_value
+from otel_replay.scenario.model import Scenario, ScenarioTurn
+from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
+from otel_replay.store.base import RunRecord, SpanStore
+
+_TRACER = "otel_replay.replay"
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    history: HistoryMode = HistoryMode.REPLAYED
+    tool_mode: ToolMatchMode = ToolMatchMode.STRICT
+    live_tools: frozenset[str] = frozenset()
+
+    def as_json(self) -> dict[str, JsonValue]:
+        return {
+            "history": self.history.value,
+            "tool_mode": self.tool_mode.value,
+            "live_tools": list[JsonValue](sorted(self.live_tools)),
+        }
+
+
+def recorded_tool_calls(turn: ScenarioTurn) -> list[RecordedToolCall]:
+    return [
+        RecordedToolCall(
+            name=t.name,
+            arguments=t.arguments if isinstance(t.arguments, dict) else {},
+            result=t.result,
+            error=t.error,
+            call_id=t.call_id or "",
+            trace_id=t.trace_id,
+            span_id=t.span_id or "",
+        )
+        for t in turn.tool_calls
+    ]
+
+
+def original_side(turn: ScenarioTurn) -> TurnSide:
+    return TurnSide(
+        assistant=turn.assistant,
+        tool_calls=[
+            ToolCallSummary(name=t.name, arguments=t.arguments, result=t.result, error=t.error)
+            for t in turn.tool_calls
+        ],
+        latency_ms=turn.metrics.latency_ms,
+        input_tokens=turn.metrics.input_tokens,
+        output_tokens=turn.metrics.output_tokens,
+        llm_calls=turn.metrics.llm_calls,
+        errors=turn.metrics.errors,
+    )
+
+
+@dataclass
+class _TurnOutcome:
+    turn: ScenarioTurn
+    span_id: str
+    reply: ChatMessage | None
+    error: str | None
+    playback: ToolPlayback
+    latency_ms: float
+
+
+def _links(pairs: Sequence[tuple[str, str]]) -> list[Link]:
+    return [link for link in (replay_link(t, s) for t, s in pairs) if link is not None]
+
+
+def _run_turns(
+    scenario: Scenario,
+    factory: AgentFactory,
+    options: ReplayOptions,
+    run_id: str,
+    session_id: str,
+) -> tuple[int, list[_TurnOutcome]]:
+    capture = ensure_capture()  # before the first span, so that it is recorded
+    tracer = trace.get_tracer(_TRACER)
+    outcomes: list[_TurnOutcome] = []
+    root_attributes = {
+        "otel_replay.run.id": run_id,
+        "otel_replay.scenario": scenario.name,
+        "otel_replay.original.session_id": scenario.source.session_id,
+        "gen_ai.conversation.id": session_id,
+        "session.id": session_id,
+    }
+    originals = [(t.trace_id, t.span_id) for t in scenario.turns]
+    token = context.attach(baggage.set_baggage("session.id", session_id))
+    try:
+        with tracer.start_as_current_span(
+            f"otel_replay.replay {scenario.name}",
+            attributes=root_attributes,
+            links=_links(originals),
+        ) as root:
+            trace_id = root.get_span_context().trace_id
+            capture.register(trace_id)
+            agent = factory()
+            try:
+                messages: list[ChatMessage] = []
+                for turn in scenario.turns:
+                    if turn.user is None:
+                        continue
+                    messages.append({"role": "user", "content": turn.user})
+                    outcome = _run_turn(
+                        tracer, agent, turn, list(messages), options, run_id, session_id
+                    )
+                    outcomes.append(outcome)
+                    if options.history is HistoryMode.RECORDED:
+                        messages.append({"role": "assistant", "content": turn.assistant or ""})
+                    elif outcome.reply is not None:
+                        messages.append(outcome.reply)
+            finally:
+                agent.close()
+    finally:
+        context.detach(token)
+    return trace_id, outcomes
+
+
+def _run_turn(
+    tracer: trace.Tracer,
+    agent: Callable[[list[ChatMessage]], ChatMessage],
+    turn: ScenarioTurn,
+    messages: list[ChatMessage],
+    options: ReplayOptions,
+    run_id: str,
+    session_id: str,
+) -> _TurnOutcome:
+    attributes: dict[str, str | int] = {
+        "otel_replay.run.id": run_id,
+        "otel_replay.turn.index": turn.index,
+        "otel_replay.original.trace_id": turn.trace_id,
+        "otel_replay.original.span_id": turn.span_id,
+        "gen_ai.conversation.id": session_id,
+    }
+    playback = ToolPlayback(
+        turn.index, recorded_tool_calls(turn), options.tool_mode, options.live_tools
+    )
+    with tracer.start_as_current_span(
+        f"otel_replay.turn {turn.index + 1}",
+        attributes=attributes,
+        links=_links([(turn.trace_id, turn.span_id)]),
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        started = time.perf_counter_ns()
+        reply: ChatMessage | None = None
+        error: str | None = None
+        with tool_playback(playback):
+            try:
+                reply = agent(messages)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, error))
+        latency_ms = (time.perf_counter_ns() - started) / 1e6
+        span_id = f"{span.get_span_context().span_id:016x}"
+    return _TurnOutcome(turn, span_id, reply, error, playback, latency_ms)
+
+
+def _reply_text(reply: ChatMessage | None) -> str | None:
+    if reply is None:
+        return None
+    content = reply.get("content")
+    return content if isinstance(content, str) else None
+
+
+def _replayed_side(outcome: _TurnOutcome, spans: Sequence[Span]) -> TurnSide:
+    observed = observe_turn(outcome.span_id, spans)
+    served = {(call.name, call.order): "recorded" for call, _ in outcome.playback.served}
+    unmatched = {(d.call.name, d.call.order) for d in outcome.playback.divergences}
+    counters: dict[str, int] = {}
+    tool_calls = []
+    for tool in observed.tool_calls if observed else ():
+        order = counters.get(tool.name, 0)
+        counters[tool.name] = order + 1
+        key = (tool.name, order)
+        source = (
+            "recorded"
+            if key in served
+            else "unmatched"
+            if key in unmatched
+            else "live"
+            if tool.name in outcome.playback.live_tools
+            else None
+        )
+        tool_calls.append(
+            ToolCallSummary(
+                name=tool.name,
+                arguments=to_json_value(tool.arguments),
+                result=to_json_value(tool.result),
+                error=tool.error,
+                source=source,
+            )
+        )
+    return TurnSide(
+        assistant=_reply_text(outcome.reply),
+        tool_calls=tool_calls,
+        latency_ms=outcome.latency_ms,
+        input_tokens=observed.usage.input_tokens if observed else None,
+        output_tokens=observed.usage.output_tokens if observed else None,
+        llm_calls=len(observed.llm_calls) if observed else 0,
+        errors=(len(observed.errors) if observed else 0) + (1 if outcome.error else 0),
+    )
+
+
+def replay_scenario(
+    scenario: Scenario,
+    factory: AgentFactory,
+    store: SpanStore,
+    *,
+    agent_label: str,
+    options: ReplayOptions | None = None,
+) -> ReplayRun:
+    """Replay every user turn of the scenario against a new agent session; store the spans
+    (linked to the originals) and the run; return the run."""
+    options = options or ReplayOptions()
+    run_id = uuid.uuid4().hex
+    session_id = f"replay-{run_id[:16]}"
+    started = time.time_ns()
+    record = RunRecord(
+        run_id,
+        scenario.name,
+        scenario.source.session_id,
+        session_id,
+        agent_label,
+        RunStatus.RUNNING.value,
+        started,
+        started,
+        (),
+        "{}",
+    )
+    store.save_run(record)
+    trace_id, outcomes = _run_turns(scenario, factory, options, run_id, session_id)
+    captured = ensure_capture().take(trace_id)
+    request = spans_to_request(captured)
+    spans = list(spans_from_request(request))
+    turn_span_ids = {o.span_id: o.turn.index for o in outcomes}
+    add_links(request, plan_links(spans, turn_span_ids, {t.index: t for t in scenario.turns}))
+    store.write([build_span_batch(request, DEFAULT_SESSION_KEYS)], [])
+    trace_hex = f"{trace_id:032x}"
+    by_index = {o.turn.index: o for o in outcomes}
+    turns = []
+    for turn in scenario.turns:
+        outcome = by_index.get(turn.index)
+        turns.append(
+            ReplayedTurn(
+                index=turn.index,
+                user=turn.user,
+                original=original_side(turn),
+                replayed=_replayed_side(outcome, spans) if outcome else None,
+                original_trace_id=turn.trace_id,
+                original_span_id=turn.span_id,
+                trace_id=trace_hex if outcome else None,
+                span_id=outcome.span_id if outcome else None,
+                error=outcome.error if outcome else None,
+                divergences=[d.describe() for d in outcome.playback.divergences] if outcome else [],
+                note=None if outcome else "no user message recorded: turn not replayed",
+            )
+        )
+    failed_all = bool(outcomes) and all(o.error is not None for o in outcomes)
+    run = ReplayRun(
+        run_id=run_id,
+        scenario=scenario.name,
+        agent=agent_label,
+        original_session_id=scenario.source.session_id,
+        session_id=session_id,
+        status=RunStatus.AGENT_FAILED if failed_all else RunStatus.OK,
+        started_unix_nano=started,
+        ended_unix_nano=time.time_ns(),
+        trace_ids=[trace_hex],
+        options=options.as_json(),
+        turns=turns,
+    )
+    save_run(store, run)
+    return run
+
+
+def save_run(store: SpanStore, run: ReplayRun) -> None:
+    store.save_run(
+        RunRecord(
+            run.run_id,
+            run.scenario,
+            run.original_session_id,
+            run.session_id,
+            run.agent,
+            run.status.value,
+            run.started_unix_nano,
+            run.ended_unix_nano,
+            tuple(run.trace_ids),
+            run.model_dump_json(),
+        )
+    )
+
+
+def load_run(record: RunRecord) -> ReplayRun:
+    return ReplayRun.model_validate_json(record.result_json)
+
+
+def replay_many(
+    scenarios: Sequence[Scenario],
+    factory: AgentFactory,
+    store: SpanStore,
+    *,
+    agent_label: str,
+    options: ReplayOptions | None = None,
+    concurrency: int = 4,
+    on_done: Callable[[ReplayRun], None] | None = None,
+) -> list[ReplayRun]:
+    """Replay independent (trace) scenarios, several at once; results in input order."""
+
+    def one(scenario: Scenario) -> ReplayRun:
+        run = replay_scenario(scenario, factory, store, agent_label=agent_label, options=options)
+        if on_done is not None:
+            on_done(run)
+        return run
+
+    with ThreadPoolExecutor(
+        max_workers=max(1, concurrency), thread_name_prefix="otel-replay"
+    ) as pool:
+        return list(pool.map(one, scenarios))
+
+
+__all__ = ["ReplayOptions", "load_run", "replay_many", "replay_scenario", "save_run"]
