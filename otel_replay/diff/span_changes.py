@@ -126,35 +126,53 @@ def compare_span_content(
     events); absent and empty values compare equal; 1, 1.0 and True all differ.
     """
     fields: list[AttributeChange] = []
-    for key, before, after in (
-        (SPAN_NAME_KEY, original.name, replay.name),
-        (SPAN_KIND_KEY, str(original.kind), str(replay.kind)),
-        (SPAN_STATUS_CODE_KEY, str(original.status_code), str(replay.status_code)),
-        (SPAN_STATUS_MESSAGE_KEY, original.status_message, replay.status_message),
-        (SPAN_EXCEPTIONS_KEY, _read_exceptions(original), _read_exceptions(replay)),
-    ):
+    if original.name != replay.name:
+        fields.append(AttributeChange(SPAN_NAME_KEY, original.name, replay.name))
+    if original.kind != replay.kind:
+        fields.append(AttributeChange(SPAN_KIND_KEY, str(original.kind), str(replay.kind)))
+    if original.status_code != replay.status_code:
+        fields.append(
+            AttributeChange(
+                SPAN_STATUS_CODE_KEY, str(original.status_code), str(replay.status_code)
+            )
+        )
+    if original.status_message != replay.status_message:
+        fields.append(
+            AttributeChange(SPAN_STATUS_MESSAGE_KEY, original.status_message, replay.status_message)
+        )
+    if original.events or replay.events:
+        before_exceptions = _read_exceptions(original)
+        after_exceptions = _read_exceptions(replay)
+        if not _is_same_value(before_exceptions, after_exceptions):
+            fields.append(AttributeChange(SPAN_EXCEPTIONS_KEY, before_exceptions, after_exceptions))
+
+    # Most values are equal: compare first, classify only what differs.
+    differing: list[AttributeChange] = []
+    before_attributes, after_attributes = original.attributes, replay.attributes
+    for key, before in before_attributes.items():
+        after = after_attributes.get(key)
         if not _is_same_value(before, after):
-            fields.append(AttributeChange(key, before, after))
+            differing.append(AttributeChange(key, before, after))
+    for key, after in after_attributes.items():
+        if key not in before_attributes and after is not None:
+            differing.append(AttributeChange(key, None, after))
+    if not differing:
+        return tuple(fields), ()
     attributes: list[AttributeChange] = []
     outputs: list[AttributeChange] = []
-    before_attributes, after_attributes = original.attributes, replay.attributes
-    for key in sorted(before_attributes.keys() | after_attributes.keys()):
-        role = _classify_key(key)
-        if role is _KeyRole.IGNORED:
-            continue
-        before = before_attributes.get(key)
-        after = after_attributes.get(key)
-        if _is_same_value(before, after):
-            continue
-        change = AttributeChange(key, before, after)
-        (outputs if role is _KeyRole.OUTPUT else attributes).append(change)
+    for change in sorted(differing, key=lambda change: change.key):
+        role = _classify_key(change.key)
+        if role is _KeyRole.ATTRIBUTE:
+            attributes.append(change)
+        elif role is _KeyRole.OUTPUT:
+            outputs.append(change)
     return (*fields, *attributes), tuple(outputs)
 
 
 def hash_span_content(span: Span) -> int:
     """A hash that is equal for spans `compare_span_content` finds no attribute changes
     between (outputs aside); unequal hashes almost surely mean a change."""
-    compared = sorted(
+    compared = frozenset(
         (key, _freeze_value(value))
         for key, value in span.attributes.items()
         if value is not None and _classify_key(key) is _KeyRole.ATTRIBUTE
@@ -166,7 +184,7 @@ def hash_span_content(span: Span) -> int:
             span.status_code,
             span.status_message,
             _freeze_value(_read_exceptions(span)),
-            tuple(compared),
+            compared,
         )
     )
 
@@ -217,6 +235,8 @@ def _read_exceptions(span: Span) -> AnyValue:
 
 
 def _freeze_value(value: AnyValue) -> Hashable:
+    if isinstance(value, str):
+        return value
     if isinstance(value, list):
         return ("list", *(_freeze_value(item) for item in value))
     if isinstance(value, dict):
@@ -229,6 +249,8 @@ def _is_same_value(before: AnyValue, after: AnyValue) -> bool:
         return True
     if type(before) is not type(after):
         return False
+    if isinstance(before, str):
+        return before == after
     if isinstance(before, list) and isinstance(after, list):
         return len(before) == len(after) and all(
             _is_same_value(x, y) for x, y in zip(before, after, strict=True)

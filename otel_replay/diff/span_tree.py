@@ -8,7 +8,8 @@ the earlier passes left:
    `otel_replay.link.type = replay_of` is paired with it;
 2. keys: a longest common subsequence of sibling keys (see `alignment`), so loops,
    retries and inserted steps line up;
-3. reordering: leftover siblings with equal keys, in order, anywhere in the list;
+3. reordering: leftover siblings with equal keys all the way down their subtrees, in
+   order, anywhere in the list;
 4. partial keys: within each gap the alignment left, siblings whose keys share a non-empty
    first component (with `default_key`, the operation kind), so a swapped model is a change.
 
@@ -209,7 +210,10 @@ def _build_forest(spans: Sequence[Span], key: KeyFunction) -> _Forest:
     roots: list[int] = []
     # Appending in start-time order leaves every sibling list sorted; ties are broken by
     # the span itself, so the order spans arrived in never matters.
-    for index in sorted(range(len(spans)), key=lambda i: _order_span(spans[i], i)):
+    for *_, index in sorted(
+        (span.start_time_unix_nano, span.end_time_unix_nano, span.name, span.span_id, index)
+        for index, span in enumerate(spans)
+    ):
         parent = parents[index]
         (roots if parent == _NO_SPAN else children[parent]).append(index)
     keys = [key(span) for span in spans]
@@ -225,10 +229,6 @@ def _build_forest(spans: Sequence[Span], key: KeyFunction) -> _Forest:
             (hash_span_content(spans[index]), keys[index], *(contents[child] for child in below))
         )
     return _Forest(spans, keys, children, roots, index_of, shapes, contents)
-
-
-def _order_span(span: Span, index: int) -> tuple[int, int, str, str, int]:
-    return (span.start_time_unix_nano, span.end_time_unix_nano, span.name, span.span_id, index)
 
 
 def _cut_parent_cycles(parents: list[int]) -> None:
@@ -310,6 +310,10 @@ def _pair_siblings(
     after: _Forest,
     links: dict[int, int],
 ) -> list[_Pairing]:
+    if not originals or not replays:
+        unmatched: list[_Pairing] = [(index, _NO_SPAN, None) for index in originals]
+        unmatched.extend((_NO_SPAN, index, None) for index in replays)
+        return unmatched
     pairs = _SiblingPairs(originals, replays)
     if links:
         position_of = {span: position for position, span in enumerate(originals)}
@@ -325,12 +329,15 @@ def _pair_siblings(
     # neighbour.
     original_spans = [originals[i] for i in free_originals]
     replay_spans = [replays[j] for j in free_replays]
+    original_contents = [before.contents[span] for span in original_spans]
+    replay_contents = [after.contents[span] for span in replay_spans]
+    if original_contents == replay_contents:
+        for i, j in zip(free_originals, free_replays, strict=True):
+            pairs.pair(i, j, MatchBasis.KEY)
+        return pairs.order_pairings()
     aligned = align_by_levels(
         [
-            (
-                [before.contents[span] for span in original_spans],
-                [after.contents[span] for span in replay_spans],
-            ),
+            (original_contents, replay_contents),
             (
                 [before.shapes[span] for span in original_spans],
                 [after.shapes[span] for span in replay_spans],
@@ -346,11 +353,13 @@ def _pair_siblings(
     if len(aligned) == min(len(free_originals), len(free_replays)):
         return pairs.order_pairings()
 
-    waiting: dict[SpanKey, deque[int]] = {}
+    # A move needs the same shape below: a skipped turn and an extra turn far apart are
+    # not one turn that moved.
+    waiting: dict[int, deque[int]] = {}
     for i in pairs.list_free_originals(free_originals):
-        waiting.setdefault(before.keys[originals[i]], deque()).append(i)
+        waiting.setdefault(before.shapes[originals[i]], deque()).append(i)
     for j in pairs.list_free_replays(free_replays):
-        queue = waiting.get(after.keys[replays[j]])
+        queue = waiting.get(after.shapes[replays[j]])
         if queue:
             pairs.pair(queue.popleft(), j, MatchBasis.REORDERED)
 
