@@ -207,13 +207,12 @@ def first_finish_reason(value: AnyValue) -> str | None:
     """The first reason of `gen_ai.response.finish_reasons` (array, JSON or comma-joined)."""
     if isinstance(value, list):
         for item in value:
-            text = as_str(item)
-            if text:
-                return text
+            if isinstance(item, str) and item.strip():
+                return item
         return None
-    text = as_str(value)
-    if text is None:
+    if not isinstance(value, str) or not value.strip():
         return None
+    text = value
     listed = json_list(text)
     if listed is not None:
         return first_finish_reason(listed)

@@ -1,0 +1,343 @@
+"""Per-span normalisation: each convention's keys, the resolution order, and degradation."""
+
+from __future__ import annotations
+
+import json
+
+from otel_replay.records import AnyValue, LogRecord, Scope, Span, SpanEvent, StatusCode
+from otel_replay.semconv.model import FinishReason, PartType, Role
+from otel_replay.semconv.normalise import build_llm_call, span_error, tool_facts, turn_text
+from tests.builders import make_span
+
+OUT_CALL = "llm.output_messages.0.message.tool_calls.0.tool_call."
+USER_Q = '[{"role": "user", "parts": [{"type": "text", "content": "q"}]}]'
+
+
+def _span(name: str = "call", scope: str = "tests", **attributes: AnyValue) -> Span:
+    span = make_span(1, 2, 1, name=name, attributes=attributes)
+    return Span(**{**span.__dict__, "scope": Scope(name=scope)})
+
+
+def _texts(call_messages: tuple[object, ...]) -> list[tuple[Role, str | None]]:
+    return [(m.role, m.text) for m in call_messages]  # type: ignore[attr-defined]
+
+
+def test_traceai_flattened_gen_ai_messages_with_gaps_keep_their_order() -> None:
+    call = build_llm_call(
+        _span(
+            **{
+                "gen_ai.span.kind": "LLM",
+                "gen_ai.input.messages.0.message.role": "system",
+                "gen_ai.input.messages.0.message.content": "be brief",
+                "gen_ai.input.messages.3.message.role": "user",
+                "gen_ai.input.messages.3.message.content": "second",
+                "gen_ai.input.messages.1.message.role": "user",
+                "gen_ai.input.messages.1.message.content": "first",
+                "gen_ai.output.messages.0.message.role": "assistant",
+                "gen_ai.output.messages.0.message.content": "ok",
+            }
+        )
+    )
+    assert _texts(call.input_messages) == [
+        (Role.SYSTEM, "be brief"),
+        (Role.USER, "first"),
+        (Role.USER, "second"),
+    ]
+    assert call.output_text == "ok"
+    assert call.system_instructions == "be brief"
+
+
+def test_openinference_ordered_contents_and_tool_calls_in_flattened_output() -> None:
+    call = build_llm_call(
+        _span(
+            **{
+                "openinference.span.kind": "LLM",
+                "llm.output_messages.0.message.role": "assistant",
+                "llm.output_messages.0.message.contents.0.message_content.type": "text",
+                "llm.output_messages.0.message.contents.0.message_content.text": "checking",
+                OUT_CALL + "id": "c1",
+                OUT_CALL + "function.name": "get",
+                OUT_CALL + "function.arguments": '{"q":1}',
+            }
+        )
+    )
+    assert call.output_text == "checking"
+    (request,) = call.requested_tool_calls
+    assert (request.call_id, request.name, request.arguments) == ("c1", "get", {"q": 1})
+
+
+def test_malformed_message_json_falls_back_to_the_next_convention() -> None:
+    call = build_llm_call(
+        _span(
+            **{
+                "gen_ai.operation.name": "chat",
+                "gen_ai.input.messages": '[{"role": "user", "parts": [',
+                "input.value": '{"messages": [{"role": "user", "content": "from raw"}]}',
+            }
+        )
+    )
+    assert _texts(call.input_messages) == [(Role.USER, "from raw")]
+    assert "no output recorded" in call.notes
+
+
+def test_malformed_message_json_alone_gives_an_empty_call_with_notes() -> None:
+    call = build_llm_call(
+        _span(**{"gen_ai.input.messages": "{not json", "gen_ai.usage.input_tokens": 5})
+    )
+    assert call.input_messages == ()
+    assert call.usage.input_tokens == 5
+    assert call.notes == ("no input messages recorded", "no output recorded")
+
+
+def test_v1_28_message_events_as_span_events() -> None:
+    span = make_span(1, 2, 1, name="chat gpt-4o", attributes={"gen_ai.operation.name": "chat"})
+    span = Span(
+        **{
+            **span.__dict__,
+            "events": (
+                SpanEvent("gen_ai.user.message", 1, {"content": "hi"}),
+                SpanEvent(
+                    "gen_ai.choice",
+                    2,
+                    {"index": 0, "finish_reason": "stop", "message": '{"content": "hello"}'},
+                ),
+            ),
+        }
+    )
+    call = build_llm_call(span)
+    assert _texts(call.input_messages) == [(Role.USER, "hi")]
+    assert call.output_text == "hello"
+    assert call.finish is FinishReason.STOP
+
+
+def test_log_records_named_by_the_event_name_attribute_join_their_span() -> None:
+    span = _span(**{"gen_ai.operation.name": "chat"})
+    logs = [
+        LogRecord(
+            time_unix_nano=2,
+            trace_id=span.trace_id,
+            span_id=span.span_id,
+            attributes={"event.name": "gen_ai.choice"},
+            body={"index": 0, "message": {"content": "second"}},
+        ),
+        LogRecord(
+            time_unix_nano=1,
+            trace_id=span.trace_id,
+            span_id=span.span_id,
+            attributes={"event.name": "gen_ai.user.message"},
+            body={"content": "first"},
+        ),
+    ]
+    call = build_llm_call(span, logs)
+    assert _texts(call.input_messages) == [(Role.USER, "first")]
+    assert call.output_text == "second"
+
+
+def test_operation_details_event_carries_v1_37_message_attributes() -> None:
+    span = _span(**{"gen_ai.operation.name": "chat"})
+    details = LogRecord(
+        event_name="gen_ai.client.inference.operation.details",
+        trace_id=span.trace_id,
+        span_id=span.span_id,
+        attributes={
+            "gen_ai.input.messages": [
+                {"role": "user", "parts": [{"type": "text", "content": "q"}]}
+            ],
+            "gen_ai.output.messages": [
+                {
+                    "role": "assistant",
+                    "parts": [{"type": "text", "content": "a"}],
+                    "finish_reason": "length",
+                }
+            ],
+        },
+    )
+    call = build_llm_call(span, [details])
+    assert _texts(call.input_messages) == [(Role.USER, "q")]
+    assert call.output_text == "a"
+    assert call.finish is FinishReason.LENGTH
+
+
+def test_livekit_1_7_pii_keys_are_read_like_the_old_ones() -> None:
+    node = _span(
+        "llm_node",
+        scope="livekit-agents",
+        **{
+            "lk.pii.chat_ctx": json.dumps(
+                {"items": [{"type": "message", "role": "user", "content": ["hi"]}]}
+            ),
+            "lk.pii.response.text": "hello",
+            "lk.pii.response.function_calls": json.dumps(
+                [{"id": "item_1", "call_id": "c1", "name": "get", "arguments": "{}"}]
+            ),
+        },
+    )
+    call = build_llm_call(node)
+    assert _texts(call.input_messages) == [(Role.USER, "hi")]
+    assert call.output_text == "hello"
+    assert call.requested_tool_calls[0].call_id == "c1"
+
+
+def test_wrapper_span_content_fills_the_leaf_calls_gaps() -> None:
+    leaf = _span("llm_request", **{"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 9})
+    node = make_span(1, 1, name="llm_node", attributes={"lk.response.text": "hello"})
+    call = build_llm_call(leaf, (), [(node, ())])
+    assert call.output_text == "hello"
+    assert call.usage.input_tokens == 9
+    assert call.source_span_ids == (leaf.span_id, node.span_id)
+
+
+def test_ai_sdk_v4_tool_calls_use_args() -> None:
+    call = build_llm_call(
+        _span(
+            **{
+                "ai.operationId": "ai.generateText.doGenerate",
+                "ai.response.toolCalls": '[{"toolCallType": "function", "toolCallId": "c1",'
+                ' "toolName": "get", "args": "{\\"q\\": 2}"}]',
+                "ai.response.finishReason": "tool-calls",
+            }
+        )
+    )
+    (request,) = call.requested_tool_calls
+    assert (request.call_id, request.name, request.arguments) == ("c1", "get", {"q": 2})
+    assert call.finish is FinishReason.TOOL_CALL
+    assert call.finish_raw == "tool-calls"
+
+
+def test_langsmith_exact_prompt_key_is_run_io_not_flattened_messages() -> None:
+    call = build_llm_call(
+        _span(
+            **{
+                "langsmith.span.kind": "llm",
+                "gen_ai.prompt": '{"messages": [[{"type": "human", "content": "hi"}]]}',
+                "gen_ai.completion": '{"generations": [[{"text": "hello"}]]}',
+                "gen_ai.response.finish_reasons": "stop",
+            }
+        )
+    )
+    assert _texts(call.input_messages) == [(Role.USER, "hi")]
+    assert call.output_text == "hello"
+    assert call.finish is FinishReason.STOP
+
+
+def test_legacy_openllmetry_flattened_prompt_and_completion() -> None:
+    call = build_llm_call(
+        _span(
+            **{
+                "llm.request.type": "chat",
+                "gen_ai.prompt.0.role": "user",
+                "gen_ai.prompt.0.content": "hi",
+                "gen_ai.completion.0.role": "assistant",
+                "gen_ai.completion.0.content": "yo",
+                "gen_ai.completion.0.finish_reason": "length",
+                "gen_ai.usage.prompt_tokens": "12",
+            }
+        )
+    )
+    assert _texts(call.input_messages) == [(Role.USER, "hi")]
+    assert call.output_text == "yo"
+    assert call.finish is FinishReason.LENGTH
+    assert call.usage.input_tokens == 12
+
+
+def test_openinference_tool_parameters_are_arguments_only_when_not_a_schema() -> None:
+    schema = _span(
+        **{
+            "openinference.span.kind": "TOOL",
+            "tool.name": "get",
+            "tool.parameters": '{"type": "object", "properties": {}}',
+        }
+    )
+    actual = _span(
+        **{
+            "openinference.span.kind": "TOOL",
+            "tool.name": "get",
+            "tool.parameters": '{"city": "Oslo"}',
+        }
+    )
+    assert tool_facts(schema).arguments is None
+    assert tool_facts(actual).arguments == {"city": "Oslo"}
+
+
+def test_tool_name_comes_from_the_span_name_when_no_attribute_says() -> None:
+    assert tool_facts(_span("execute_tool lookup")).name == "lookup"
+    assert tool_facts(_span("search.tool")).name == "search"
+    assert tool_facts(_span("get_weather")).name == "get_weather"
+
+
+def test_openllmetry_decorator_input_unwraps_kwargs() -> None:
+    facts = tool_facts(
+        _span(
+            **{
+                "traceloop.span.kind": "tool",
+                "traceloop.entity.name": "get",
+                "traceloop.entity.input": '{"args": [], "kwargs": {"q": 1}}',
+                "traceloop.entity.output": "[1, 2]",
+            }
+        )
+    )
+    assert (facts.name, facts.arguments, facts.result) == ("get", {"q": 1}, [1, 2])
+
+
+def test_livekit_tool_error_flag_becomes_the_error() -> None:
+    facts = tool_facts(
+        _span(
+            "function_tool",
+            **{
+                "lk.function_tool.name": "get",
+                "lk.function_tool.output": "city unknown",
+                "lk.function_tool.is_error": True,
+            },
+        )
+    )
+    assert facts.error == "city unknown"
+
+
+def test_span_error_reads_status_then_exception_event() -> None:
+    failed = Span(**{**_span().__dict__, "status_code": StatusCode.ERROR, "status_message": ""})
+    assert span_error(failed) == "error status"
+    raised = Span(
+        **{
+            **_span().__dict__,
+            "events": (SpanEvent("exception", 1, {"exception.message": "timeout"}),),
+        }
+    )
+    assert span_error(raised) == "timeout"
+    assert span_error(_span()) is None
+
+
+def test_turn_text_of_root_spans_per_convention() -> None:
+    assert turn_text(_span(**{"input.value": "q", "output.value": "a"})).user_text == "q"
+    assert (
+        turn_text(_span(**{"traceloop.entity.input": '{"args": ["q"], "kwargs": {}}'})).user_text
+        == "q"
+    )
+    assert (
+        turn_text(_span(**{"ai.prompt": '{"prompt": "q"}', "ai.response.text": "a"})).assistant_text
+        == "a"
+    )
+    assert (
+        turn_text(
+            _span(
+                **{
+                    "final_result": "a",
+                    "pydantic_ai.all_messages": USER_Q,
+                }
+            )
+        ).user_text
+        == "q"
+    )
+    assert turn_text(_span("user_turn", **{"lk.user_transcript": "q"})).user_text == "q"
+
+
+def test_parts_of_unknown_type_do_not_break_a_call() -> None:
+    call = build_llm_call(
+        _span(
+            **{
+                "gen_ai.operation.name": "chat",
+                "gen_ai.output.messages": '[{"role": "assistant", "parts": [{"type": "x-new"}]}]',
+            }
+        )
+    )
+    assert call.output_messages[0].parts[0].type is PartType.OTHER
+    assert call.output_text is None
