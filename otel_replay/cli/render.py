@@ -32,15 +32,16 @@ def format_duration(nanos: int) -> str:
 
 def sessions_table(sessions: Sequence[SessionSummary]) -> Table:
     table = Table(title=f"{len(sessions)} session(s)")
-    for column in ("session id", "traces", "spans", "first", "last", "service"):
+    for column in ("session id", "turns", "traces", "spans", "first", "last", "service"):
         table.add_column(
             column,
-            justify="right" if column in ("traces", "spans") else "left",
+            justify="right" if column in ("turns", "traces", "spans") else "left",
             overflow="fold",
         )
     for s in sessions:
         table.add_row(
             s.session_id,
+            str(s.turn_count),
             str(s.trace_count),
             str(s.span_count),
             format_time(s.first_start_unix_nano),

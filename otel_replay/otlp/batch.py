@@ -16,6 +16,8 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 
+from otel_replay.semconv.keys import DEFAULT_USER_KEYS
+
 # Index columns are signed 64-bit in both databases; the exact value stays in span_pb.
 _MAX_INT64 = (1 << 63) - 1
 
@@ -42,6 +44,7 @@ class SpanRow(NamedTuple):
     session_value: str | None
     scope_key: str
     span_pb: bytes
+    user_value: str | None = None  # not a column of spans: summarised per trace
 
 
 class LogRow(NamedTuple):
@@ -102,13 +105,17 @@ def _scope_row(
     )
 
 
-def _session_candidate(
-    pb2_key_values: object, key_rank: Mapping[str, int], offset: int
-) -> tuple[int, str] | None:
-    best: tuple[int, str] | None = None
+def _identity_candidates(
+    pb2_key_values: object, key_rank: Mapping[str, int], user_rank: Mapping[str, int], offset: int
+) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
+    """The best-ranked session and user ids among these attributes (one pass)."""
+    session: tuple[int, str] | None = None
+    user: tuple[int, str] | None = None
     for kv in pb2_key_values:  # type: ignore[attr-defined]
-        rank = key_rank.get(kv.key)
-        if rank is None or (best is not None and rank + offset >= best[0]):
+        key = kv.key
+        rank = key_rank.get(key)
+        urank = user_rank.get(key)
+        if rank is None and urank is None:
             continue
         value = kv.value
         which = value.WhichOneof("value")
@@ -118,9 +125,13 @@ def _session_candidate(
             text = str(value.int_value)
         else:
             continue
-        if text:
-            best = (rank + offset, text)
-    return best
+        if not text:
+            continue
+        if rank is not None and (session is None or rank + offset < session[0]):
+            session = (rank + offset, text)
+        if urank is not None and (user is None or urank + offset < user[0]):
+            user = (urank + offset, text)
+    return session, user
 
 
 def build_span_batch(
@@ -128,12 +139,13 @@ def build_span_batch(
 ) -> SpanBatch:
     """Validate every span and build store rows; bad ids are rejected, not fatal."""
     key_rank = {key: i for i, key in enumerate(session_keys)}
-    resource_offset = len(session_keys)
+    user_rank = {key: i for i, key in enumerate(DEFAULT_USER_KEYS)}
+    resource_offset = len(session_keys) + len(DEFAULT_USER_KEYS)
     batch = SpanBatch()
     bad_ids = 0
     for resource_spans in request.resource_spans:
-        resource_candidate = _session_candidate(
-            resource_spans.resource.attributes, key_rank, resource_offset
+        resource_session, resource_user = _identity_candidates(
+            resource_spans.resource.attributes, key_rank, user_rank, resource_offset
         )
         for scope_spans in resource_spans.scope_spans:
             if not scope_spans.spans:
@@ -158,9 +170,9 @@ def build_span_batch(
                 ):
                     bad_ids += 1
                     continue
-                candidate = (
-                    _session_candidate(pb2_span.attributes, key_rank, 0) or resource_candidate
-                )
+                session, user = _identity_candidates(pb2_span.attributes, key_rank, user_rank, 0)
+                session = session or resource_session
+                user = user or resource_user
                 batch.spans.append(
                     SpanRow(
                         trace_id.hex(),
@@ -171,10 +183,11 @@ def build_span_batch(
                         min(pb2_span.start_time_unix_nano, _MAX_INT64),
                         min(pb2_span.end_time_unix_nano, _MAX_INT64),
                         pb2_span.status.code,
-                        candidate[0] if candidate else None,
-                        candidate[1] if candidate else None,
+                        session[0] if session else None,
+                        session[1] if session else None,
                         scope.scope_key,
                         pb2_span.SerializeToString(),
+                        user[1] if user else None,
                     )
                 )
     if bad_ids:

@@ -21,6 +21,8 @@ class TraceSummary:
     root_span_id: str | None
     root_name: str | None
     service_name: str
+    user_id: str | None = None
+    turn_count: int = 1  # voice and replay traces hold several turns
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class SessionSummary:
     first_start_unix_nano: int
     last_end_unix_nano: int
     service_name: str
+    turn_count: int = 0
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ class Connection:
 
     def sql(self, statement: str) -> str:
         if self.dialect is DialectName.POSTGRESQL:
-            statement = statement.replace("?", "%s")
+            statement = statement.replace("%", "%%").replace("?", "%s")
             return statement.format(int="BIGINT", blob="BYTEA")
         return statement.format(int="INTEGER", blob="BLOB")
 

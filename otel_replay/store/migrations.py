@@ -73,6 +73,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX replay_runs_by_start ON replay_runs (started_unix_nano)",
         "CREATE INDEX replay_runs_by_original ON replay_runs (original_session_id)",
     ),
+    # 3: per trace, the user id and the number of voice/replay turn spans (for turn counts).
+    (
+        "ALTER TABLE traces ADD COLUMN user_id TEXT",
+        "ALTER TABLE traces ADD COLUMN turn_span_count {int} NOT NULL DEFAULT 0",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

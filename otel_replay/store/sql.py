@@ -39,9 +39,11 @@ _INSERT_SPAN = """INSERT INTO spans (trace_id, span_id, parent_span_id, name, ki
     ON CONFLICT (trace_id, span_id) DO NOTHING"""
 
 # Merging is order-independent (min/max/first-root), so spans may arrive in any order.
+_SPAN_COLUMNS = 12  # SpanRow's leading fields are the spans table's columns
+
 _UPSERT_TRACE = """INSERT INTO traces (trace_id, session_id, session_rank, span_count,
     min_start_unix_nano, max_end_unix_nano, root_span_id, root_name, root_start_unix_nano,
-    service_name) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+    service_name, user_id) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (trace_id) DO UPDATE SET
     session_id = CASE WHEN excluded.session_rank < traces.session_rank
         THEN excluded.session_id ELSE traces.session_id END,
@@ -55,10 +57,16 @@ _UPSERT_TRACE = """INSERT INTO traces (trace_id, session_id, session_rank, span_
     root_name = COALESCE(traces.root_name, excluded.root_name),
     root_start_unix_nano = COALESCE(traces.root_start_unix_nano, excluded.root_start_unix_nano),
     service_name = CASE WHEN excluded.root_span_id IS NOT NULL AND traces.root_span_id IS NULL
-        THEN excluded.service_name ELSE traces.service_name END"""
+        THEN excluded.service_name ELSE traces.service_name END,
+    user_id = COALESCE(traces.user_id, excluded.user_id)"""
 
-_COUNT_TRACE_SPANS = """UPDATE traces SET span_count =
-    (SELECT COUNT(*) FROM spans WHERE spans.trace_id = traces.trace_id) WHERE trace_id = ?"""
+# Voice frameworks (LiveKit `user_turn`, Pipecat `turn`) and our replays hold a whole
+# conversation in one trace: their turn spans are counted; any other trace is one turn.
+_COUNT_TRACE_SPANS = """UPDATE traces SET
+    span_count = (SELECT COUNT(*) FROM spans WHERE spans.trace_id = traces.trace_id),
+    turn_span_count = (SELECT COUNT(*) FROM spans WHERE spans.trace_id = traces.trace_id
+        AND (spans.name IN ('user_turn', 'turn') OR spans.name LIKE 'otel_replay.turn %'))
+    WHERE trace_id = ?"""
 
 _INSERT_LOG = """INSERT INTO log_records (record_key, trace_id, span_id, time_unix_nano,
     event_name, scope_key, record_pb) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -66,7 +74,7 @@ _INSERT_LOG = """INSERT INTO log_records (record_key, trace_id, span_id, time_un
 
 _TRACE_COLUMNS = """trace_id, session_id, session_rank, span_count,
     COALESCE(root_start_unix_nano, min_start_unix_nano), max_end_unix_nano,
-    root_span_id, root_name, service_name"""
+    root_span_id, root_name, service_name, user_id, turn_span_count"""
 
 
 def _trace_updates(spans: Sequence[SpanRow], services: dict[str, str]) -> list[tuple[Any, ...]]:
@@ -87,6 +95,7 @@ def _trace_updates(spans: Sequence[SpanRow], services: dict[str, str]) -> list[t
                 row.name if is_root else None,
                 row.start_time_unix_nano if is_root else None,
                 services.get(row.scope_key, ""),
+                row.user_value,
             ]
             continue
         if rank < current[2]:
@@ -96,6 +105,8 @@ def _trace_updates(spans: Sequence[SpanRow], services: dict[str, str]) -> list[t
         if is_root and current[5] is None:
             current[5], current[6], current[7] = row.span_id, row.name, row.start_time_unix_nano
             current[8] = services.get(row.scope_key, "")
+        if current[9] is None:
+            current[9] = row.user_value
     return [tuple(values) for values in merged.values()]
 
 
@@ -129,6 +140,8 @@ def _trace_summary(row: Sequence[Any]) -> TraceSummary:
         root_span_id=row[6],
         root_name=row[7],
         service_name=row[8],
+        user_id=row[9],
+        turn_count=max(1, int(row[10])),
     )
 
 
@@ -193,7 +206,7 @@ class SqlSpanStore:
         with self._transaction() as conn:
             conn.executemany(_INSERT_SCOPE, scopes.values())
             if spans:
-                conn.executemany(_INSERT_SPAN, spans)
+                conn.executemany(_INSERT_SPAN, [row[:_SPAN_COLUMNS] for row in spans])
                 conn.executemany(_UPSERT_TRACE, trace_rows)
                 conn.executemany(_COUNT_TRACE_SPANS, [(row[0],) for row in trace_rows])
             if logs:
@@ -204,13 +217,14 @@ class SqlSpanStore:
             rows = conn.execute(
                 """SELECT session_id, COUNT(*), SUM(span_count),
                     MIN(COALESCE(root_start_unix_nano, min_start_unix_nano)),
-                    MAX(max_end_unix_nano), MIN(service_name)
+                    MAX(max_end_unix_nano), MIN(service_name),
+                    SUM(CASE WHEN turn_span_count > 0 THEN turn_span_count ELSE 1 END)
                 FROM traces GROUP BY session_id
                 ORDER BY MAX(max_end_unix_nano) DESC, session_id LIMIT ?""",
                 (limit,),
             )
         return [
-            SessionSummary(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5] or "")
+            SessionSummary(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5] or "", int(r[6]))
             for r in rows
         ]
 

@@ -117,3 +117,15 @@ def test_replay_runs_are_saved_updated_and_listed_newest_first(store: SqlSpanSto
     assert updated is not None
     assert (updated.status, updated.ended_unix_nano, updated.trace_ids) == ("ok", 15, ("cd" * 16,))
     assert store.get_run("nope") is None
+
+
+def test_voice_turn_spans_count_as_turns_and_the_user_id_is_kept(store: SqlSpanStore) -> None:
+    root = make_span(8, 1, name="agent_session", attributes={"session.id": "voice"})
+    turns = [make_span(8, 10 + i, 1, name="user_turn", start=i * SECOND) for i in range(3)]
+    chat = make_span(6, 1, attributes={"session.id": "voice", "user.id": "user-42"})
+    store.write([batch_of(root, *turns), batch_of(chat)], [])
+    (session,) = store.list_sessions()
+    assert (session.session_id, session.turn_count, session.trace_count) == ("voice", 4, 2)
+    by_id = {t.trace_id: t for t in store.list_traces()}
+    assert by_id[f"{8:032x}"].turn_count == 3
+    assert by_id[f"{6:032x}"].user_id == "user-42"
