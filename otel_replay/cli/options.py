@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from otel_replay.cli.render import jsonable
+from otel_replay.session.grouping import GroupBy, GroupingPolicy
 from otel_replay.store import DEFAULT_STORE_URL, SqlSpanStore, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,3 +46,28 @@ def console() -> Console:
 
 def print_json(data: Any) -> None:
     click.echo(json.dumps(jsonable(data), indent=2, ensure_ascii=False))
+
+
+def grouping_options(func: F) -> F:
+    """`--group-by` and `--idle-gap`: how traces without a session key form sessions."""
+    func = click.option(
+        "--idle-gap",
+        "idle_gap_minutes",
+        type=click.FloatRange(min=0, min_open=True),
+        default=30.0,
+        show_default=True,
+        help="With --group-by service-user-gap: minutes of silence that start a new session.",
+    )(func)
+    return click.option(
+        "--group-by",
+        "group_by",
+        type=click.Choice([g.value for g in GroupBy]),
+        default=GroupBy.TRACE.value,
+        show_default=True,
+        help="Traces with no session key: one session each (trace), or grouped by service, "
+        "user and idle gap (service-user-gap).",
+    )(func)
+
+
+def grouping_policy(group_by: str, idle_gap_minutes: float) -> GroupingPolicy:
+    return GroupingPolicy(GroupBy(group_by), int(idle_gap_minutes * 60 * 1_000_000_000))

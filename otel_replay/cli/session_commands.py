@@ -12,7 +12,15 @@ from otel_replay.api import (
     session_trace_scenarios,
     trace_scenarios,
 )
-from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
+from otel_replay.cli.options import (
+    console,
+    grouping_options,
+    grouping_policy,
+    json_option,
+    open_cli_store,
+    print_json,
+    store_option,
+)
 from otel_replay.cli.render import conversation_view
 from otel_replay.errors import BadInputError
 from otel_replay.scenario.files import dump_scenario, write_graph, write_scenario
@@ -31,11 +39,21 @@ from otel_replay.session.summary import conversation_to_json
     default=None,
     help="Also write the conversation graph: .json (node-link), .graphml or .dot.",
 )
-def session(session_id: str, store_url: str, as_json: bool, graph_file: str | None) -> None:
+@grouping_options
+def session(
+    session_id: str,
+    store_url: str,
+    as_json: bool,
+    graph_file: str | None,
+    group_by: str,
+    idle_gap_minutes: float,
+) -> None:
     """Show a session as a conversation: turns, messages, tool calls, latency and tokens."""
     store = open_cli_store(store_url)
     try:
-        conversation = load_conversation(store, session_id)
+        conversation = load_conversation(
+            store, session_id, grouping_policy(group_by, idle_gap_minutes)
+        )
     finally:
         store.close()
     if graph_file:
@@ -69,12 +87,15 @@ def session(session_id: str, store_url: str, as_json: bool, graph_file: str | No
     help="File (session scenario) or folder (trace scenarios); default: stdout / current folder.",
 )
 @store_option
+@grouping_options
 def scenario(
     session_id: str | None,
     trace_ids: tuple[str, ...],
     traces_of: str | None,
     output: str | None,
     store_url: str,
+    group_by: str,
+    idle_gap_minutes: float,
 ) -> None:
     """Write a graph scenario file for a session, or one per trace for bulk replay."""
     chosen = sum(bool(x) for x in (session_id, trace_ids, traces_of))
@@ -82,10 +103,11 @@ def scenario(
         raise BadInputError(
             "give exactly one of SESSION_ID, --trace TRACE_ID..., --traces-of SESSION_ID"
         )
+    policy = grouping_policy(group_by, idle_gap_minutes)
     store = open_cli_store(store_url)
     try:
         if session_id:
-            made = session_scenario(store, session_id)
+            made = session_scenario(store, session_id, policy)
             if output:
                 write_scenario(made, output)
                 click.echo(f"wrote {output} ({len(made.turns)} turn(s))")
@@ -95,7 +117,7 @@ def scenario(
         scenarios = (
             trace_scenarios(store, [t.lower() for t in trace_ids])
             if trace_ids
-            else session_trace_scenarios(store, traces_of or "")
+            else session_trace_scenarios(store, traces_of or "", policy)
         )
     finally:
         store.close()

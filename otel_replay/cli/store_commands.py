@@ -1,10 +1,19 @@
-"""Commands that read the store: `sessions`, `traces`, `trace`, `runs`."""
+"""Commands that read the store: `sessions`, `traces`, `trace`."""
 
 from __future__ import annotations
 
 import click
 
-from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
+from otel_replay.api import list_sessions
+from otel_replay.cli.options import (
+    console,
+    grouping_options,
+    grouping_policy,
+    json_option,
+    open_cli_store,
+    print_json,
+    store_option,
+)
 from otel_replay.cli.render import sessions_table, span_json, span_tree, traces_table
 from otel_replay.errors import NotFoundError
 from otel_replay.session.forest import build_span_forest
@@ -14,11 +23,14 @@ from otel_replay.session.forest import build_span_forest
 @store_option
 @json_option
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
-def sessions(store_url: str, as_json: bool, limit: int) -> None:
-    """List sessions, most recent first."""
+@grouping_options
+def sessions(
+    store_url: str, as_json: bool, limit: int, group_by: str, idle_gap_minutes: float
+) -> None:
+    """List sessions, most recent first, with their turn, trace and span counts."""
     store = open_cli_store(store_url)
     try:
-        found = store.list_sessions(limit)
+        found = list_sessions(store, limit, grouping_policy(group_by, idle_gap_minutes))
     finally:
         store.close()
     if as_json:

@@ -212,25 +212,34 @@ class SqlSpanStore:
             if logs:
                 conn.executemany(_INSERT_LOG, logs)
 
-    def list_sessions(self, limit: int = 100) -> list[SessionSummary]:
+    def list_sessions(self, limit: int = 100, keyed_only: bool = False) -> list[SessionSummary]:
+        where = "WHERE session_rank < ?" if keyed_only else "WHERE session_rank <= ?"
         with self._reading() as conn:
             rows = conn.execute(
-                """SELECT session_id, COUNT(*), SUM(span_count),
+                f"""SELECT session_id, COUNT(*), SUM(span_count),
                     MIN(COALESCE(root_start_unix_nano, min_start_unix_nano)),
                     MAX(max_end_unix_nano), MIN(service_name),
                     SUM(CASE WHEN turn_span_count > 0 THEN turn_span_count ELSE 1 END)
-                FROM traces GROUP BY session_id
+                FROM traces {where} GROUP BY session_id
                 ORDER BY MAX(max_end_unix_nano) DESC, session_id LIMIT ?""",
-                (limit,),
+                (NO_SESSION_RANK, limit),
             )
         return [
             SessionSummary(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5] or "", int(r[6]))
             for r in rows
         ]
 
-    def list_traces(self, limit: int = 100, session_id: str | None = None) -> list[TraceSummary]:
+    def list_traces(
+        self, limit: int = 100, session_id: str | None = None, keyless_only: bool = False
+    ) -> list[TraceSummary]:
         with self._reading() as conn:
-            if session_id is None:
+            if keyless_only:
+                rows = conn.execute(
+                    f"SELECT {_TRACE_COLUMNS} FROM traces WHERE session_rank >= ? "
+                    "ORDER BY min_start_unix_nano DESC, trace_id LIMIT ?",
+                    (NO_SESSION_RANK, limit),
+                )
+            elif session_id is None:
                 rows = conn.execute(
                     f"SELECT {_TRACE_COLUMNS} FROM traces "
                     "ORDER BY min_start_unix_nano DESC, trace_id LIMIT ?",
