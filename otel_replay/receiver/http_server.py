@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -13,7 +14,7 @@ from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from otel_replay.errors import BadInputError, PayloadTooLargeError
+from otel_replay.errors import BadInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from otel_replay.otlp.decode import (
     Encoding,
     decode_content,
@@ -26,23 +27,57 @@ from otel_replay.receiver.status import ANSWERS, ErrorKind, classify_error
 _READ_CHUNK = 1 << 16
 
 
+def _encoding_or_protobuf(content_type: str) -> Encoding:
+    try:
+        return encoding_from_content_type(content_type)
+    except UnsupportedMediaTypeError:
+        return Encoding.PROTOBUF
+
+
 class _HttpError(Exception):
     def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(message)
         self.kind = kind
 
 
-class _OtlpServer(ThreadingHTTPServer):
+class OtlpHttpServer(ThreadingHTTPServer):
+    """The HTTP server; counts the requests being handled so that stopping can wait for them.
+
+    Handler threads are daemons, which server_close() does not join (an idle keep-alive
+    connection would hold it forever): `stop_http_server` waits for requests instead.
+    """
+
     daemon_threads = True
-    block_on_close = True
+    block_on_close = False
     ingestor: Ingestor
     max_request_bytes: int
     auth_token: str | None
 
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _OtlpHandler)
+        self._handling = 0
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        """Count one request as in flight while the block runs."""
+        with self._idle:
+            self._handling += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._handling -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._handling == 0, timeout)
+
 
 class _OtlpHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _OtlpServer
+    server: OtlpHttpServer
     server_version = "otel-replay"
     sys_version = ""
 
@@ -54,10 +89,17 @@ class _OtlpHandler(BaseHTTPRequestHandler):
         return {"/v1/traces": ingestor.consume_traces, "/v1/logs": ingestor.consume_logs}
 
     def do_POST(self) -> None:
+        with self.server.handling():
+            self._export()
+
+    def _export(self) -> None:
         ingestor = self.server.ingestor
         ingestor.count("http_requests")
         path = self.path.split("?", 1)[0]
-        encoding = Encoding.PROTOBUF
+        content_type = self.headers.get("Content-Type", "")
+        # Every error body is a google.rpc.Status in the request's encoding (404 and 401
+        # included); protobuf when the content type is not one of ours.
+        encoding = _encoding_or_protobuf(content_type)
         try:
             consume = self._routes().get(path)
             if consume is None:
@@ -65,7 +107,7 @@ class _OtlpHandler(BaseHTTPRequestHandler):
                     ErrorKind.NOT_FOUND, f"no OTLP endpoint at {path}: use /v1/traces or /v1/logs"
                 )
             self._check_auth()
-            encoding = encoding_from_content_type(self.headers.get("Content-Type", ""))
+            encoding_from_content_type(content_type)  # 415 for any other content type
             raw = self._read_body()
             body = decode_content(
                 raw, self.headers.get("Content-Encoding", ""), self.server.max_request_bytes
@@ -189,10 +231,10 @@ def start_http_server(
     max_request_bytes: int,
     auth_token: str | None = None,
     tls_files: tuple[str, str] | None = None,
-) -> tuple[ThreadingHTTPServer, int, threading.Thread]:
+) -> tuple[OtlpHttpServer, int, threading.Thread]:
     """Start the HTTP server in a thread; returns it, the bound port and the thread."""
     try:
-        server = _OtlpServer((host, port), _OtlpHandler)
+        server = OtlpHttpServer((host, port))
     except OSError as exc:
         raise BadInputError(
             f"cannot listen for OTLP/HTTP on {host}:{port}: {exc.strerror}"
@@ -207,3 +249,10 @@ def start_http_server(
     thread = threading.Thread(target=server.serve_forever, name="otel-replay-http", daemon=True)
     thread.start()
     return server, server.server_address[1], thread
+
+
+def stop_http_server(server: OtlpHttpServer, grace_seconds: float) -> None:
+    """Stop accepting connections, then wait (up to the grace period) for requests in flight."""
+    server.shutdown()
+    server.server_close()
+    server.wait_idle(grace_seconds)

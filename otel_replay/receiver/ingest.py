@@ -55,6 +55,7 @@ class Ingestor:
         self._max_pending = max_pending_items
         self._pending_items = 0
         self._pending_lock = threading.Lock()
+        self._closed = False
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._writer = threading.Thread(
             target=self._write_loop, name="otel-replay-writer", daemon=True
@@ -85,12 +86,16 @@ class Ingestor:
 
     def _commit(self, pending: _Pending) -> None:
         with self._pending_lock:
+            # A request that arrives once close() has queued the writer's stop would wait
+            # forever: tell its sender to retry instead.
+            if self._closed:
+                raise OverloadedError("receiver is shutting down")
             if self._pending_items and self._pending_items + pending.size > self._max_pending:
                 raise OverloadedError(
                     f"receiver is busy ({self._pending_items} items waiting to be committed)"
                 )
             self._pending_items += pending.size
-        self._queue.put(pending)
+            self._queue.put(pending)
         pending.done.result()
 
     def _write_loop(self) -> None:
@@ -140,6 +145,8 @@ class Ingestor:
             p.done.set_result(None)
 
     def close(self) -> None:
-        """Commit what is queued, then stop the writer."""
-        self._queue.put(None)
+        """Commit what is queued, then stop the writer; later requests are told to retry."""
+        with self._pending_lock:
+            self._closed = True
+            self._queue.put(None)
         self._writer.join(timeout=60)

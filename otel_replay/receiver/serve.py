@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 
 import grpc
 
 from otel_replay.errors import BadInputError
 from otel_replay.otlp.decode import DEFAULT_MAX_REQUEST_BYTES
 from otel_replay.receiver.grpc_server import start_grpc_server
-from otel_replay.receiver.http_server import start_http_server
+from otel_replay.receiver.http_server import OtlpHttpServer, start_http_server, stop_http_server
 from otel_replay.receiver.ingest import DEFAULT_MAX_PENDING_ITEMS, Ingestor
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store import DEFAULT_STORE_URL, SpanStore, open_store
@@ -84,7 +83,7 @@ class Receiver:
         self.grpc_endpoint: Endpoint | None = None
         self.http_endpoint: Endpoint | None = None
         self._grpc: grpc.Server | None = None
-        self._http: ThreadingHTTPServer | None = None
+        self._http: OtlpHttpServer | None = None
         try:
             if config.grpc is not None:
                 self._grpc, port = start_grpc_server(
@@ -133,8 +132,7 @@ class Receiver:
 
     def stop(self, grace_seconds: float = 10.0) -> None:
         if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()  # joins in-flight handler threads
+            stop_http_server(self._http, grace_seconds)
             self._http = None
         if self._grpc is not None:
             self._grpc.stop(grace_seconds).wait()
