@@ -1,0 +1,36 @@
+"""Receivers on free loopback ports, in this process, over each store dialect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
+
+
+def loopback_config(store_url: str, **options: object) -> ServeConfig:
+    """Both transports on free 127.0.0.1 ports."""
+    return ServeConfig(
+        grpc=Endpoint("127.0.0.1", 0),
+        http=Endpoint("127.0.0.1", 0),
+        store_url=store_url,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def receiver(store_url: str) -> Iterator[Receiver]:
+    running = Receiver(loopback_config(store_url))
+    yield running
+    running.stop()
+
+
+def grpc_port(receiver: Receiver) -> int:
+    assert receiver.grpc_endpoint is not None
+    return receiver.grpc_endpoint.port
+
+
+def http_port(receiver: Receiver) -> int:
+    assert receiver.http_endpoint is not None
+    return receiver.http_endpoint.port
