@@ -1,0 +1,141 @@
+"""Receiver.stop(): stop accepting, finish the requests being handled, commit, then return."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import status_pb2
+
+from otel_replay.otlp.batch import LogBatch, SpanBatch
+from otel_replay.otlp.convert import spans_to_request
+from otel_replay.receiver.serve import Receiver
+from otel_replay.store import SqlSpanStore, open_store
+from tests.builders import make_span
+from tests.receiver.clients import PROTOBUF, call_grpc
+from tests.receiver.conftest import grpc_port, http_port, loopback_config
+
+ANSWER_TIMEOUT = 10.0
+
+
+def _body(trace: int) -> bytes:
+    return spans_to_request([make_span(trace, 1), make_span(trace, 2, 1)]).SerializeToString()
+
+
+def _stop_in_background(receiver: Receiver) -> threading.Thread:
+    stopper = threading.Thread(target=receiver.stop, daemon=True)
+    stopper.start()
+    return stopper
+
+
+def _stored_traces(url: str) -> list[str]:
+    store = open_store(url)
+    try:
+        return [t.trace_id for t in store.list_traces()]
+    finally:
+        store.close()
+
+
+def test_stop_waits_for_an_http_request_whose_body_is_still_arriving(sqlite_url: str) -> None:
+    receiver = Receiver(loopback_config(sqlite_url))
+    body = _body(7)
+    with socket.create_connection(
+        ("127.0.0.1", http_port(receiver)), timeout=ANSWER_TIMEOUT
+    ) as sock:
+        head = (
+            f"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {PROTOBUF}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        sock.sendall(head + body[:10])
+        time.sleep(0.2)  # the handler is now reading the body
+        stopper = _stop_in_background(receiver)
+        time.sleep(0.8)
+        assert stopper.is_alive()  # still waiting for the request in flight
+        sock.sendall(body[10:])
+        answer = sock.makefile("rb").readline()
+    stopper.join(ANSWER_TIMEOUT)
+    assert not stopper.is_alive()
+    assert answer == b"HTTP/1.1 200 OK\r\n"
+    assert _stored_traces(sqlite_url) == [f"{7:032x}"]
+
+
+def test_after_stop_a_kept_alive_http_connection_is_told_to_retry(sqlite_url: str) -> None:
+    receiver = Receiver(loopback_config(sqlite_url))
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", http_port(receiver), timeout=ANSWER_TIMEOUT
+    )
+    try:
+        connection.request("POST", "/v1/traces", _body(1), {"Content-Type": PROTOBUF})
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200
+        receiver.stop()
+        # The idle connection outlived the server; a request on it must not hang or be lost.
+        try:
+            connection.request("POST", "/v1/traces", _body(2), {"Content-Type": PROTOBUF})
+            second = connection.getresponse()
+            payload = second.read()
+        except ConnectionError:
+            pass  # closed: the exporter reconnects, and is refused until a server is back
+        else:
+            assert second.status == 503
+            assert second.getheader("Retry-After") == "1"
+            status = status_pb2.Status.FromString(payload)
+            assert status.message == "receiver is shutting down"
+    finally:
+        connection.close()
+    assert _stored_traces(sqlite_url) == [f"{1:032x}"]
+
+
+class SlowStore:
+    """Delegates to a real store; each write takes `delay` seconds (a slow disk)."""
+
+    def __init__(self, inner: SqlSpanStore, delay: float) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.delay = delay
+        self.writing = threading.Event()
+
+    def write(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
+        self.writing.set()
+        time.sleep(self.delay)
+        self.inner.write(span_batches, log_batches)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_stop_waits_for_a_grpc_request_being_committed(tmp_path: Path) -> None:
+    inner = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    slow = SlowStore(inner, delay=1.0)
+    receiver = Receiver(loopback_config(inner.url), store=slow)  # type: ignore[arg-type]
+    answers = []
+    sender = threading.Thread(
+        target=lambda: answers.append(call_grpc(grpc_port(receiver), _body(3))), daemon=True
+    )
+    try:
+        sender.start()
+        assert slow.writing.wait(ANSWER_TIMEOUT)
+        receiver.stop()
+        sender.join(ANSWER_TIMEOUT)
+        (answer,) = answers
+        assert answer.code is grpc.StatusCode.OK
+        assert [t.trace_id for t in inner.list_traces()] == [f"{3:032x}"]
+    finally:
+        inner.close()
+
+
+def test_after_stop_nothing_is_accepted(sqlite_url: str) -> None:
+    receiver = Receiver(loopback_config(sqlite_url))
+    ports = grpc_port(receiver), http_port(receiver)
+    receiver.stop()
+    assert call_grpc(ports[0], _body(5), timeout=2).code is grpc.StatusCode.UNAVAILABLE
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", ports[1]), timeout=2).close()
+    assert _stored_traces(sqlite_url) == []
