@@ -27,10 +27,7 @@ class TraceTree:
     roles: Mapping[str, SpanRole]
     logs: Mapping[str, tuple[LogRecord, ...]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
-
-    @property
-    def by_id(self) -> dict[str, Span]:
-        return {span.span_id: span for span in self.spans}
+    by_id: Mapping[str, Span] = field(default_factory=dict)
 
     @property
     def start_unix_nano(self) -> int:
@@ -58,16 +55,17 @@ class TraceTree:
         return sorted(found, key=_start_order)
 
     def ancestors(self, span: Span) -> list[Span]:
-        """Parent first, up to the root; stops on a missing parent or a cycle."""
-        by_id = self.by_id
+        """Parent first, up to the span's root (orphans and cut cycles are roots)."""
+        root_ids = {root.span_id for root in self.roots}
         chain: list[Span] = []
         seen = {span.span_id}
-        parent_id = span.parent_span_id
-        while parent_id and parent_id in by_id and parent_id not in seen:
-            parent = by_id[parent_id]
-            chain.append(parent)
-            seen.add(parent_id)
-            parent_id = parent.parent_span_id
+        current = span
+        while current.span_id not in root_ids and current.parent_span_id in self.by_id:
+            current = self.by_id[current.parent_span_id]
+            if current.span_id in seen:
+                break
+            seen.add(current.span_id)
+            chain.append(current)
         return chain
 
     def logs_for(self, span: Span) -> tuple[LogRecord, ...]:
@@ -101,6 +99,33 @@ def build_trace_trees(spans: Iterable[Span], logs: Sequence[LogRecord] = ()) -> 
     return sorted(trees, key=lambda t: (t.start_unix_nano, t.trace_id))
 
 
+def _break_cycles(ordered: list[Span], children: dict[str, list[Span]], roots: list[Span]) -> int:
+    """Spans on a parent-link cycle are reachable from no root: the earliest becomes one."""
+    reachable: set[str] = set()
+
+    def mark(span: Span) -> None:
+        stack = [span]
+        while stack:
+            current = stack.pop()
+            if current.span_id not in reachable:
+                reachable.add(current.span_id)
+                stack.extend(children.get(current.span_id, ()))
+
+    for root in roots:
+        mark(root)
+    cycles = 0
+    for span in ordered:
+        if span.span_id not in reachable:
+            cycles += 1
+            parent_children = children.get(span.parent_span_id, [])
+            if span in parent_children:
+                parent_children.remove(span)
+            roots.append(span)
+            mark(span)
+    roots.sort(key=_start_order)
+    return cycles
+
+
 def _build_tree(
     trace_id: str,
     by_id: dict[str, Span],
@@ -120,6 +145,11 @@ def _build_tree(
             if parent:
                 orphans += 1
     notes: list[str] = []
+    cycles = _break_cycles(ordered, children, roots)
+    if cycles:
+        notes.append(
+            f"trace {trace_id}: parent links form {cycles} cycle(s); cut at the earliest span"
+        )
     if not any(not s.parent_span_id for s in ordered):
         notes.append(f"trace {trace_id} has no root span; ordered by its earliest span")
     if orphans:
@@ -139,4 +169,5 @@ def _build_tree(
         roles={span.span_id: classify_span(span) for span in ordered},
         logs=logs,
         notes=tuple(notes),
+        by_id=dict(by_id),
     )
