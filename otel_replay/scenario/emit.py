@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import networkx as nx
 from pydantic import JsonValue
 
 from otel_replay.records import AnyValue
@@ -136,9 +137,12 @@ def _agent(conversation: Conversation) -> AgentSpec:
     )
 
 
-def emit_scenario(conversation: Conversation, name: str | None = None) -> Scenario:
-    """A session scenario: every turn of the conversation, in order."""
-    graph: dict[str, Any] = graph_to_node_link(build_conversation_graph(conversation))
+def emit_scenario(
+    conversation: Conversation, name: str | None = None, graph: nx.MultiDiGraph | None = None
+) -> Scenario:
+    """A session scenario: every turn of the conversation, in order (and its graph)."""
+    built = graph if graph is not None else build_conversation_graph(conversation)
+    node_link: dict[str, Any] = graph_to_node_link(built)
     return Scenario(
         name=name or conversation.session_id,
         source=ScenarioSource(
@@ -149,7 +153,7 @@ def emit_scenario(conversation: Conversation, name: str | None = None) -> Scenar
         ),
         agent=_agent(conversation),
         turns=[scenario_turn(t, i) for i, t in enumerate(conversation.turns)],
-        graph=graph,
+        graph=node_link,
         notes=list(conversation.notes),
     )
 
