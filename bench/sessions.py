@@ -137,9 +137,8 @@ def main() -> None:
         trace_no += turns_per_session
     written += _write_session(store, "long-session", trace_no, args.long_turns, T0)
     print(f"store: {url}")
-    print(
-        f"built {written:,} spans in {args.sessions + 1:,} sessions in {time.perf_counter() - built:.1f} s"
-    )
+    elapsed = time.perf_counter() - built
+    print(f"built {written:,} spans in {args.sessions + 1:,} sessions in {elapsed:.1f} s")
 
     started = time.perf_counter()
     listed = list_sessions(store, limit=100)
