@@ -118,6 +118,9 @@ class TraceAI:
     SPAN_KIND: Final = "gen_ai.span.kind"
     REQUEST_PARAMETERS: Final = "gen_ai.request.parameters"
     TOOL_PARAMETERS: Final = "gen_ai.tool.parameters"
+    USAGE_CACHE_READ: Final = "gen_ai.usage.input_tokens.cache_read"
+    USAGE_CACHE_WRITE: Final = "gen_ai.usage.input_tokens.cache_write"
+    USAGE_REASONING: Final = "gen_ai.usage.output_tokens.reasoning"
     RAW_INPUT: Final = "raw.input"
     RAW_OUTPUT: Final = "raw.output"
 

@@ -11,11 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NoReturn
 
 from otel_replay.records import AnyValue
 
 
-class Role(StrEnum):
+class ClosedSet(StrEnum):
+    """A closed set of string values; a bad value's error lists the valid ones."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> NoReturn:
+        valid = ", ".join(member.value for member in cls)
+        raise ValueError(f"{value!r} is not a valid {cls.__name__}; valid values: {valid}")
+
+
+class Role(ClosedSet):
     """Who a message is from, normalised (`developer` -> system, `model`/`ai` -> assistant)."""
 
     SYSTEM = "system"
@@ -25,7 +35,7 @@ class Role(StrEnum):
     OTHER = "other"
 
 
-class PartType(StrEnum):
+class PartType(ClosedSet):
     """The kind of one message part."""
 
     TEXT = "text"
@@ -37,7 +47,7 @@ class PartType(StrEnum):
     OTHER = "other"
 
 
-class FinishReason(StrEnum):
+class FinishReason(ClosedSet):
     """Why a model stopped, normalised across providers (semconv.md section 8.5)."""
 
     STOP = "stop"
@@ -48,7 +58,7 @@ class FinishReason(StrEnum):
     OTHER = "other"
 
 
-class LinkedBy(StrEnum):
+class LinkedBy(ClosedSet):
     """How a tool call's request, execution span and result were put together."""
 
     # The execution span carries the call id the model asked for.
@@ -63,7 +73,7 @@ class LinkedBy(StrEnum):
     SPAN_ONLY = "span_only"
 
 
-class SpanRole(StrEnum):
+class SpanRole(ClosedSet):
     """What step a span is, after semconv.md section 10.3."""
 
     LLM = "llm"

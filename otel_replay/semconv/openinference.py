@@ -127,9 +127,15 @@ def _usage(attributes: Attributes) -> Usage | None:
         input_tokens=first_int(attributes, OpenInference.TOKEN_PROMPT),
         output_tokens=first_int(attributes, OpenInference.TOKEN_COMPLETION),
         total_tokens=first_int(attributes, OpenInference.TOKEN_TOTAL),
-        cache_read_input_tokens=first_int(attributes, OpenInference.TOKEN_CACHE_READ),
-        cache_creation_input_tokens=first_int(attributes, OpenInference.TOKEN_CACHE_WRITE),
-        reasoning_output_tokens=first_int(attributes, OpenInference.TOKEN_REASONING),
+        cache_read_input_tokens=first_int(
+            attributes, OpenInference.TOKEN_CACHE_READ, TraceAI.USAGE_CACHE_READ
+        ),
+        cache_creation_input_tokens=first_int(
+            attributes, OpenInference.TOKEN_CACHE_WRITE, TraceAI.USAGE_CACHE_WRITE
+        ),
+        reasoning_output_tokens=first_int(
+            attributes, OpenInference.TOKEN_REASONING, TraceAI.USAGE_REASONING
+        ),
     )
     return None if usage == Usage() else usage
 

@@ -341,3 +341,38 @@ def test_parts_of_unknown_type_do_not_break_a_call() -> None:
     )
     assert call.output_messages[0].parts[0].type is PartType.OTHER
     assert call.output_text is None
+
+
+def test_pydantic_ai_v1_events_attribute_holds_the_messages() -> None:
+    events = [
+        {"event.name": "gen_ai.system.message", "content": "be brief", "gen_ai.message.index": 0},
+        {"event.name": "gen_ai.user.message", "content": "q", "gen_ai.message.index": 1},
+        {
+            "event.name": "gen_ai.choice",
+            "index": 0,
+            "finish_reason": "stop",
+            "message": {"role": "assistant", "content": "a"},
+        },
+    ]
+    call = build_llm_call(_span("chat gpt-4o", events=json.dumps(events)))
+    assert _texts(call.input_messages) == [(Role.SYSTEM, "be brief"), (Role.USER, "q")]
+    assert call.output_text == "a"
+    assert call.system_instructions == "be brief"
+
+
+def test_traceai_1_usage_detail_keys() -> None:
+    call = build_llm_call(
+        _span(
+            **{
+                "gen_ai.span.kind": "LLM",
+                "gen_ai.usage.input_tokens": 10,
+                "gen_ai.usage.input_tokens.cache_read": 4,
+                "gen_ai.usage.output_tokens.reasoning": 2,
+            }
+        )
+    )
+    assert (
+        call.usage.input_tokens,
+        call.usage.cache_read_input_tokens,
+        call.usage.reasoning_output_tokens,
+    ) == (10, 4, 2)

@@ -119,3 +119,11 @@ def test_roles_normalise_developer_to_system_and_model_to_assistant() -> None:
     assert normalise_role("human") is Role.USER
     assert normalise_role("narrator") is Role.OTHER
     assert normalise_role(None) is Role.OTHER
+
+
+def test_a_bad_closed_set_value_names_the_valid_ones() -> None:
+    from otel_replay.semconv.model import LinkedBy
+
+    assert LinkedBy("name_order") is LinkedBy.NAME_ORDER
+    with pytest.raises(ValueError, match="valid values: call_id, name_order, llm_input_only"):
+        LinkedBy("by_magic")

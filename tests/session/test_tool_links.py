@@ -149,3 +149,32 @@ def test_failed_tool_is_an_error_on_the_call_and_the_turn() -> None:
     (turn,) = build_conversation("s", spans, []).turns
     assert turn.tool_calls[0].error == "no such city"
     assert [(e.span_id, e.message) for e in turn.errors] == [(f"{12:016x}", "no such city")]
+
+
+def test_ai_sdk_v7_tool_span_nested_under_its_step_links_by_call_id() -> None:
+    # v7: invoke_agent root -> chat step -> execute_tool (nested under the step span).
+    spans = [
+        agent(1, 10, start=0, **{"gen_ai.usage.input_tokens": 99}),
+        chat(
+            1,
+            11,
+            10,
+            1,
+            [Q],
+            [tool_request("c1", "get", {"n": 1})],
+            **{"gen_ai.usage.input_tokens": 40},
+        ),
+        execute_tool(
+            1,
+            12,
+            11,
+            1.2,
+            "get",
+            **{"gen_ai.tool.call.id": "c1", "gen_ai.tool.call.result": '{"v": 1}'},
+        ),
+        chat(1, 13, 10, 3, [Q], [text("assistant", "1")], **{"gen_ai.usage.input_tokens": 59}),
+    ]
+    (turn,) = build_conversation("s", spans, []).turns
+    assert _summary(turn) == [("get", "c1", {"n": 1}, {"v": 1}, LinkedBy.CALL_ID, None)]
+    assert turn.usage.input_tokens == 99
+    assert turn.assistant_text == "1"
