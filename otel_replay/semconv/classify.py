@@ -200,4 +200,5 @@ def _role_by_name(span: Span) -> SpanRole | None:
 
 
 def is_voice_turn_role(role: SpanRole) -> bool:
+    """Whether the role marks a voice turn span (Pipecat turn, LiveKit user/agent turn)."""
     return role in (SpanRole.VOICE_TURN, SpanRole.USER_TURN, SpanRole.AGENT_TURN)

@@ -98,6 +98,7 @@ def merge_llm_facts(all_facts: Iterable[LlmFacts]) -> LlmFacts:
 
 
 def merge_tool_facts(all_facts: Iterable[ToolFacts]) -> ToolFacts:
+    """Field by field, the first fact that is not None."""
     facts = list(all_facts)
     return ToolFacts(
         name=_first(x.name for x in facts),
@@ -110,6 +111,7 @@ def merge_tool_facts(all_facts: Iterable[ToolFacts]) -> ToolFacts:
 
 
 def merge_turn_text(all_facts: Iterable[TurnText]) -> TurnText:
+    """The first non-empty user text and the first non-empty answer."""
     facts = list(all_facts)
     return TurnText(
         user_text=next((x.user_text for x in facts if x.user_text), None),

@@ -58,6 +58,7 @@ def content_events(span: Span, logs: Sequence[LogRecord]) -> list[ContentEvent]:
 
 
 def usage_from(attributes: Attributes) -> Usage | None:
+    """Token counts from gen_ai.usage.* (v1.26 and current spellings); None if none."""
     usage = Usage(
         input_tokens=first_int(attributes, GenAI.USAGE_INPUT_TOKENS, GenAI.USAGE_PROMPT_TOKENS),
         output_tokens=first_int(
@@ -81,6 +82,7 @@ def usage_from(attributes: Attributes) -> Usage | None:
 
 
 def parameters_from(attributes: Attributes) -> dict[str, AnyValue] | None:
+    """Sampling parameters from gen_ai.request.*, keyed by the OTel suffix."""
     parameters: dict[str, AnyValue] = {}
     for key, value in attributes.items():
         if not key.startswith(GenAI.REQUEST_PREFIX):
@@ -102,6 +104,7 @@ def tool_definitions_from(value: AnyValue) -> tuple[ToolDefinition, ...] | None:
 
 
 def tool_definition(item: AnyValue) -> ToolDefinition | None:
+    """One tool definition (OTel, OpenAI `function` wrapper, AI SDK `inputSchema`)."""
     item = parse_json(item)
     if not isinstance(item, dict):
         name = as_str(item)

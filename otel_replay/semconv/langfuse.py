@@ -65,6 +65,7 @@ def tool_facts(span: Span) -> ToolFacts:
 
 
 def turn_text(attributes: Attributes) -> TurnText:
+    """The trace (else observation) input and output of a Langfuse root span."""
     user = payload_text(attributes.get(Langfuse.TRACE_INPUT), Role.USER) or payload_text(
         attributes.get(Langfuse.OBSERVATION_INPUT), Role.USER
     )

@@ -18,12 +18,14 @@ from otel_replay.semconv.values import json_object, parse_json
 
 
 def is_langsmith(span: Span) -> bool:
+    """Whether the span came from the LangSmith exporter (scope or `langsmith.*` keys)."""
     return span.scope.name.startswith("langsmith") or any(
         key.startswith("langsmith.") for key in span.attributes
     )
 
 
 def llm_facts(span: Span) -> LlmFacts:
+    """An `llm` run: inputs and outputs as chat payloads."""
     if not is_langsmith(span):
         return LlmFacts()
     attributes = span.attributes
@@ -48,6 +50,7 @@ def _unwrap(value: AnyValue, keys: tuple[str, ...]) -> AnyValue:
 
 
 def tool_facts(span: Span) -> ToolFacts:
+    """A `tool` run: its inputs are the arguments, its outputs the result."""
     if not is_langsmith(span):
         return ToolFacts()
     attributes = span.attributes
@@ -59,6 +62,7 @@ def tool_facts(span: Span) -> ToolFacts:
 
 
 def turn_text(span: Span) -> TurnText:
+    """A root run's inputs and outputs as user text and answer."""
     if not is_langsmith(span):
         return TurnText()
     attributes = span.attributes

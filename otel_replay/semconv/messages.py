@@ -139,6 +139,7 @@ def _langchain_message(item: dict[str, AnyValue]) -> list[Message]:
 
 
 def parse_message_list(items: Iterable[AnyValue], default_role: Role = Role.USER) -> list[Message]:
+    """Messages from a list of message-like items (nested lists are flattened)."""
     messages: list[Message] = []
     for item in items:
         if isinstance(item, list):
@@ -284,5 +285,6 @@ def last_user_text(messages: Iterable[Message]) -> str | None:
 
 
 def system_text(messages: Iterable[Message]) -> str | None:
+    """The text of the system messages, joined by newlines."""
     texts = [m.text for m in messages if m.role is Role.SYSTEM and m.text]
     return "\n".join(t for t in texts if t) or None

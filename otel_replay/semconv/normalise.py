@@ -122,6 +122,7 @@ def build_llm_call(
 
 
 def tool_name_from_span_name(name: str) -> str | None:
+    """The tool name in `execute_tool x`, `running tool: x`, `x.tool` or `tool.x`."""
     for pattern in _TOOL_NAME_PATTERNS:
         match = pattern.match(name)
         if match:

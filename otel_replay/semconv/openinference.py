@@ -73,6 +73,7 @@ def _content_part(content: dict[str, AnyValue]) -> AnyValue:
 def flattened_messages(
     attributes: Attributes, prefix: str, default_role: Role
 ) -> tuple[Message, ...] | None:
+    """Messages from `prefix.{i}.message.*` keys; None when there are none."""
     elements = unflatten(attributes, prefix)
     if elements is None:
         return None
@@ -226,6 +227,7 @@ def tool_facts(attributes: Attributes) -> ToolFacts:
 
 
 def turn_text(attributes: Attributes) -> TurnText:
+    """`input.value` / `output.value` of an AGENT or CHAIN span."""
     return TurnText(
         payload_text(attributes.get(OpenInference.INPUT_VALUE), Role.USER),
         payload_text(attributes.get(OpenInference.OUTPUT_VALUE), Role.ASSISTANT),

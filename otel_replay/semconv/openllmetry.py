@@ -65,6 +65,7 @@ def _parameters(attributes: Attributes) -> dict[str, AnyValue] | None:
 
 
 def llm_facts(attributes: Attributes) -> LlmFacts:
+    """A legacy LLM span: flattened prompt/completion, finish reason, functions."""
     inputs = _messages(attributes, GenAI.PROMPT, Role.USER)
     outputs = _messages(attributes, GenAI.COMPLETION, Role.ASSISTANT)
     total = first_int(attributes, OpenLLMetry.TOTAL_TOKENS)
@@ -115,6 +116,7 @@ def entity_io_facts(attributes: Attributes) -> LlmFacts:
 
 
 def turn_text(attributes: Attributes) -> TurnText:
+    """A workflow span's decorated function input and return value."""
     return TurnText(
         payload_text(_entity_input(attributes.get(OpenLLMetry.ENTITY_INPUT)), Role.USER),
         payload_text(attributes.get(OpenLLMetry.ENTITY_OUTPUT), Role.ASSISTANT),

@@ -40,10 +40,12 @@ _MEDIA_TYPES = {
 
 
 def text_part(text: str) -> Part:
+    """A text part."""
     return Part(PartType.TEXT, text=text)
 
 
 def tool_call_part(call_id: AnyValue, name: AnyValue, arguments: AnyValue) -> Part:
+    """A tool request; JSON-text arguments are parsed."""
     return Part(
         PartType.TOOL_CALL,
         call_id=as_id(call_id),
@@ -55,6 +57,7 @@ def tool_call_part(call_id: AnyValue, name: AnyValue, arguments: AnyValue) -> Pa
 def tool_result_part(
     call_id: AnyValue, result: AnyValue, name: AnyValue = None, is_error: bool = False
 ) -> Part:
+    """A tool result; JSON-text results are parsed, AI SDK wrappers unwrapped."""
     return Part(
         PartType.TOOL_RESULT,
         call_id=as_id(call_id),
@@ -77,6 +80,7 @@ def _result_value(result: AnyValue) -> AnyValue:
 
 
 def first_of(item: dict[str, AnyValue], *keys: str) -> AnyValue:
+    """The value of the first key that is present and not None."""
     for key in keys:
         if item.get(key) is not None:
             return item[key]

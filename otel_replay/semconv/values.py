@@ -35,20 +35,8 @@ def as_int(value: AnyValue) -> int | None:
     return None
 
 
-def as_float(value: AnyValue) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 def as_bool(value: AnyValue) -> bool | None:
+    """A bool, accepting the strings `true`/`false`."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -71,6 +59,7 @@ def as_id(value: AnyValue) -> str | None:
 
 
 def first_id(attributes: Mapping[str, AnyValue], *keys: str) -> str | None:
+    """The first key that holds a call id (see `as_id`)."""
     for key in keys:
         found = as_id(attributes.get(key))
         if found is not None:
@@ -88,6 +77,7 @@ def first_str(attributes: Mapping[str, AnyValue], *keys: str) -> str | None:
 
 
 def first_int(attributes: Mapping[str, AnyValue], *keys: str) -> int | None:
+    """The first key that holds an int (see `as_int`)."""
     for key in keys:
         number = as_int(attributes.get(key))
         if number is not None:
@@ -114,21 +104,20 @@ def json_container(value: AnyValue) -> dict[str, AnyValue] | list[AnyValue] | No
 
 
 def json_object(value: AnyValue) -> dict[str, AnyValue] | None:
+    """A dict, given structured or as JSON text; else None."""
     parsed = json_container(value)
     return parsed if isinstance(parsed, dict) else None
 
 
 def json_list(value: AnyValue) -> list[AnyValue] | None:
+    """A list, given structured or as JSON text; else None."""
     parsed = json_container(value)
     return parsed if isinstance(parsed, list) else None
 
 
 def dicts(items: Iterable[AnyValue]) -> list[dict[str, AnyValue]]:
+    """The dict items of a sequence, skipping anything else."""
     return [item for item in items if isinstance(item, dict)]
-
-
-def has_prefix(attributes: Attributes, prefix: str) -> bool:
-    return any(key.startswith(prefix) for key in attributes)
 
 
 def unflatten(attributes: Attributes, prefix: str) -> list[AnyValue] | None:
@@ -236,6 +225,7 @@ _ROLE_ALIASES: dict[str, Role] = {
 
 
 def normalise_role(raw: AnyValue) -> Role:
+    """Map a producer's role name to `Role`; unknown names are OTHER."""
     text = as_str(raw)
     if text is None:
         return Role.OTHER
@@ -268,6 +258,7 @@ _AI_SDK_APIS = ("chat", "responses", "completion", "messages", "embedding", "ima
 
 
 def normalise_provider(raw: str | None) -> str | None:
+    """Map a producer's provider id to the OTel `gen_ai.provider.name` value."""
     if raw is None or not raw.strip():
         return None
     text = raw.strip().lower()

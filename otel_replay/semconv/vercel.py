@@ -133,6 +133,7 @@ def prompt_messages(attributes: Attributes) -> tuple[Message, ...] | None:
 
 
 def turn_text(attributes: Attributes) -> TurnText:
+    """The operation span's prompt (last user text) and response text."""
     messages = prompt_messages(attributes) or ()
     return TurnText(
         last_user_text(messages),
@@ -141,4 +142,5 @@ def turn_text(attributes: Attributes) -> TurnText:
 
 
 def system_prompt(attributes: Attributes) -> str | None:
+    """The `system` field of the operation span's `ai.prompt`."""
     return system_text(prompt_messages(attributes) or ())

@@ -28,6 +28,7 @@ def _lk_str(attributes: Attributes, key: str) -> str | None:
 
 
 def is_livekit(span: Span) -> bool:
+    """Whether the span came from LiveKit Agents (scope or `lk.*` keys)."""
     return span.scope.name.startswith("livekit") or any(
         key.startswith("lk.") for key in span.attributes
     )
@@ -69,6 +70,7 @@ def livekit_llm_facts(span: Span) -> LlmFacts:
 
 
 def livekit_tool_facts(span: Span) -> ToolFacts:
+    """A `function_tool` span; `is_error` turns the output into the error."""
     attributes = span.attributes
     output = parse_json(_lk(attributes, LiveKit.FUNCTION_TOOL_OUTPUT))
     failed = as_bool(attributes.get(LiveKit.FUNCTION_TOOL_IS_ERROR)) is True
@@ -101,6 +103,7 @@ def generation_ids(span: Span) -> tuple[str | None, str | None]:
 
 def is_pipecat(span: Span) -> bool:
     # `input`/`output`/`text` are generic key names: only trust them on Pipecat spans.
+    """Whether the span came from Pipecat tracing."""
     return span.scope.name.startswith("pipecat") or (
         span.name in (Pipecat.SPAN_LLM, Pipecat.SPAN_STT, Pipecat.SPAN_TTS)
         and GenAI.OPERATION_NAME in span.attributes
@@ -108,6 +111,7 @@ def is_pipecat(span: Span) -> bool:
 
 
 def pipecat_llm_facts(span: Span) -> LlmFacts:
+    """A Pipecat `llm` span: provider-native `input`, text-only `output`, `tools`."""
     if not is_pipecat(span):
         return LlmFacts()
     attributes = span.attributes
