@@ -99,10 +99,21 @@ def _execution_name(execution: ToolExecution) -> str | None:
     return execution.facts.name or tool_name_from_span_name(execution.span.name)
 
 
+def _in_time(execution: ToolExecution, request: _Request, calls: Sequence[LlmCall]) -> bool:
+    """A tool runs after the model asked for it (or, for a request seen only in a later
+    input, before that input was sent)."""
+    call = calls[request.call_index]
+    start = execution.span.start_time_unix_nano
+    if request.synthesised:
+        return start <= call.start_unix_nano
+    return start >= call.start_unix_nano
+
+
 def _match_executions(
     requests: list[_Request],
     executions: Sequence[ToolExecution],
     name_candidates: Sequence[ToolExecution],
+    calls: Sequence[LlmCall],
 ) -> list[ToolExecution]:
     """Link requests to executions in place; returns the executions nobody asked for."""
     used: set[str] = set()
@@ -127,6 +138,8 @@ def _match_executions(
                 # An execution that names another call id belongs to that call.
                 other_id = execution.facts.call_id
                 if other_id and request.part.call_id and other_id != request.part.call_id:
+                    continue
+                if not _in_time(execution, request, calls):
                     continue
                 names = {_execution_name(execution), execution.span.name}
                 if request.part.name in names:
@@ -168,7 +181,7 @@ def link_tool_calls(
     """
     history = history if history is not None else ToolHistory()
     requests = _collect_requests(calls, history)
-    unrequested = _match_executions(requests, executions, name_candidates)
+    unrequested = _match_executions(requests, executions, name_candidates, calls)
     taken: set[tuple[int, int, int]] = set()
     anchored: list[tuple[int, ToolCall]] = []
     notes: list[str] = []

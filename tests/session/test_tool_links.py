@@ -178,3 +178,16 @@ def test_ai_sdk_v7_tool_span_nested_under_its_step_links_by_call_id() -> None:
     assert _summary(turn) == [("get", "c1", {"n": 1}, {"v": 1}, LinkedBy.CALL_ID, None)]
     assert turn.usage.input_tokens == 99
     assert turn.assistant_text == "1"
+
+
+def test_name_order_never_links_a_tool_span_that_ran_before_the_request() -> None:
+    spans = [
+        agent(1, 10, start=0),
+        execute_tool(1, 12, 10, 0.5, "get"),
+        chat(1, 11, 10, 1, [Q], [tool_request(None, "get", {})]),
+    ]
+    (turn,) = build_conversation("s", spans, []).turns
+    assert [(t.linked_by, t.execution_span_id) for t in turn.tool_calls] == [
+        (LinkedBy.SPAN_ONLY, f"{12:016x}"),
+        (LinkedBy.REQUEST_ONLY, None),
+    ]
