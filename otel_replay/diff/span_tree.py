@@ -1,13 +1,16 @@
 """Structural diff of two span forests: the original session against its replay.
 
-Both sides become forests (orphans whose parent never arrived are roots; siblings ordered
-by start time). Matched parents have their children paired in four passes, each over what
-the earlier passes left:
+Both sides become forests: orphans whose parent never arrived are roots, siblings are
+ordered by start time, and the replayer's own scaffolding (its run and turn spans) is
+spliced out so the agent's spans line up with the original's. Matched parents have their
+children paired in four passes, each over what the earlier passes left:
 
 1. span links: a replay span linking to an original sibling with
-   `otel_replay.link.type = replay_of` is paired with it;
-2. keys: a longest common subsequence of sibling keys (see `alignment`), so loops,
-   retries and inserted steps line up;
+   `otel_replay.link.type = replay_of` is paired with it (a scaffolding span's link passes
+   to its one child with the linked span's key);
+2. alignment: a longest common subsequence of identical subtrees, then within the gaps of
+   equal subtree shapes, then of equal keys (see `alignment`), so loops, retries and
+   inserted steps line up;
 3. reordering: leftover siblings with equal keys all the way down their subtrees, in
    order, anywhere in the list;
 4. partial keys: within each gap the alignment left, siblings whose keys share a non-empty
@@ -19,7 +22,7 @@ Whatever remains is removed (original) or added (replay), with its whole subtree
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -46,6 +49,7 @@ from otel_replay.records import Span
 __all__ = [
     "REPLAY_LINK_TYPE_KEY",
     "REPLAY_OF",
+    "REPLAY_SCAFFOLDING_SCOPE",
     "AttributeChange",
     "Delta",
     "DiffNode",
@@ -55,15 +59,27 @@ __all__ = [
     "KeyFunction",
     "MatchBasis",
     "SpanKey",
+    "SpanPredicate",
     "SpanTreeDiff",
     "default_key",
     "diff_span_trees",
+    "is_replay_scaffolding",
     "name_key",
     "operation_key",
 ]
 
 REPLAY_LINK_TYPE_KEY = "otel_replay.link.type"
 REPLAY_OF = "replay_of"
+# The instrumentation scope of the replay runner's run and turn spans.
+REPLAY_SCAFFOLDING_SCOPE = "otel_replay.replay"
+
+SpanPredicate = Callable[[Span], bool]
+
+
+def is_replay_scaffolding(span: Span) -> bool:
+    """Whether the replay runner made this span to frame the agent's own spans."""
+    return span.scope.name == REPLAY_SCAFFOLDING_SCOPE
+
 
 _NO_SPAN = -1
 
@@ -75,6 +91,9 @@ class _Forest:
     children: list[list[int]]
     roots: list[int]
     index_of: dict[tuple[str, str], int]
+    # Per span, the parent it had before scaffolding was spliced out (_NO_SPAN for none).
+    raw_parents: list[int]
+    scaffolding: list[bool]
     # Per span, hashes of its subtree: keys only, and keys plus compared attributes.
     shapes: list[int]
     contents: list[int]
@@ -85,16 +104,21 @@ _Pairing = tuple[int, int, MatchBasis | None]
 
 
 def diff_span_trees(
-    original: Sequence[Span], replay: Sequence[Span], key: KeyFunction = default_key
+    original: Sequence[Span],
+    replay: Sequence[Span],
+    key: KeyFunction = default_key,
+    *,
+    is_scaffolding: SpanPredicate = is_replay_scaffolding,
 ) -> SpanTreeDiff:
     """Align two span forests and compare every matched pair of spans.
 
-    `key` decides which spans count as the same step (see `span_keys`). Every original span
-    appears exactly once as same, changed or removed, every replay span once as same,
-    changed or added.
+    `key` decides which spans count as the same step (see `span_keys`); spans for which
+    `is_scaffolding` holds are spliced out of both forests, their children taking their
+    place. Every other original span appears exactly once as same, changed or removed,
+    every other replay span once as same, changed or added.
     """
-    before = _build_forest(original, key)
-    after = _build_forest(replay, key)
+    before = _build_forest(original, key, is_scaffolding)
+    after = _build_forest(replay, key, is_scaffolding)
     links = _read_replay_links(after, before)
 
     # Plan top-down (a flat list, so deep trees need no recursion), then build the frozen
@@ -196,7 +220,9 @@ def _build_unmatched_node(
     )
 
 
-def _build_forest(spans: Sequence[Span], key: KeyFunction) -> _Forest:
+def _build_forest(
+    spans: Sequence[Span], key: KeyFunction, is_scaffolding: SpanPredicate
+) -> _Forest:
     index_of: dict[tuple[str, str], int] = {}
     for index, span in enumerate(spans):
         index_of.setdefault((span.trace_id, span.span_id), index)
@@ -206,6 +232,8 @@ def _build_forest(spans: Sequence[Span], key: KeyFunction) -> _Forest:
             parent = index_of.get((span.trace_id, span.parent_span_id), _NO_SPAN)
             parents[index] = _NO_SPAN if parent == index else parent
     _cut_parent_cycles(parents)
+    scaffolding = [is_scaffolding(span) for span in spans]
+    kept_parents = _splice_parents(parents, scaffolding) if any(scaffolding) else parents
     children: list[list[int]] = [[] for _ in spans]
     roots: list[int] = []
     # Appending in start-time order leaves every sibling list sorted; ties are broken by
@@ -214,7 +242,9 @@ def _build_forest(spans: Sequence[Span], key: KeyFunction) -> _Forest:
         (span.start_time_unix_nano, span.end_time_unix_nano, span.name, span.span_id, index)
         for index, span in enumerate(spans)
     ):
-        parent = parents[index]
+        if scaffolding[index]:
+            continue
+        parent = kept_parents[index]
         (roots if parent == _NO_SPAN else children[parent]).append(index)
     keys = [key(span) for span in spans]
     shapes = [0] * len(spans)
@@ -228,7 +258,21 @@ def _build_forest(spans: Sequence[Span], key: KeyFunction) -> _Forest:
         contents[index] = hash(
             (hash_span_content(spans[index]), keys[index], *(contents[child] for child in below))
         )
-    return _Forest(spans, keys, children, roots, index_of, shapes, contents)
+    return _Forest(spans, keys, children, roots, index_of, parents, scaffolding, shapes, contents)
+
+
+def _splice_parents(parents: list[int], scaffolding: list[bool]) -> list[int]:
+    # Each span's nearest ancestor that is not scaffolding. Parents are acyclic by now.
+    kept = list(parents)
+    for start in range(len(parents)):
+        walked: list[int] = []
+        index = kept[start]
+        while index != _NO_SPAN and scaffolding[index]:
+            walked.append(index)
+            index = kept[index]
+        for seen in (start, *walked):
+            kept[seen] = index
+    return kept
 
 
 def _cut_parent_cycles(parents: list[int]) -> None:
@@ -249,15 +293,29 @@ def _cut_parent_cycles(parents: list[int]) -> None:
 
 
 def _read_replay_links(replay: _Forest, original: _Forest) -> dict[int, int]:
+    """Replay span -> the original span it is a replay of, where it names exactly one."""
     links: dict[int, int] = {}
     for index, span in enumerate(replay.spans):
-        for link in span.links:
-            if link.attributes.get(REPLAY_LINK_TYPE_KEY) != REPLAY_OF:
-                continue
-            target = original.index_of.get((link.trace_id, link.span_id))
+        targets = {
+            (link.trace_id, link.span_id)
+            for link in span.links
+            if link.attributes.get(REPLAY_LINK_TYPE_KEY) == REPLAY_OF
+        }
+        if len(targets) == 1:
+            target = original.index_of.get(targets.pop())
             if target is not None:
                 links[index] = target
-                break
+    # A turn span of the runner links to the original turn; the agent span it wraps, which
+    # stands where the scaffolding was spliced out, takes that link when its key agrees.
+    heirs: dict[int, list[int]] = {}
+    for index, parent in enumerate(replay.raw_parents):
+        if parent != _NO_SPAN and replay.scaffolding[parent] and parent in links:
+            target = links[parent]
+            if index not in links and replay.keys[index] == original.keys[target]:
+                heirs.setdefault(parent, []).append(index)
+    for parent, candidates in heirs.items():
+        if len(candidates) == 1:
+            links[candidates[0]] = links[parent]
     return links
 
 

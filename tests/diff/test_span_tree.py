@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from otel_replay.diff.span_tree import (
+    REPLAY_SCAFFOLDING_SCOPE,
     AttributeChange,
     Delta,
     DiffNode,
@@ -16,7 +17,7 @@ from otel_replay.diff.span_tree import (
     name_key,
     operation_key,
 )
-from otel_replay.records import AnyValue, Span, SpanEvent, StatusCode
+from otel_replay.records import AnyValue, Scope, Span, SpanEvent, StatusCode
 from tests.builders import SECOND, make_span
 from tests.diff.trees import (
     agent_span,
@@ -494,3 +495,69 @@ def test_summary_counts_match_the_nodes() -> None:
         walked = sum(1 for step in diff.walk() if step.node.status is status)
         assert diff.summary.count_of(status) == walked
     assert diff.summary == DiffSummary(same=12, added=4, removed=0, changed=1)
+
+
+def build_turn_trace(trace: int, start: int, parent: int | None = None) -> list[Span]:
+    """One user turn as its own trace, as request/response agents record them."""
+    agent = agent_span(trace, 10 + start, start=start * SECOND)
+    if parent is not None:
+        agent = replace(agent, parent_span_id=f"{parent:016x}")
+    return [
+        agent,
+        chat_span(trace, 11 + start, 10 + start, start=start * SECOND + 1),
+        tool_span(trace, 12 + start, 10 + start, "search", start=start * SECOND + 2),
+        chat_span(trace, 13 + start, 10 + start, start=start * SECOND + 3),
+    ]
+
+
+def build_runner_replay(original_turns: list[Span], turn_starts: list[int]) -> list[Span]:
+    """The runner's shape: a run span, a turn span per turn linked to the original turn,
+    and the agent's spans under each turn span."""
+    scaffolding = Scope(name=REPLAY_SCAFFOLDING_SCOPE)
+    run = replace(make_span(9, 1, name="otel_replay.replay scenario"), scope=scaffolding)
+    for turn in original_turns:
+        run = link_to(run, turn)
+    spans = [run]
+    for number, (turn, start) in enumerate(zip(original_turns, turn_starts, strict=True)):
+        wrapper = make_span(9, 2 + number, 1, name=f"otel_replay.turn {number + 1}", start=start)
+        spans.append(link_to(replace(wrapper, scope=scaffolding), turn))
+        spans += build_turn_trace(9, start, parent=2 + number)
+    return spans
+
+
+def test_runner_scaffolding_is_spliced_out_and_its_turn_links_pair_the_agent_runs() -> None:
+    original = [*build_turn_trace(1, 0), *build_turn_trace(2, 100)]
+    replay = build_runner_replay([original[0], original[4]], [0, 100])
+
+    diff = diff_span_trees(original, replay)
+
+    assert diff.summary == DiffSummary(same=8, added=0, removed=0, changed=0)
+    assert [(node.original, node.matched_by) for node in diff.roots] == [
+        (original[0], MatchBasis.LINK),
+        (original[4], MatchBasis.LINK),
+    ]
+    replayed = {step.node.replay.name for step in diff.walk() if step.node.replay}
+    assert not any(name.startswith("otel_replay.") for name in replayed)
+
+
+def test_runner_turn_link_decides_which_original_turn_an_agent_run_pairs_with() -> None:
+    original = [*build_turn_trace(1, 0), *build_turn_trace(2, 100)]
+    only_second = build_runner_replay([original[4]], [0])
+
+    diff = diff_span_trees(original, only_second)
+
+    assert [(node.status, node.original) for node in diff.roots] == [
+        (DiffStatus.REMOVED, original[0]),
+        (DiffStatus.SAME, original[4]),
+    ]
+
+
+def test_scaffolding_predicate_is_swappable() -> None:
+    original = build_turn_trace(1, 0)
+    replay = build_runner_replay([original[0]], [0])
+
+    kept = diff_span_trees(original, replay, is_scaffolding=lambda span: False)
+
+    assert sum(1 for step in kept.walk() if step.node.replay) == len(replay)
+    assert kept.roots[0].replay == replay[0]  # the run span, paired by its link
+    assert kept.roots[0].status is DiffStatus.CHANGED

@@ -7,9 +7,16 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from otel_replay.diff.span_tree import DiffStatus, diff_span_trees, name_key
-from otel_replay.records import AnyValue, Span
+from otel_replay.diff.span_tree import (
+    REPLAY_SCAFFOLDING_SCOPE,
+    DiffStatus,
+    MatchBasis,
+    diff_span_trees,
+    name_key,
+)
+from otel_replay.records import AnyValue, Scope, Span
 from tests.builders import make_span
+from tests.diff.trees import link_to
 
 NAMES = ("turn", "chat", "search", "fetch")
 
@@ -114,3 +121,42 @@ def test_matched_children_have_matched_parents(original: list[Span], replay: lis
             assert parent.original is not None and parent.replay is not None
             assert step.node.original.parent_span_id == parent.original.span_id
             assert step.node.replay.parent_span_id == parent.replay.span_id
+
+
+@given(span_forests(trace=1), span_forests(trace=2), st.data())
+def test_links_and_scaffolding_keep_every_other_span_exactly_once(
+    original: list[Span], replay: list[Span], data: st.DataObject
+) -> None:
+    scaffolding = Scope(name=REPLAY_SCAFFOLDING_SCOPE)
+    dressed: list[Span] = []
+    for span in replay:
+        if data.draw(st.integers(0, 4)) == 0:
+            span = replace(span, scope=scaffolding)
+        if original:
+            for target in data.draw(st.lists(st.sampled_from(original), max_size=2)):
+                span = link_to(span, target)
+        dressed.append(span)
+
+    diff = diff_span_trees(original, dressed)
+    nodes = [step.node for step in diff.walk()]
+
+    kept = [span for span in dressed if span.scope != scaffolding]
+    assert count_appearances([node.replay for node in nodes]) == Counter(id(s) for s in kept)
+    assert count_appearances([node.original for node in nodes]) == Counter(id(s) for s in original)
+    by_id = {(span.trace_id, span.span_id): span for span in dressed}
+
+    def links_to(span: Span, target: Span) -> bool:
+        return (target.trace_id, target.span_id) in {
+            (link.trace_id, link.span_id) for link in span.links
+        }
+
+    for node in nodes:
+        if node.matched_by is MatchBasis.LINK:
+            assert node.replay is not None and node.original is not None
+            parent = by_id.get((node.replay.trace_id, node.replay.parent_span_id))
+            inherited = (
+                parent is not None
+                and parent.scope == scaffolding
+                and links_to(parent, node.original)
+            )
+            assert links_to(node.replay, node.original) or inherited
