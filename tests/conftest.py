@@ -52,6 +52,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database (for tests that only make sense there)."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("OTEL_REPLAY_REQUIRE_POSTGRES=1 but OTEL_REPLAY_TEST_POSTGRES_URL is unset")
+        pytest.skip("PostgreSQL not available: set OTEL_REPLAY_TEST_POSTGRES_URL (.ci/run does)")
+    url = _fresh_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
+@pytest.fixture
 def store(store_url: str) -> Iterator[SqlSpanStore]:
     opened = open_store(store_url)
     yield opened

@@ -202,12 +202,17 @@ class SqlSpanStore:
         if not spans and not logs:
             return
         services = {key: scope.service_name for key, scope in scopes.items()}
-        trace_rows = _trace_updates(spans, services)
+        # Sorted, so that concurrent writers (several receivers on one PostgreSQL) lock trace
+        # rows in one order and cannot deadlock.
+        trace_rows = sorted(_trace_updates(spans, services))
         with self._transaction() as conn:
             conn.executemany(_INSERT_SCOPE, scopes.values())
             if spans:
-                conn.executemany(_INSERT_SPAN, [row[:_SPAN_COLUMNS] for row in spans])
+                # The trace rows are upserted (and so locked) before the spans go in: a second
+                # writer of the same trace waits for our commit, and its count statement, with
+                # a fresh snapshot, then sees our spans too.
                 conn.executemany(_UPSERT_TRACE, trace_rows)
+                conn.executemany(_INSERT_SPAN, [row[:_SPAN_COLUMNS] for row in spans])
                 conn.executemany(_COUNT_TRACE_SPANS, [(row[0],) for row in trace_rows])
             if logs:
                 conn.executemany(_INSERT_LOG, logs)
