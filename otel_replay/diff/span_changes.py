@@ -123,7 +123,8 @@ def compare_span_content(
     """(attribute changes, output changes) from `original` to `replay`, sorted by key.
 
     Attribute changes start with the span's own fields (name, kind, status, exception
-    events); absent and empty values compare equal; 1, 1.0 and True all differ.
+    events), then attributes by key; ignored and token-count attributes are left out. An
+    absent attribute equals one with an empty value (None); 1, 1.0 and True all differ.
     """
     fields: list[AttributeChange] = []
     if original.name != replay.name:
@@ -170,8 +171,8 @@ def compare_span_content(
 
 
 def hash_span_content(span: Span) -> int:
-    """A hash that is equal for spans `compare_span_content` finds no attribute changes
-    between (outputs aside); unequal hashes almost surely mean a change."""
+    """Equal for two spans between which `compare_span_content` finds no attribute changes
+    (outputs are left out); unequal, barring hash collisions, when it finds some."""
     compared = frozenset(
         (key, _freeze_value(value))
         for key, value in span.attributes.items()

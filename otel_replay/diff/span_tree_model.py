@@ -60,8 +60,9 @@ class Delta:
 class DiffNode:
     """One original span, one replay span, or a matched pair, with its aligned children.
 
-    `status` describes this span only; its children carry their own. Deltas are set for
-    matched pairs only, and token deltas only when both spans report that count.
+    `status` describes this span only; its children carry their own. `key` is the replay
+    span's key when there is a replay span, else the original's. Deltas are set for matched
+    pairs only, and token deltas only when both spans report that count.
     """
 
     status: DiffStatus
