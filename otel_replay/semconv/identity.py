@@ -31,17 +31,24 @@ USER_KEYS: tuple[str, ...] = (
 
 
 def _first_value(spans: Sequence[Span], keys: Iterable[str]) -> str | None:
-    keys = tuple(keys)
-    for key in keys:
+    """The value of the best-ranked key on any span (earliest span on ties), then likewise
+    on any resource. One pass over the spans' attributes, not one per key."""
+    rank = {key: i for i, key in enumerate(keys)}
+    for source in ("attributes", "resource"):
+        best: tuple[int, str] | None = None
         for span in spans:
-            value = as_str(span.attributes.get(key))
-            if value is not None:
-                return value
-    for key in keys:
-        for span in spans:
-            value = as_str(span.resource.attributes.get(key))
-            if value is not None:
-                return value
+            attributes = span.attributes if source == "attributes" else span.resource.attributes
+            for key, raw in attributes.items():
+                position = rank.get(key)
+                if position is None or (best is not None and position >= best[0]):
+                    continue
+                value = as_str(raw)
+                if value is not None:
+                    best = (position, value)
+                    if position == 0:
+                        return value
+        if best is not None:
+            return best[1]
     return None
 
 
