@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from otel_replay.diff.metrics import MetricName
+from otel_replay.diff.trials import (
+    MetricSpread,
+    NoiseCheck,
+    Spread,
+    ToolSequenceCount,
+    ToolSequenceStability,
+    flag_differences,
+    is_beyond_noise,
+    measure_spread,
+    summarise_trials,
+)
+from otel_replay.errors import BadInputError
+from otel_replay.replay.model import (
+    ReplayedTurn,
+    ReplayRun,
+    RunStatus,
+    ToolCallSummary,
+    TurnSide,
+)
+
+
+def side(latency_ms: float, output_tokens: int, *tools: str) -> TurnSide:
+    return TurnSide(
+        assistant="ok",
+        tool_calls=[ToolCallSummary(name=t) for t in tools],
+        latency_ms=latency_ms,
+        input_tokens=50,
+        output_tokens=output_tokens,
+        llm_calls=1,
+    )
+
+
+# The recorded session: a greeting, then the status question that went wrong.
+ORIGINAL = [side(105.0, 20), side(300.0, 25, "issue_refund")]
+
+
+def make_trial(
+    number: int, replayed: list[TurnSide | None], scenario: str = "support-session-003"
+) -> ReplayRun:
+    return ReplayRun(
+        run_id=f"run-{number}",
+        scenario=scenario,
+        agent="fixed",
+        original_session_id="support-session-003",
+        session_id=f"replay-{number}",
+        status=RunStatus.OK,
+        started_unix_nano=0,
+        ended_unix_nano=1,
+        trace_ids=[],
+        turns=[
+            ReplayedTurn(
+                index=index,
+                user=f"message {index}",
+                original=original,
+                replayed=replay,
+                original_trace_id="a" * 32,
+                original_span_id="a" * 16,
+            )
+            for index, (original, replay) in enumerate(zip(ORIGINAL, replayed, strict=True))
+        ],
+    )
+
+
+def three_trials() -> list[ReplayRun]:
+    return [
+        make_trial(1, [side(100.0, 20), side(100.0, 20, "check_status")]),
+        make_trial(2, [side(110.0, 20), side(110.0, 20, "check_status")]),
+        make_trial(3, [side(120.0, 20), side(120.0, 20, "issue_refund")]),
+    ]
+
+
+def find(summary_metrics: tuple[MetricSpread, ...], name: MetricName, turn: int | None) -> Spread:
+    metric = next(m for m in summary_metrics if m.name is name and m.turn == turn)
+    assert metric.spread is not None
+    return metric.spread
+
+
+def test_spread_uses_the_sample_standard_deviation() -> None:
+    assert measure_spread([100.0, 110.0, 120.0]) == Spread(3, 100.0, 120.0, 110.0, 10.0)
+    assert measure_spread([7.0]) == Spread(1, 7.0, 7.0, 7.0, 0.0)
+    assert measure_spread([]) is None
+
+
+def test_trials_give_per_turn_and_session_spreads() -> None:
+    summary = summarise_trials(three_trials())
+
+    assert summary.trials == 3
+    assert summary.scenario == "support-session-003"
+    assert find(summary.metrics, MetricName.LATENCY_MS, 0) == Spread(3, 100.0, 120.0, 110.0, 10.0)
+    assert find(summary.metrics, MetricName.OUTPUT_TOKENS, 1) == Spread(3, 20, 20, 20.0, 0.0)
+    assert find(summary.metrics, MetricName.LATENCY_MS, None) == Spread(
+        3, 200.0, 240.0, 220.0, 20.0
+    )
+    assert find(summary.metrics, MetricName.TURNS, None) == Spread(3, 2, 2, 2.0, 0.0)
+    session_latency = next(
+        m for m in summary.metrics if m.name is MetricName.LATENCY_MS and m.turn is None
+    )
+    assert session_latency.original == 405.0
+
+
+def test_measures_no_trial_recorded_have_no_spread() -> None:
+    summary = summarise_trials(three_trials())
+
+    ttft = [m for m in summary.metrics if m.name is MetricName.TIME_TO_FIRST_TOKEN_MS]
+    assert [(m.turn, m.original, m.spread) for m in ttft] == [
+        (None, None, None),
+        (0, None, None),
+        (1, None, None),
+    ]
+
+
+def test_only_differences_beyond_the_agents_noise_are_flagged() -> None:
+    checks = flag_differences(summarise_trials(three_trials()))
+
+    flagged = {(c.name, c.turn) for c in checks if c.beyond_noise}
+    assert flagged == {
+        # 300 ms against 110 ± 20 ms.
+        (MetricName.LATENCY_MS, 1),
+        (MetricName.LATENCY_MS, None),
+        # 25 tokens where every trial used exactly 20.
+        (MetricName.OUTPUT_TOKENS, 1),
+        (MetricName.OUTPUT_TOKENS, None),
+    }
+    assert NoiseCheck(MetricName.LATENCY_MS, 0, 105.0, 110.0, 20.0, False) in checks
+    assert NoiseCheck(MetricName.LATENCY_MS, 1, 300.0, 110.0, 20.0, True) in checks
+    # Tool counts agree with the original (one call) in every trial, whichever tool it was.
+    assert NoiseCheck(MetricName.TOOL_CALLS, 1, 1, 1.0, 1e-6, False) in checks
+
+
+def test_wider_noise_band_flags_less() -> None:
+    checks = flag_differences(summarise_trials(three_trials()), sigmas=10.0)
+
+    flagged = {(c.name, c.turn) for c in checks if c.beyond_noise}
+    # The session's 405 ms against 220 ± 200 ms is now noise; turn 2's 300 against 110 ± 100 is not.
+    assert (MetricName.LATENCY_MS, None) not in flagged
+    assert (MetricName.LATENCY_MS, 1) in flagged
+
+
+def test_noise_band_edges() -> None:
+    spread = Spread(3, 100.0, 120.0, 110.0, 10.0)
+    still_noise = Spread(3, 5.0, 5.0, 5.0, 0.0)
+
+    assert not is_beyond_noise(130.0, spread)
+    assert is_beyond_noise(130.5, spread)
+    assert not is_beyond_noise(89.5, spread, sigmas=3.0)
+    assert not is_beyond_noise(5.0000001, still_noise)
+    assert is_beyond_noise(6.0, still_noise)
+    assert not is_beyond_noise(6.0, still_noise, epsilon=1.0)
+
+
+def test_tool_sequence_stability_counts_trials_per_sequence() -> None:
+    summary = summarise_trials(three_trials())
+
+    assert summary.tool_sequences == (
+        ToolSequenceStability(0, (), (ToolSequenceCount((), 3),)),
+        ToolSequenceStability(
+            1,
+            ("issue_refund",),
+            (
+                ToolSequenceCount(("check_status",), 2),
+                ToolSequenceCount(("issue_refund",), 1),
+            ),
+        ),
+    )
+    assert summary.tool_sequences[0].stable
+    assert not summary.tool_sequences[1].stable
+
+
+def test_ties_between_sequences_are_ordered_by_sequence() -> None:
+    trials = [
+        make_trial(1, [side(1.0, 1), side(1.0, 1, "search")]),
+        make_trial(2, [side(1.0, 1), side(1.0, 1, "fetch", "search")]),
+    ]
+
+    counts = summarise_trials(trials).tool_sequences[1].counts
+
+    assert counts == (
+        ToolSequenceCount(("fetch", "search"), 1),
+        ToolSequenceCount(("search",), 1),
+    )
+
+
+def test_turn_a_trial_did_not_replay_counts_only_the_others() -> None:
+    trials = [
+        make_trial(1, [side(100.0, 20), side(100.0, 20)]),
+        make_trial(2, [side(120.0, 20), None]),
+    ]
+
+    summary = summarise_trials(trials)
+
+    assert find(summary.metrics, MetricName.LATENCY_MS, 1) == Spread(1, 100.0, 100.0, 100.0, 0.0)
+    assert find(summary.metrics, MetricName.TURNS, None) == Spread(2, 1, 2, 1.5, math.sqrt(0.5))
+    assert summary.tool_sequences[1].counts == (ToolSequenceCount((), 1),)
+
+
+def test_trials_of_different_scenarios_are_refused() -> None:
+    trials = [make_trial(1, [None, None]), make_trial(2, [None, None], scenario="other")]
+
+    with pytest.raises(BadInputError, match="one scenario, got: other, support-session-003"):
+        summarise_trials(trials)
+    with pytest.raises(BadInputError, match="no trials"):
+        summarise_trials([])
