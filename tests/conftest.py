@@ -73,3 +73,33 @@ def store(store_url: str) -> Iterator[SqlSpanStore]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture(scope="session")
+def support_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store holding the buggy support agent's sessions, exported over OTLP/gRPC by another
+    process (`python -m otel_replay.demo.record`) to a real receiver."""
+    import subprocess
+    import sys
+
+    from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('recorded') / 'store.db'}"
+    receiver = Receiver(ServeConfig(grpc=Endpoint("127.0.0.1", 0), http=None, store_url=url))
+    try:
+        assert receiver.grpc_endpoint is not None
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "otel_replay.demo.record",
+                "--endpoint",
+                str(receiver.grpc_endpoint),
+            ],
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
+    finally:
+        receiver.stop()
+    return url

@@ -32,9 +32,21 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from otel_replay.cli import ingest_commands, replay_commands, session_commands, store_commands
+    from otel_replay.cli import (
+        ingest_commands,
+        replay_commands,
+        session_commands,
+        store_commands,
+        test_commands,
+    )
 
-    for module in (ingest_commands, store_commands, session_commands, replay_commands):
+    for module in (
+        ingest_commands,
+        store_commands,
+        session_commands,
+        replay_commands,
+        test_commands,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

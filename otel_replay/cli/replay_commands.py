@@ -12,6 +12,9 @@ from otel_replay.api import session_scenario, session_trace_scenarios
 from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
 from otel_replay.cli.render import format_time, replay_table
 from otel_replay.errors import BadInputError, NotFoundError
+from otel_replay.evals.evaluate import default_expectations
+from otel_replay.regression.files import save_case
+from otel_replay.regression.model import CaseOptions
 from otel_replay.replay.agents import AgentFactory, http_agent, load_agent
 from otel_replay.replay.matchers import ToolMatchMode
 from otel_replay.replay.model import HistoryMode, ReplayRun, RunStatus
@@ -82,6 +85,13 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
     help="trace: replay each trace as an independent one-turn conversation.",
 )
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option(
+    "--save",
+    "save_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Save each replay as a regression case (scenario, baseline, expectations).",
+)
 @store_option
 @json_option
 def replay(
@@ -94,6 +104,7 @@ def replay(
     live_tools: str,
     mode: str,
     concurrency: int,
+    save_dir: str | None,
     store_url: str,
     as_json: bool,
 ) -> None:
@@ -128,6 +139,22 @@ def replay(
     finally:
         store.close()
     _print_runs(runs, as_json)
+    if save_dir is not None:
+        case_options = CaseOptions(
+            history=options.history,
+            tool_mode=options.tool_mode,
+            live_tools=sorted(options.live_tools),
+        )
+        for scenario, run in zip(scenarios, runs, strict=True):
+            folder = save_case(
+                Path(save_dir),
+                scenario,
+                run,
+                default_expectations(run),
+                case_options,
+                agent if agent is not None else None,
+            )
+            click.echo(f"saved regression case {folder}", err=as_json)
     if runs and all(r.status is RunStatus.AGENT_FAILED for r in runs):
         sys.exit(1)
 

@@ -1,10 +1,8 @@
-"""Record the buggy support agent through OTLP into a real receiver, replay it, check links."""
+"""The buggy support agent recorded through OTLP into a real receiver: replay it, check links."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,6 @@ from click.testing import CliRunner
 from otel_replay.api import session_scenario
 from otel_replay.cli.main import cli
 from otel_replay.demo import support_agent
-from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.links import LINK_TYPE_KEY, REPLAY_OF
 from otel_replay.replay.model import HistoryMode, RunStatus
@@ -27,33 +24,9 @@ from otel_replay.store import SqlSpanStore, open_store
 INCIDENT = "support-session-003"
 
 
-@pytest.fixture(scope="module")
-def recorded_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A store holding the buggy agent's sessions, exported over OTLP/gRPC by another process."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('recorded') / 'store.db'}"
-    receiver = Receiver(ServeConfig(grpc=Endpoint("127.0.0.1", 0), http=None, store_url=url))
-    try:
-        assert receiver.grpc_endpoint is not None
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "otel_replay.demo.record",
-                "--endpoint",
-                str(receiver.grpc_endpoint),
-            ],
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
-    finally:
-        receiver.stop()
-    yield url
-
-
 @pytest.fixture
-def store(recorded_store: str) -> Iterator[SqlSpanStore]:
-    opened = open_store(recorded_store)
+def store(support_store_url: str) -> Iterator[SqlSpanStore]:
+    opened = open_store(support_store_url)
     yield opened
     opened.close()
 

@@ -1,0 +1,100 @@
+"""pytest plugin: every regression case folder (`case.json`) is collected as a test item.
+
+    pytest otel-replay-cases/ --otel-replay-agent my_app.agent:answer
+
+or set `otel_replay_agent` (and optionally `otel_replay_store`) in the ini file. A failure
+shows the failing turn, what was expected, what happened and the tool-call diff.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_replay.regression.check import CaseResult, check_case
+from otel_replay.regression.files import LoadedCase, load_case
+from otel_replay.regression.model import CASE_FILE
+from otel_replay.replay.agents import AgentFactory, load_agent
+from otel_replay.store import SqlSpanStore, open_store
+
+_STORE_KEY = pytest.StashKey[SqlSpanStore]()
+_FACTORIES_KEY = pytest.StashKey[dict[str, AgentFactory]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("otel-replay", "otel-replay regression cases")
+    group.addoption("--otel-replay-agent", default=None, help="Agent under test as MODULE:ATTR.")
+    group.addoption(
+        "--otel-replay-store",
+        default=None,
+        help="Store URL for the replays (default: a temp SQLite).",
+    )
+    parser.addini("otel_replay_agent", "Agent under test as MODULE:ATTR.", default=None)
+    parser.addini("otel_replay_store", "Store URL for the replays.", default=None)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.name == CASE_FILE:
+        return RegressionCaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _setting(config: pytest.Config, name: str) -> str | None:
+    value = config.getoption(f"--otel-replay-{name}") or config.getini(f"otel_replay_{name}")
+    return str(value) if value else None
+
+
+def _store(config: pytest.Config) -> SqlSpanStore:
+    if _STORE_KEY not in config.stash:
+        url = _setting(config, "store") or f"sqlite:///{Path(tempfile.mkdtemp()) / 'replays.db'}"
+        config.stash[_STORE_KEY] = open_store(url)
+    return config.stash[_STORE_KEY]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _STORE_KEY in config.stash:
+        config.stash[_STORE_KEY].close()
+
+
+class CaseFailedError(Exception):
+    def __init__(self, result: CaseResult) -> None:
+        super().__init__(result.describe())
+        self.result = result
+
+
+class RegressionCaseFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        loaded = load_case(self.path.parent)
+        yield RegressionCaseItem.from_parent(self, name=loaded.name, loaded=loaded)
+
+
+class RegressionCaseItem(pytest.Item):
+    def __init__(self, *, loaded: LoadedCase, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loaded = loaded
+
+    def runtest(self) -> None:
+        config = self.config
+        spec = _setting(config, "agent") or self.loaded.case.agent
+        if spec is None:
+            raise pytest.UsageError(
+                f"{self.loaded.folder}: no agent: pass --otel-replay-agent or set otel_replay_agent"
+            )
+        factories = config.stash.setdefault(_FACTORIES_KEY, {})
+        if spec not in factories:
+            factories[spec] = load_agent(spec, search_path=str(config.rootpath))
+        result = check_case(self.loaded, factories[spec], _store(config), agent_label=spec)
+        if not result.passed:
+            raise CaseFailedError(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CaseFailedError):
+            return excinfo.value.result.describe()
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"otel-replay case {self.name}"

@@ -1,0 +1,1 @@
+"""Regression cases: an approved replay saved as plain files, rerun and checked in CI."""

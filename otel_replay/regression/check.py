@@ -1,0 +1,120 @@
+"""Rerun a regression case and check it against its approved baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from otel_replay.diff.transcript import diff_run_transcripts, format_tool_change
+from otel_replay.evals.evaluate import evaluate_run
+from otel_replay.evals.score import Score, attach_scores
+from otel_replay.regression.files import LoadedCase
+from otel_replay.replay.agents import AgentFactory
+from otel_replay.replay.matchers import ToolMatchMode
+from otel_replay.replay.model import ReplayRun
+from otel_replay.replay.runner import ReplayOptions, replay_scenario, save_run
+from otel_replay.store.base import SpanStore
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation: which turn, what was expected, what happened, the diff."""
+
+    evaluator: str
+    turn: int | None
+    detail: str
+    expected: str
+    happened: str
+    diff: str | None
+
+    def describe(self) -> str:
+        where = f"turn {self.turn + 1}" if self.turn is not None else "session"
+        lines = [f"{where}: {self.evaluator} failed: {self.detail}"]
+        lines.append(f"  expected: {self.expected}")
+        lines.append(f"  happened: {self.happened}")
+        if self.diff:
+            lines.append(f"  diff:     {self.diff}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    run: ReplayRun  # rebased: each turn's `original` is the approved baseline's reply
+    scores: list[Score]
+    failures: list[Failure] = field(default_factory=list)
+    duration_seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def describe(self) -> str:
+        if self.passed:
+            return f"PASS {self.name} ({len(self.scores)} checks)"
+        body = "\n".join(f.describe() for f in self.failures)
+        return (
+            f"FAIL {self.name} ({len(self.failures)} of {len(self.scores)} checks failed)\n{body}"
+        )
+
+
+def rebase_on_baseline(run: ReplayRun, baseline: ReplayRun) -> ReplayRun:
+    """The run with each turn's `original` side replaced by the baseline's replayed side, so
+    that evaluators compare against what was approved, not against the buggy recording."""
+    approved = {t.index: t.replayed for t in baseline.turns if t.replayed is not None}
+    turns = [
+        t.model_copy(update={"original": approved[t.index]}) if t.index in approved else t
+        for t in run.turns
+    ]
+    return run.model_copy(update={"turns": turns})
+
+
+def _side_text(run: ReplayRun, turn: int | None, replayed: bool) -> str:
+    if turn is None:
+        return "(whole session)"
+    found = next((t for t in run.turns if t.index == turn), None)
+    if found is None:
+        return "(turn not replayed)"
+    side = found.replayed if replayed else found.original
+    if found.error and replayed:
+        return f"error: {found.error}"
+    if side is None:
+        return "(nothing)"
+    tools = ", ".join(c.name for c in side.tool_calls) or "no tools"
+    return f"[{tools}] {side.assistant!r}"
+
+
+def check_case(
+    loaded: LoadedCase, factory: AgentFactory, store: SpanStore, *, agent_label: str
+) -> CaseResult:
+    """Replay the case's scenario, evaluate its expectations against the baseline."""
+    options = loaded.case.options
+    run = replay_scenario(
+        loaded.scenario,
+        factory,
+        store,
+        agent_label=agent_label,
+        options=ReplayOptions(
+            history=options.history,
+            tool_mode=ToolMatchMode(options.tool_mode),
+            live_tools=frozenset(options.live_tools),
+        ),
+    )
+    rebased = rebase_on_baseline(run, loaded.baseline)
+    scores = evaluate_run(rebased, loaded.case.expectations)
+    scored = attach_scores(run, scores)
+    save_run(store, scored)
+    changes = {t.number - 1: format_tool_change(t) for t in diff_run_transcripts(rebased).turns}
+    failures = [
+        Failure(
+            evaluator=s.evaluator,
+            turn=s.turn,
+            detail=s.detail,
+            expected=_side_text(rebased, s.turn, replayed=False),
+            happened=_side_text(rebased, s.turn, replayed=True),
+            diff=changes.get(s.turn) if s.turn is not None else None,
+        )
+        for s in scores
+        if not s.passed
+    ]
+    duration = (run.ended_unix_nano - run.started_unix_nano) / 1e9
+    return CaseResult(loaded.name, attach_scores(rebased, scores), scores, failures, duration)

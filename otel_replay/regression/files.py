@@ -1,0 +1,109 @@
+"""Regression cases on disk: one folder per case holding case, scenario and baseline files."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from otel_replay.errors import BadInputError
+from otel_replay.regression.model import (
+    BASELINE_FILE,
+    CASE_FILE,
+    SCENARIO_FILE,
+    CaseOptions,
+    RegressionCase,
+)
+from otel_replay.replay.model import ReplayRun
+from otel_replay.scenario.files import dump_scenario, read_scenario
+from otel_replay.scenario.model import Expectation, Scenario
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    folder: Path
+    case: RegressionCase
+    scenario: Scenario
+    baseline: ReplayRun
+
+    @property
+    def name(self) -> str:
+        return self.case.name
+
+
+def case_folder_name(name: str) -> str:
+    """A folder name from a case name: letters, digits, dot, dash and underscore."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "case"
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def save_case(
+    root: Path,
+    scenario: Scenario,
+    baseline: ReplayRun,
+    expectations: list[Expectation],
+    options: CaseOptions,
+    agent: str | None,
+    name: str | None = None,
+) -> Path:
+    """Write a case folder under `root`; returns the folder."""
+    case_name = name or scenario.name
+    folder = root / case_folder_name(case_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    case = RegressionCase(
+        name=case_name,
+        agent=agent,
+        options=options,
+        expectations=expectations,
+        baseline_run_id=baseline.run_id,
+    )
+    (folder / SCENARIO_FILE).write_text(dump_scenario(scenario), encoding="utf-8")
+    _write_json(folder / BASELINE_FILE, baseline.model_dump(mode="json"))
+    _write_json(folder / CASE_FILE, case.model_dump(mode="json"))
+    return folder
+
+
+def write_baseline(folder: Path, run: ReplayRun, case: RegressionCase) -> None:
+    """Promote a run to the case's baseline (after review: `--update-baseline`)."""
+    _write_json(folder / BASELINE_FILE, run.model_dump(mode="json"))
+    updated = case.model_copy(update={"baseline_run_id": run.run_id})
+    _write_json(folder / CASE_FILE, updated.model_dump(mode="json"))
+
+
+def load_case(folder: Path) -> LoadedCase:
+    """Read and validate a case folder; BadInputError names the file and the problem."""
+    case_path = folder / CASE_FILE
+    try:
+        case = RegressionCase.model_validate_json(case_path.read_text(encoding="utf-8"))
+        baseline = ReplayRun.model_validate_json(
+            (folder / BASELINE_FILE).read_text(encoding="utf-8")
+        )
+    except FileNotFoundError as exc:
+        raise BadInputError(
+            f"{folder}: regression case is missing {Path(exc.filename).name}"
+        ) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadInputError(f"{folder}: invalid regression case: {where}: {first['msg']}") from None
+    return LoadedCase(folder, case, read_scenario(folder / SCENARIO_FILE), baseline)
+
+
+def find_case_folders(paths: Iterable[Path]) -> list[Path]:
+    """Every folder holding a case.json at or below the given paths, sorted."""
+    found: set[Path] = set()
+    for path in paths:
+        if path.is_file() and path.name == CASE_FILE:
+            found.add(path.parent)
+        elif path.is_dir():
+            found.update(p.parent for p in path.rglob(CASE_FILE))
+        else:
+            raise BadInputError(f"{path}: no such regression case folder")
+    return sorted(found)

@@ -1,0 +1,40 @@
+"""A regression case: the scenario, the approved baseline run, and what must hold."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from otel_replay.replay.matchers import ToolMatchMode
+from otel_replay.replay.model import HistoryMode
+from otel_replay.scenario.model import Expectation
+
+CASE_VERSION: Literal[1] = 1
+CASE_FILE = "case.json"
+SCENARIO_FILE = "scenario.json"
+BASELINE_FILE = "baseline.json"
+
+
+class CaseOptions(BaseModel):
+    """How the case is replayed: the same way its baseline was."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    history: HistoryMode = HistoryMode.REPLAYED
+    tool_mode: ToolMatchMode = ToolMatchMode.STRICT
+    live_tools: list[str] = Field(default_factory=list)
+
+
+class RegressionCase(BaseModel):
+    """`case.json`: edit `expectations` freely; `baseline.json` holds the approved run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = CASE_VERSION
+    kind: Literal["otel-replay/regression-case"] = "otel-replay/regression-case"
+    name: str
+    agent: str | None = Field(default=None, description="MODULE:ATTR the baseline came from.")
+    options: CaseOptions = Field(default_factory=CaseOptions)
+    expectations: list[Expectation] = Field(default_factory=list)
+    baseline_run_id: str
