@@ -1,7 +1,8 @@
 """User-written evaluators named `python:MODULE:ATTR`.
 
 The callable gets the original and the replayed side of one turn (`TurnSide`) and returns
-a bool, a number or a `Score`. A number passes when it reaches the expectation's
+a bool, a number or a `Score` (whose evaluator and turn are replaced by the
+expectation's). A number passes when it reaches the expectation's
 `threshold` argument (default 0.5); any other arguments are passed as keyword arguments.
 """
 
