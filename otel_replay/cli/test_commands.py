@@ -26,13 +26,6 @@ from otel_replay.replay.agents import AgentFactory, load_agent
     help="Write JUnit XML for CI.",
 )
 @click.option(
-    "--report",
-    "report_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write a report of the runs (.md, .json or .html).",
-)
-@click.option(
     "--update-baseline",
     is_flag=True,
     help="After review: make these runs the new approved baselines.",
