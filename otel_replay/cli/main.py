@@ -33,6 +33,7 @@ def cli() -> None:
 
 def _register() -> None:
     from otel_replay.cli import (
+        demo_commands,
         ingest_commands,
         replay_commands,
         session_commands,
@@ -46,6 +47,7 @@ def _register() -> None:
         session_commands,
         replay_commands,
         test_commands,
+        demo_commands,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

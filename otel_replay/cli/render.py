@@ -168,10 +168,11 @@ def conversation_view(conversation: Any) -> list[Any]:
 
 
 def _tool_list(side: Any) -> str:
+    from otel_replay.diff.transcript import TranscriptToolCall, format_tool_calls
+
     if side is None:
         return "-"
-    calls = [f"{t.name}({_short_json(t.arguments, 40)})" for t in side.tool_calls]
-    return ", ".join(calls) or "(none)"
+    return format_tool_calls([TranscriptToolCall(t.name, t.arguments) for t in side.tool_calls])
 
 
 def replay_table(run: Any) -> Table:

@@ -105,6 +105,11 @@ def scripted_model(messages: list[Message], buggy: bool) -> Message:
         }
     if "thank" in text:
         return {"role": "assistant", "content": "You're welcome! Anything else?"}
+    if order_id:
+        return {
+            "role": "assistant",
+            "content": f"Got it, order {order_id}. How can I help with it?",
+        }
     return {"role": "assistant", "content": "Happy to help. What is your order number?"}
 
 

@@ -1,0 +1,105 @@
+"""The whole story, offline: record the buggy agent, find the bad session, replay it against
+the fix, diff, save a regression case, and test both versions against it.
+
+The library runs the steps; the caller decides how to show each one (`show(title, data)`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from otel_replay.api import list_sessions, load_conversation, session_scenario
+from otel_replay.diff.transcript import diff_run_transcripts, format_tool_change
+from otel_replay.errors import OtelReplayError
+from otel_replay.evals.evaluate import default_expectations
+from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
+from otel_replay.regression.check import CaseResult, check_case
+from otel_replay.regression.files import load_case, save_case
+from otel_replay.regression.model import CaseOptions
+from otel_replay.replay.agents import load_agent
+from otel_replay.replay.model import ReplayRun
+from otel_replay.replay.runner import ReplayOptions, replay_scenario
+from otel_replay.store import open_store
+
+INCIDENT = "support-session-003"
+FIXED = "otel_replay.demo.support_agent:fixed_agent"
+BUGGY = "otel_replay.demo.support_agent:buggy_agent"
+
+Show = Callable[[str, object], None]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    store_url: str
+    run: ReplayRun
+    tool_changes: list[str]
+    case_folder: Path
+    fixed: CaseResult
+    buggy: CaseResult
+
+    @property
+    def as_expected(self) -> bool:
+        """The fix passes its regression case and the buggy version fails it."""
+        return self.fixed.passed and not self.buggy.passed
+
+
+def run_demo(workdir: Path, show: Show) -> DemoResult:
+    """Run every step in `workdir` (a SQLite store and a regression case folder)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    store_url = f"sqlite:///{workdir / 'otel-replay.db'}"
+    receiver = Receiver(ServeConfig(grpc=Endpoint("127.0.0.1", 0), http=None, store_url=store_url))
+    try:
+        show("1. receiver started", receiver.describe())
+        recorded = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "otel_replay.demo.record",
+                "--endpoint",
+                str(receiver.grpc_endpoint),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if recorded.returncode != 0:
+            raise OtelReplayError(f"recording the demo sessions failed: {recorded.stderr.strip()}")
+        show(
+            "2. the buggy support agent served three customers, exported over OTLP/gRPC",
+            recorded.stdout,
+        )
+    finally:
+        receiver.stop()
+    store = open_store(store_url)
+    try:
+        show("3. sessions in the store", list_sessions(store))
+        show(f"4. the incident, {INCIDENT}, reconstructed", load_conversation(store, INCIDENT))
+        scenario = session_scenario(store, INCIDENT)
+        options = ReplayOptions(live_tools=frozenset({"check_status"}))
+        run = replay_scenario(
+            scenario, load_agent(FIXED), store, agent_label=FIXED, options=options
+        )
+        show("5. replayed against the fixed agent (check_status live, other tools sealed)", run)
+        changes = [c for c in map(format_tool_change, diff_run_transcripts(run).turns) if c]
+        show("6. what changed", changes)
+        folder = save_case(
+            workdir / "cases",
+            scenario,
+            run,
+            default_expectations(run),
+            CaseOptions(live_tools=["check_status"]),
+            FIXED,
+        )
+        show("7. saved as a regression case", str(folder))
+        loaded = load_case(folder)
+        fixed = check_case(loaded, load_agent(FIXED), store, agent_label=FIXED)
+        buggy = check_case(loaded, load_agent(BUGGY), store, agent_label=BUGGY)
+        show("8. otel-replay test: the fixed agent", fixed.describe())
+        show("9. otel-replay test: the buggy agent", buggy.describe())
+    finally:
+        store.close()
+    return DemoResult(store_url, run, changes, folder, fixed, buggy)
