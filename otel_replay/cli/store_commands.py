@@ -45,7 +45,7 @@ def sessions(
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
 @click.option("--session", "session_id", default=None, help="Only the traces of this session.")
 def traces(store_url: str, as_json: bool, limit: int, session_id: str | None) -> None:
-    """List recent traces."""
+    """List recent traces, or the traces of one session in start order."""
     store = open_cli_store(store_url)
     try:
         found = store.list_traces(limit, session_id=session_id)
