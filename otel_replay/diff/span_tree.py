@@ -45,6 +45,7 @@ from otel_replay.diff.span_tree_model import (
     SpanTreeDiff,
 )
 from otel_replay.records import Span
+from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY, REPLAY_OF, REPLAY_TRACER_NAME
 
 __all__ = [
     "REPLAY_LINK_TYPE_KEY",
@@ -68,10 +69,8 @@ __all__ = [
     "operation_key",
 ]
 
-REPLAY_LINK_TYPE_KEY = "otel_replay.link.type"
-REPLAY_OF = "replay_of"
 # The instrumentation scope of the replay runner's run and turn spans.
-REPLAY_SCAFFOLDING_SCOPE = "otel_replay.replay"
+REPLAY_SCAFFOLDING_SCOPE = REPLAY_TRACER_NAME
 
 SpanPredicate = Callable[[Span], bool]
 

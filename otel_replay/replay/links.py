@@ -14,10 +14,10 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 from otel_replay.records import Span
 from otel_replay.scenario.model import ScenarioTurn
 from otel_replay.semconv.classify import classify_span
+from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY, REPLAY_OF
 from otel_replay.semconv.model import SpanRole
 
-LINK_TYPE_KEY = "otel_replay.link.type"
-REPLAY_OF = "replay_of"
+LINK_TYPE_KEY = REPLAY_LINK_TYPE_KEY
 
 
 def has_replay_link(span: Span) -> bool:

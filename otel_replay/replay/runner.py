@@ -31,10 +31,10 @@ from otel_replay.replay.observe import observe_turn
 from otel_replay.replay.tools import replay_link, tool_playback
 from otel_replay.scenario.emit import to_json_value
 from otel_replay.scenario.model import Scenario, ScenarioTurn
-from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
+from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, REPLAY_TRACER_NAME
 from otel_replay.store.base import RunRecord, SpanStore
 
-_TRACER = "otel_replay.replay"
+_TRACER = REPLAY_TRACER_NAME
 
 
 @dataclass(frozen=True)

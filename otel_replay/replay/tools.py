@@ -19,8 +19,9 @@ from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from otel_replay.errors import OtelReplayError
-from otel_replay.replay.links import LINK_TYPE_KEY, REPLAY_OF
 from otel_replay.replay.matchers import LiveToolCall, RecordedToolCall, ToolDivergence, ToolPlayback
+from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY as LINK_TYPE_KEY
+from otel_replay.semconv.keys import REPLAY_OF
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -40,3 +40,9 @@ def parse_key_list(text: str) -> tuple[str, ...]:
 
         raise BadInputError("the session key list is empty")
     return keys
+
+
+# Our own replay convention: what replays write and diffs read.
+REPLAY_LINK_TYPE_KEY = "otel_replay.link.type"
+REPLAY_OF = "replay_of"  # a link from a replayed span to the span it replays
+REPLAY_TRACER_NAME = "otel_replay.replay"  # the runner's scaffolding spans (run, turns)
