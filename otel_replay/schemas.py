@@ -11,10 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from otel_replay.report.model import report_json_schema
 from otel_replay.scenario.model import scenario_json_schema
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "scenario.schema.json": scenario_json_schema,
+    "report.schema.json": report_json_schema,
 }
 
 

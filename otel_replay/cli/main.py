@@ -34,6 +34,7 @@ def cli() -> None:
 def _register() -> None:
     from otel_replay.cli import (
         demo_commands,
+        diff_commands,
         ingest_commands,
         replay_commands,
         session_commands,
@@ -46,6 +47,7 @@ def _register() -> None:
         store_commands,
         session_commands,
         replay_commands,
+        diff_commands,
         test_commands,
         demo_commands,
     ):

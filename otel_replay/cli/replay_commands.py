@@ -11,6 +11,7 @@ from rich.progress import Progress
 from otel_replay.api import session_scenario, session_trace_scenarios
 from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
 from otel_replay.cli.render import format_time, replay_table
+from otel_replay.cli.reports import write_run_report
 from otel_replay.errors import BadInputError, NotFoundError
 from otel_replay.evals.evaluate import default_expectations
 from otel_replay.regression.files import save_case
@@ -19,6 +20,7 @@ from otel_replay.replay.agents import AgentFactory, http_agent, load_agent
 from otel_replay.replay.matchers import ToolMatchMode
 from otel_replay.replay.model import HistoryMode, ReplayRun, RunStatus
 from otel_replay.replay.runner import ReplayOptions, load_run, replay_many, replay_scenario
+from otel_replay.report import read_report_format
 from otel_replay.scenario.emit import emit_trace_scenarios_from
 from otel_replay.scenario.files import read_scenario
 from otel_replay.scenario.model import Scenario
@@ -92,6 +94,13 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
     default=None,
     help="Save each replay as a regression case (scenario, baseline, expectations).",
 )
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a report of the runs: .md, .json, .html or .txt.",
+)
 @store_option
 @json_option
 def replay(
@@ -105,11 +114,14 @@ def replay(
     mode: str,
     concurrency: int,
     save_dir: str | None,
+    report_file: str | None,
     store_url: str,
     as_json: bool,
 ) -> None:
     """Replay a scenario (or a stored session) against your agent, linked to the original."""
     factory, label = _agent(agent, agent_url, model)
+    if report_file:
+        read_report_format(report_file)  # a bad extension fails before the replay, not after
     options = ReplayOptions(
         history=HistoryMode(history),
         tool_mode=ToolMatchMode(tool_mode),
@@ -136,6 +148,8 @@ def replay(
             runs = [
                 replay_scenario(scenarios[0], factory, store, agent_label=label, options=options)
             ]
+        if report_file:
+            write_run_report(runs, report_file, store)
     finally:
         store.close()
     _print_runs(runs, as_json)
