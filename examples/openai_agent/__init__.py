@@ -1,0 +1,1 @@
+"""A support agent on the real `openai` client, recorded and replayed with otel-replay."""
