@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Hashable
 from enum import Enum
@@ -245,10 +246,28 @@ def _freeze_value(value: AnyValue) -> Hashable:
     return (type(value).__name__, value)
 
 
+def _parsed_json(value: AnyValue) -> AnyValue:
+    """A JSON object or array given as text, parsed; anything else as it is."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            parsed: AnyValue = json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+        return parsed
+    return value
+
+
 def _is_same_value(before: AnyValue, after: AnyValue) -> bool:
     if before is after:
         return True
     if type(before) is not type(after):
+        # GenAI content may be JSON text on one side and a structured AnyValue on the other
+        # (the spec allows both): the same content either way.
+        if isinstance(before, str) != isinstance(after, str):
+            before, after = _parsed_json(before), _parsed_json(after)
+            if isinstance(before, str) or isinstance(after, str):
+                return False
+            return _is_same_value(before, after)
         return False
     if isinstance(before, str):
         return before == after

@@ -561,3 +561,21 @@ def test_scaffolding_predicate_is_swappable() -> None:
     assert sum(1 for step in kept.walk() if step.node.replay) == len(replay)
     assert kept.roots[0].replay == replay[0]  # the run span, paired by its link
     assert kept.roots[0].status is DiffStatus.CHANGED
+
+
+def test_json_text_and_structured_content_of_equal_value_are_the_same() -> None:
+    from otel_replay.diff.span_changes import compare_span_content
+
+    structured: dict[str, AnyValue] = {
+        "gen_ai.input.messages": [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
+    }
+    as_text: dict[str, AnyValue] = {
+        "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]'
+    }
+    changed: dict[str, AnyValue] = {
+        "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "ho"}]}]'
+    }
+    a = make_span(1, 1, attributes=structured)
+    assert compare_span_content(a, make_span(2, 1, attributes=as_text)) == ((), ())
+    fields, _ = compare_span_content(a, make_span(2, 1, attributes=changed))
+    assert [f.key for f in fields] == ["gen_ai.input.messages"]
