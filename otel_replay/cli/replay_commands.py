@@ -12,6 +12,7 @@ from otel_replay.api import session_scenario, session_trace_scenarios
 from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
 from otel_replay.cli.render import format_time, replay_table
 from otel_replay.cli.reports import write_run_report
+from otel_replay.diff.trials import flag_differences, summarise_trials
 from otel_replay.errors import BadInputError, NotFoundError
 from otel_replay.evals.evaluate import default_expectations
 from otel_replay.regression.files import save_case
@@ -88,6 +89,13 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
 )
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option(
+    "--trials",
+    type=click.IntRange(1, 100),
+    default=1,
+    show_default=True,
+    help="Replay each scenario N times and report the run-to-run spread (the agent's noise).",
+)
+@click.option(
     "--save",
     "save_dir",
     type=click.Path(file_okay=False),
@@ -113,13 +121,13 @@ def replay(
     live_tools: str,
     mode: str,
     concurrency: int,
+    trials: int,
     save_dir: str | None,
     report_file: str | None,
     store_url: str,
     as_json: bool,
 ) -> None:
     """Replay a scenario (or a stored session) against your agent, linked to the original."""
-    factory, label = _agent(agent, agent_url, model)
     if report_file:
         read_report_format(report_file)  # a bad extension fails before the replay, not after
     options = ReplayOptions(
@@ -130,6 +138,7 @@ def replay(
     store = open_cli_store(store_url)
     try:
         scenarios = _scenarios(target, store, mode)
+        factory, label = _agent(agent, agent_url, model or scenarios[0].agent.model)
         if mode == "trace" or len(scenarios) > 1:
             with Progress(
                 console=console(), transient=True, disable=as_json or not sys.stderr.isatty()
@@ -148,11 +157,21 @@ def replay(
             runs = [
                 replay_scenario(scenarios[0], factory, store, agent_label=label, options=options)
             ]
+        trial_runs: dict[str, list[ReplayRun]] = {}
+        if trials > 1:
+            for scenario, run in zip(scenarios, runs, strict=True):
+                trial_runs[run.run_id] = [run] + [
+                    replay_scenario(scenario, factory, store, agent_label=label, options=options)
+                    for _ in range(trials - 1)
+                ]
         if report_file:
-            write_run_report(runs, report_file, store)
+            write_run_report(runs, report_file, store, trial_runs)
     finally:
         store.close()
     _print_runs(runs, as_json)
+    if trial_runs and not as_json:
+        for run in runs:
+            _print_trials(trial_runs[run.run_id])
     if save_dir is not None:
         case_options = CaseOptions(
             history=options.history,
@@ -171,6 +190,27 @@ def replay(
             click.echo(f"saved regression case {folder}", err=as_json)
     if runs and all(r.status is RunStatus.AGENT_FAILED for r in runs):
         sys.exit(1)
+
+
+def _print_trials(runs: list[ReplayRun]) -> None:
+    """Per turn, how stable the tool sequence was and which metrics moved beyond noise."""
+    summary = summarise_trials(runs)
+    out = console()
+    out.print(f"{summary.trials} trials of {summary.scenario}:", markup=False)
+    for stability in summary.tool_sequences:
+        counts = ", ".join(
+            f"[{' '.join(c.sequence) or 'no tools'}] x{c.trials}" for c in stability.counts
+        )
+        verdict = "stable" if stability.stable else "varies"
+        out.print(f"  turn {stability.turn + 1}: tools {verdict}: {counts}", markup=False)
+    for check in flag_differences(summary):
+        if check.beyond_noise:
+            where = f"turn {check.turn + 1}" if check.turn is not None else "session"
+            out.print(
+                f"  {where}: {check.name} original {check.original:g} vs replay mean "
+                f"{check.mean:g} ± {check.tolerance:g}: beyond the agent's noise",
+                markup=False,
+            )
 
 
 def _print_runs(runs: list[ReplayRun], as_json: bool) -> None:

@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 
 from otel_replay.cli.options import console, open_cli_store, store_option
+from otel_replay.cli.reports import write_run_report
 from otel_replay.errors import BadInputError
 from otel_replay.regression.check import CaseResult, check_case
 from otel_replay.regression.files import find_case_folders, load_case, write_baseline
 from otel_replay.regression.junit import junit_xml
 from otel_replay.replay.agents import AgentFactory, load_agent
+from otel_replay.report import read_report_format
 
 
 @click.command(name="test")
@@ -26,6 +28,13 @@ from otel_replay.replay.agents import AgentFactory, load_agent
     help="Write JUnit XML for CI.",
 )
 @click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a report of the runs: .md, .json, .html or .txt.",
+)
+@click.option(
     "--update-baseline",
     is_flag=True,
     help="After review: make these runs the new approved baselines.",
@@ -35,10 +44,13 @@ def test_command(
     paths: tuple[str, ...],
     agent: str | None,
     junit_file: str | None,
+    report_file: str | None,
     update_baseline: bool,
     store_url: str,
 ) -> None:
     """Rerun regression cases (folders saved by `replay --save`); exit 1 if any fails."""
+    if report_file:
+        read_report_format(report_file)  # a bad extension fails before anything runs
     folders = find_case_folders([Path(p) for p in (paths or ("otel-replay-cases",))])
     if not folders:
         raise BadInputError(
@@ -63,6 +75,8 @@ def test_command(
             out.print(result.describe(), markup=False, highlight=False)
             if update_baseline:
                 write_baseline(loaded.folder, result.run, loaded.case)
+        if report_file:
+            write_run_report([r.run for r in results], report_file, store)
     finally:
         store.close()
     if junit_file:

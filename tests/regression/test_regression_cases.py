@@ -129,3 +129,25 @@ def test_pytest_plugin_collects_cases_and_shows_the_turn_diff(
             "*turn 4: check_status(order_id=123) -> issue_refund(order_id=123)*",
         ]
     )
+
+
+def test_cli_test_writes_a_report_of_the_runs(
+    cases: Path, support_store_url: str, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.md"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "test",
+            str(cases),
+            "--agent",
+            BUGGY,
+            "--store",
+            support_store_url,
+            "--report",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    text = report.read_text()
+    assert "check_status(order_id=123) -> issue_refund(order_id=123)" in text

@@ -189,3 +189,28 @@ class _Tripwire(dict[str, str]):
 
     def append(self, value: str) -> None:
         self._log.append(f"refund {value}")
+
+
+def test_trials_report_the_agents_own_spread(store: SqlSpanStore, tmp_path: Path) -> None:
+    report = tmp_path / "trials.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "replay",
+            INCIDENT,
+            "--agent",
+            "otel_replay.demo.support_agent:buggy_agent",
+            "--trials",
+            "3",
+            "--store",
+            store.url,
+            "--report",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"3 trials of {INCIDENT}:" in result.output
+    assert "turn 4: tools stable: [issue_refund] x3" in result.output
+    document = json.loads(report.read_text())
+    (only,) = document["reports"]
+    assert only["trials"]["trials"] == 3
