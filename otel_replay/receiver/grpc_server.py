@@ -136,6 +136,10 @@ def start_grpc_server(
             },
         ),
     }
+    # No maximum_concurrent_rpcs: grpcio answers calls over it RESOURCE_EXHAUSTED without
+    # RetryInfo, which a Collector drops as permanent. Waiting calls have not read their
+    # message yet (a worker does), and overload is answered by the Ingestor's pending cap
+    # with UNAVAILABLE and RetryInfo.
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otel-replay-grpc"),
         handlers=list(handlers.values()),
@@ -144,7 +148,6 @@ def start_grpc_server(
             ("grpc.max_receive_message_length", max_request_bytes),
             ("grpc.so_reuseport", 0),
         ],
-        maximum_concurrent_rpcs=workers * 4,
     )
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if tls_files is not None:
