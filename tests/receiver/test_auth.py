@@ -171,3 +171,9 @@ def test_non_loopback_config_passes_its_check_once_a_token_is_set(sqlite_url: st
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
 def test_loopback_needs_no_token(host: str, sqlite_url: str) -> None:
     ServeConfig(grpc=Endpoint(host, 0), http=None, store_url=sqlite_url).check()
+
+
+def test_receiver_listens_on_loopback_unless_told_otherwise() -> None:
+    config = ServeConfig()
+    assert (config.grpc, config.http) == (Endpoint("127.0.0.1", 4317), Endpoint("127.0.0.1", 4318))
+    assert config.auth_token is None

@@ -11,7 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from otel_replay.cli.main import cli
+from otel_replay.otlp.convert import spans_to_request
+from tests.builders import make_span
 from tests.conftest import PUBLIC_FIXTURES, SEMCONV_FIXTURES
+from tests.receiver.clients import otlp_json
 
 EXPECTED = json.loads((SEMCONV_FIXTURES / "expected.json").read_text())
 LOGS_FILE = "otel-genai-v1.36-events.logs.json"
@@ -149,6 +152,23 @@ def test_all_fixtures_in_one_store_list_every_session(sqlite_url: str) -> None:
     assert _invoke("import", *files, str(PUBLIC_TRACE), "--store", sqlite_url).exit_code == 0
     again = {s["session_id"]: (s["trace_count"], s["span_count"]) for s in _sessions(sqlite_url)}
     assert again == expected
+
+
+def test_json_lines_as_the_collector_file_exporter_writes_them_import(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    requests = [
+        spans_to_request([make_span(1, 1, attributes={"session.id": "s-1"})]),
+        spans_to_request([make_span(2, 1, attributes={"session.id": "s-1"}), make_span(2, 2, 1)]),
+        spans_to_request([make_span(3, 1)]),
+    ]
+    lines = tmp_path / "traces.jsonl"
+    lines.write_bytes(b"\n".join(otlp_json(r) for r in requests) + b"\n")
+    result = _invoke("import", str(lines), "--store", sqlite_url)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "imported 4 spans and 0 log records from 1 file(s) (0 rejected)\n"
+    listed = {s["session_id"]: (s["trace_count"], s["span_count"]) for s in _sessions(sqlite_url)}
+    assert listed == {"s-1": (2, 3), f"{3:032x}": (1, 1)}
 
 
 def _assert_one_line_error(result: Result, message_start: str) -> None:

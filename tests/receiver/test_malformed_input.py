@@ -235,6 +235,15 @@ HTTP_CASES = [
     pytest.param(
         HttpCase(
             _good_request().SerializeToString(),
+            405,
+            Failure(grpc.StatusCode.UNIMPLEMENTED, "method PUT not allowed: use POST"),
+            method="PUT",
+        ),
+        id="put_405",
+    ),
+    pytest.param(
+        HttpCase(
+            _good_request().SerializeToString(),
             404,
             Failure(
                 grpc.StatusCode.UNIMPLEMENTED,
@@ -406,6 +415,19 @@ HTTP_CASES = [
             headers={"Content-Encoding": "gzip"},
         ),
         id="gzip_bomb_413",
+    ),
+    pytest.param(
+        HttpCase(
+            gzip.compress(b" " * (16 * LIMIT)),
+            413,
+            Failure(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"request exceeds {LIMIT} bytes after decompression",
+            ),
+            content_type=JSON,
+            headers={"Content-Encoding": "gzip"},
+        ),
+        id="gzip_bomb_413_json",
     ),
     pytest.param(
         HttpCase(
@@ -832,3 +854,18 @@ def test_raw_nested_value_builder_matches_protobuf() -> None:
     expected.array_value.values.add().kvlist_value.values.add(key="k").value.string_value = "leaf"
     built = common_pb2.AnyValue.FromString(_nested_value(kvlist_levels=1, array_levels=1))
     assert built == expected
+
+
+def test_default_limit_takes_requests_beyond_grpcio_4_mib_default(sqlite_url: str) -> None:
+    """grpcio refuses messages over 4 MiB unless told otherwise; OTLP senders batch more."""
+    running = Receiver(loopback_config(sqlite_url))
+    try:
+        big = "x" * (5 * 1024 * 1024)
+        grpc_request = spans_to_request([make_span(1, 1, attributes={"big": big})])
+        http_request = spans_to_request([make_span(2, 1, attributes={"big": big})])
+        answer = call_grpc(grpc_port(running), grpc_request.SerializeToString())
+        assert answer.code is grpc.StatusCode.OK, answer.details
+        assert post_http(http_port(running), http_request.SerializeToString()).status == 200
+        assert running.store.counts().spans == 2
+    finally:
+        running.stop()

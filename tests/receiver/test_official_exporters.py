@@ -146,3 +146,38 @@ def test_re_exported_spans_and_logs_are_stored_once(
     counts = store.counts()
     assert (counts.spans, counts.log_records) == (4, 1)
     assert store.integrity_problems() == []
+
+
+def test_spans_exported_before_their_root_join_its_session(
+    receiver: Receiver, store: SqlSpanStore
+) -> None:
+    """SDKs export a span when it ends, so an agent run's root arrives last."""
+    session = rec.record_session()
+    by_id = {format(s.context.span_id, "016x"): s for s in session.spans}
+    turn_2_root = by_id[rec.TURN_2_ROOT_ID]
+    children = [by_id[rec.CHAT_SPAN_ID], by_id[rec.TOOL_SPAN_ID]]
+    exporter, log_exporter = _grpc_exporters(receiver, gzip=False)
+    log_exporter.shutdown()
+    try:
+        assert exporter.export(children) is SpanExportResult.SUCCESS
+        # No child carries the conversation id: until the root comes, the trace is its own.
+        (alone,) = store.list_sessions()
+        assert (alone.session_id, alone.span_count) == (rec.TURN_2_TRACE_ID, 2)
+        assert exporter.export([turn_2_root]) is SpanExportResult.SUCCESS
+        (joined,) = store.list_sessions()
+        assert (joined.session_id, joined.trace_count, joined.span_count) == (
+            rec.CONVERSATION_ID,
+            1,
+            3,
+        )
+        assert joined.first_start_unix_nano == T0 + 60 * SECOND
+        # A later trace of the same conversation joins the same session.
+        assert exporter.export([by_id[rec.TURN_1_ROOT_ID]]) is SpanExportResult.SUCCESS
+        (grown,) = store.list_sessions()
+        assert (grown.session_id, grown.trace_count, grown.span_count) == (
+            rec.CONVERSATION_ID,
+            2,
+            4,
+        )
+    finally:
+        exporter.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -26,7 +27,7 @@ from otel_replay.receiver.serve import Receiver
 from otel_replay.store import SqlSpanStore, open_store
 from tests.builders import make_span
 from tests.receiver import sdk_session as rec
-from tests.receiver.clients import PROTOBUF, call_grpc, post_http
+from tests.receiver.clients import JSON, PROTOBUF, call_grpc, otlp_json, post_http
 from tests.receiver.conftest import grpc_port, http_port, loopback_config
 
 
@@ -154,6 +155,16 @@ def test_http_503_carries_retry_after_and_a_status_body(
         grpc.StatusCode.UNAVAILABLE.value[0],
         "store unavailable (injected by the test)",
     )
+    flaky_store.failures_left = 1
+    json_answer = post_http(
+        http_port(flaky_receiver), otlp_json(spans_to_request([make_span(1, 1)])), content_type=JSON
+    )
+    assert (json_answer.status, json_answer.content_type) == (503, JSON)
+    assert json_answer.headers["retry-after"] == "1"
+    assert json.loads(json_answer.body) == {
+        "code": grpc.StatusCode.UNAVAILABLE.value[0],
+        "message": "store unavailable (injected by the test)",
+    }
     assert flaky_store.inner.counts().spans == 0
     assert post_http(http_port(flaky_receiver), body).status == 200
     assert flaky_store.inner.counts().spans == 1
