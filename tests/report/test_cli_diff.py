@@ -80,7 +80,7 @@ def test_diff_prints_the_terminal_report_and_accepts_trace_ids(semconv_store: st
         store.close()
     code, output = _invoke("diff", first, second, "--store", semconv_store)
     assert code == 0, output
-    assert "0 of 1 turn(s) changed" in output  # one trace: turn 1 only
+    assert "identical: 1 turn(s), no span differences" in output  # one trace: turn 1 only
     assert output.count("· get_weather(location=Paris)") == 2  # both sides of turn 1
     assert "span-tree diff" in output
 
