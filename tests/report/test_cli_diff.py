@@ -4,9 +4,6 @@ replayed support agent."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -17,7 +14,6 @@ from otel_replay.api import session_scenario
 from otel_replay.cli.main import cli
 from otel_replay.cli.reports import write_run_report
 from otel_replay.errors import BadInputError
-from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.model import ReplayRun
 from otel_replay.replay.runner import replay_scenario
@@ -101,27 +97,9 @@ def test_diff_rejects_unknown_ids_a_lone_session_and_a_bad_report_extension(
 
 
 @pytest.fixture(scope="module")
-def incident_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def incident_store(support_store_url: str) -> str:
     """The buggy support agent's sessions, exported over OTLP/gRPC by another process."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('recorded') / 'store.db'}"
-    receiver = Receiver(ServeConfig(grpc=Endpoint("127.0.0.1", 0), http=None, store_url=url))
-    try:
-        assert receiver.grpc_endpoint is not None
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "otel_replay.demo.record",
-                "--endpoint",
-                str(receiver.grpc_endpoint),
-            ],
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
-    finally:
-        receiver.stop()
-    yield url
+    return support_store_url
 
 
 @pytest.fixture(scope="module")
