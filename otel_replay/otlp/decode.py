@@ -45,7 +45,18 @@ def encoding_from_content_type(content_type: str) -> Encoding:
 
 def gunzip(body: bytes, max_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> bytes:
     """Decompress gzip with a running cap, so a small bomb cannot exhaust memory."""
-    decompressor = zlib.decompressobj(wbits=31)
+    return _inflate(body, max_bytes, wbits=31, name="gzip")
+
+
+def inflate(body: bytes, max_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> bytes:
+    """Decompress HTTP `deflate` (zlib-wrapped, RFC 9110; raw deflate is accepted too)."""
+    if body[:1] and (body[0] & 0x0F) == 8 and int.from_bytes(body[:2], "big") % 31 == 0:
+        return _inflate(body, max_bytes, wbits=15, name="deflate")
+    return _inflate(body, max_bytes, wbits=-15, name="deflate")
+
+
+def _inflate(body: bytes, max_bytes: int, *, wbits: int, name: str) -> bytes:
+    decompressor = zlib.decompressobj(wbits=wbits)
     chunks: list[bytes] = []
     total = 0
     data = body
@@ -60,9 +71,9 @@ def gunzip(body: bytes, max_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> bytes:
             if not data:
                 break
         if not decompressor.eof:
-            raise BadInputError("truncated gzip body")
+            raise BadInputError(f"truncated {name} body")
     except zlib.error as exc:
-        raise BadInputError(f"invalid gzip body: {exc}") from exc
+        raise BadInputError(f"invalid {name} body: {exc}") from exc
     return b"".join(chunks)
 
 
@@ -77,8 +88,10 @@ def decode_content(
         return body
     if coding in ("gzip", "x-gzip"):
         return gunzip(body, max_bytes)
+    if coding == "deflate":
+        return inflate(body, max_bytes)
     raise UnsupportedMediaTypeError(
-        f"unsupported content encoding {content_encoding!r}: use gzip or none"
+        f"unsupported content encoding {content_encoding!r}: use gzip, deflate or none"
     )
 
 
@@ -125,6 +138,8 @@ def _convert_log_ids(doc: Any) -> None:
 
 
 def _parse_json(body: bytes, message: _M, what: str) -> _M:
+    if not body.strip():
+        return message  # an empty request, as an empty protobuf body is: nothing to store
     try:
         doc = json.loads(body)
     except RecursionError:
@@ -203,4 +218,5 @@ __all__ = [
     "encode_message",
     "encoding_from_content_type",
     "gunzip",
+    "inflate",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +217,7 @@ HTTP_CASES = [
             415,
             Failure(
                 grpc.StatusCode.INVALID_ARGUMENT,
-                re.escape("unsupported content encoding 'br': use gzip or none"),
+                re.escape("unsupported content encoding 'br': use gzip, deflate or none"),
             ),
             headers={"Content-Encoding": "br"},
         ),
@@ -455,7 +456,28 @@ HTTP_CASES = [
         ),
         id="chunked_and_gzip_accepted",
     ),
+    pytest.param(
+        HttpCase(
+            zlib.compress(_good_request().SerializeToString()),
+            200,
+            Success(),
+            headers={"Content-Encoding": "deflate"},
+            stored_spans=1,
+        ),
+        id="deflate_accepted",
+    ),
+    pytest.param(
+        HttpCase(
+            zlib.compress(_good_request().SerializeToString(), wbits=-15),
+            200,
+            Success(),
+            headers={"Content-Encoding": "deflate"},
+            stored_spans=1,
+        ),
+        id="raw_deflate_accepted",
+    ),
     pytest.param(HttpCase(b"", 200, Success()), id="empty_body"),
+    pytest.param(HttpCase(b"", 200, Success(), content_type=JSON), id="empty_json_body"),
     pytest.param(HttpCase(b"{}", 200, Success(), content_type=JSON), id="empty_json_object"),
     pytest.param(
         HttpCase(
