@@ -88,9 +88,16 @@ class Connection:
 
     def rollback(self) -> None:
         if self.dialect is DialectName.POSTGRESQL:
-            self._raw.rollback()
+            if not self.is_broken():
+                self._raw.rollback()
         elif self._raw.in_transaction:
             self._raw.execute("ROLLBACK")
+
+    def is_broken(self) -> bool:
+        """True when the server dropped the connection (a PostgreSQL restart or failover)."""
+        if self.dialect is DialectName.POSTGRESQL:
+            return bool(self._raw.closed or self._raw.broken)
+        return False
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self._raw.cursor()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from typing import Any
 
@@ -164,9 +164,18 @@ class SqlSpanStore:
         self._conn = Connection(url)
         apply_migrations(self._conn)
 
+    def _reconnect_if_broken(self) -> None:
+        """Replace a dropped connection; StoreUnavailableError while the server stays down."""
+        if not self._conn.is_broken():
+            return
+        with suppress(Exception):
+            self._conn.close()
+        self._conn = Connection(self._url)
+
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         with self._lock:
+            self._reconnect_if_broken()
             try:
                 self._conn.begin()
                 yield self._conn
@@ -181,6 +190,7 @@ class SqlSpanStore:
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         with self._lock:
+            self._reconnect_if_broken()
             try:
                 yield self._conn
             finally:

@@ -129,3 +129,33 @@ def test_voice_turn_spans_count_as_turns_and_the_user_id_is_kept(store: SqlSpanS
     by_id = {t.trace_id: t for t in store.list_traces()}
     assert by_id[f"{8:032x}"].turn_count == 3
     assert by_id[f"{6:032x}"].user_id == "user-42"
+
+
+def test_postgresql_store_reconnects_after_the_server_drops_its_connection(
+    postgres_url: str,
+) -> None:
+    import psycopg
+
+    from otel_replay.errors import StoreUnavailableError
+
+    store = open_store(postgres_url)
+    try:
+        store.write([batch_of(make_span(1, 1))], [])
+        database = postgres_url.rpartition("/")[2]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )
+        failures = 0
+        for attempt in range(3):  # a sender retries UNAVAILABLE; the store must recover
+            try:
+                store.write([batch_of(make_span(2, 1))], [])
+                break
+            except StoreUnavailableError:
+                failures += 1
+        assert failures <= 1 and attempt <= 1
+        assert store.counts().spans == 2
+    finally:
+        store.close()
