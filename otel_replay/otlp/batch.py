@@ -40,6 +40,8 @@ class SpanRow(NamedTuple):
     start_time_unix_nano: int
     end_time_unix_nano: int
     status_code: int
+    # Where this span carried a session key; None also when an earlier span of its trace in
+    # the same request already settled the trace's session (the trace row is what counts).
     session_rank: int | None
     session_value: str | None
     scope_key: str
@@ -105,17 +107,26 @@ def _scope_row(
     )
 
 
+# key -> (rank among session keys, rank among user keys); one lookup per attribute.
+_Ranks = Mapping[str, tuple[int | None, int | None]]
+
+
+def _identity_ranks(session_keys: tuple[str, ...]) -> dict[str, tuple[int | None, int | None]]:
+    session_rank = {key: i for i, key in enumerate(session_keys)}
+    user_rank = {key: i for i, key in enumerate(DEFAULT_USER_KEYS)}
+    return {key: (session_rank.get(key), user_rank.get(key)) for key in (*session_rank, *user_rank)}
+
+
 def _identity_candidates(
-    pb2_key_values: object, key_rank: Mapping[str, int], user_rank: Mapping[str, int], offset: int
+    pb2_key_values: object, ranks: _Ranks, offset: int
 ) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
     """The best-ranked session and user ids among these attributes (one pass)."""
     session: tuple[int, str] | None = None
     user: tuple[int, str] | None = None
+    get = ranks.get
     for kv in pb2_key_values:  # type: ignore[attr-defined]
-        key = kv.key
-        rank = key_rank.get(key)
-        urank = user_rank.get(key)
-        if rank is None and urank is None:
+        ranked = get(kv.key)
+        if ranked is None:
             continue
         value = kv.value
         which = value.WhichOneof("value")
@@ -127,6 +138,7 @@ def _identity_candidates(
             continue
         if not text:
             continue
+        rank, urank = ranked
         if rank is not None and (session is None or rank + offset < session[0]):
             session = (rank + offset, text)
         if urank is not None and (user is None or urank + offset < user[0]):
@@ -138,14 +150,14 @@ def build_span_batch(
     request: trace_service_pb2.ExportTraceServiceRequest, session_keys: tuple[str, ...]
 ) -> SpanBatch:
     """Validate every span and build store rows; bad ids are rejected, not fatal."""
-    key_rank = {key: i for i, key in enumerate(session_keys)}
-    user_rank = {key: i for i, key in enumerate(DEFAULT_USER_KEYS)}
+    ranks = _identity_ranks(session_keys)
     resource_offset = len(session_keys) + len(DEFAULT_USER_KEYS)
     batch = SpanBatch()
     bad_ids = 0
+    settled: set[bytes] = set()
     for resource_spans in request.resource_spans:
         resource_session, resource_user = _identity_candidates(
-            resource_spans.resource.attributes, key_rank, user_rank, resource_offset
+            resource_spans.resource.attributes, ranks, resource_offset
         )
         for scope_spans in resource_spans.scope_spans:
             if not scope_spans.spans:
@@ -170,9 +182,16 @@ def build_span_batch(
                 ):
                     bad_ids += 1
                     continue
-                session, user = _identity_candidates(pb2_span.attributes, key_rank, user_rank, 0)
-                session = session or resource_session
-                user = user or resource_user
+                if trace_id in settled:
+                    # This trace already showed the best session and user keys there are
+                    # in this batch; the rest of its spans cannot change what it resolves to.
+                    session = user = None
+                else:
+                    session, user = _identity_candidates(pb2_span.attributes, ranks, 0)
+                    session = session or resource_session
+                    user = user or resource_user
+                    if session and session[0] == 0 and user and user[0] == 0:
+                        settled.add(trace_id)
                 batch.spans.append(
                     SpanRow(
                         trace_id.hex(),
