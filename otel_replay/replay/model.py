@@ -12,7 +12,6 @@ class _Model(BaseModel):
 
 
 class RunStatus(StrEnum):
-    RUNNING = "running"
     OK = "ok"  # the replay ran; differences are findings, not failures
     AGENT_FAILED = "agent_failed"  # the agent raised in every turn
 

@@ -245,26 +245,13 @@ def replay_scenario(
     run_id = uuid.uuid4().hex
     session_id = f"replay-{run_id[:16]}"
     started = time.time_ns()
-    record = RunRecord(
-        run_id,
-        scenario.name,
-        scenario.source.session_id,
-        session_id,
-        agent_label,
-        RunStatus.RUNNING.value,
-        started,
-        started,
-        (),
-        "{}",
-    )
-    store.save_run(record)
     trace_id, outcomes = _run_turns(scenario, factory, options, run_id, session_id)
     captured = ensure_capture().take(trace_id)
     request = spans_to_request(captured)
     spans = list(spans_from_request(request))
     turn_span_ids = {o.span_id: o.turn.index for o in outcomes}
     add_links(request, plan_links(spans, turn_span_ids, {t.index: t for t in scenario.turns}))
-    store.write([build_span_batch(request, DEFAULT_SESSION_KEYS)], [])
+    span_batch = build_span_batch(request, DEFAULT_SESSION_KEYS)
     trace_hex = f"{trace_id:032x}"
     by_index = {o.turn.index: o for o in outcomes}
     turns = []
@@ -299,25 +286,29 @@ def replay_scenario(
         options=options.as_json(),
         turns=turns,
     )
-    save_run(store, run)
+    # The run's spans and its record commit together: one transaction per replay.
+    store.write([span_batch], [], [run_record(run)])
     return run
 
 
-def save_run(store: SpanStore, run: ReplayRun) -> None:
-    store.save_run(
-        RunRecord(
-            run.run_id,
-            run.scenario,
-            run.original_session_id,
-            run.session_id,
-            run.agent,
-            run.status.value,
-            run.started_unix_nano,
-            run.ended_unix_nano,
-            tuple(run.trace_ids),
-            run.model_dump_json(),
-        )
+def run_record(run: ReplayRun) -> RunRecord:
+    return RunRecord(
+        run.run_id,
+        run.scenario,
+        run.original_session_id,
+        run.session_id,
+        run.agent,
+        run.status.value,
+        run.started_unix_nano,
+        run.ended_unix_nano,
+        tuple(run.trace_ids),
+        run.model_dump_json(),
     )
+
+
+def save_run(store: SpanStore, run: ReplayRun) -> None:
+    """Store (or update, e.g. with scores) a replay run."""
+    store.save_run(run_record(run))
 
 
 def load_run(record: RunRecord) -> ReplayRun:

@@ -65,8 +65,14 @@ class SpanStore(Protocol):
 
     url: str
 
-    def write(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
-        """Commit all batches in one transaction (re-sent spans and records are stored once)."""
+    def write(
+        self,
+        span_batches: Sequence[SpanBatch],
+        log_batches: Sequence[LogBatch] = (),
+        runs: Sequence[RunRecord] = (),
+    ) -> None:
+        """Commit all batches (and replay runs) in one transaction; re-sent spans and records
+        are stored once, a run with a known id is updated."""
         ...
 
     def list_sessions(self, limit: int = 100, keyed_only: bool = False) -> list[SessionSummary]:

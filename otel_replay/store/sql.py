@@ -114,6 +114,27 @@ _RUN_COLUMNS = """run_id, scenario_name, original_session_id, session_id, agent,
     started_unix_nano, ended_unix_nano, trace_ids, result_json"""
 
 
+def _save_run(conn: Connection, run: RunRecord) -> None:
+    conn.execute(
+        f"""INSERT INTO replay_runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (run_id) DO UPDATE SET status = excluded.status,
+        ended_unix_nano = excluded.ended_unix_nano, trace_ids = excluded.trace_ids,
+        result_json = excluded.result_json""",
+        (
+            run.run_id,
+            run.scenario_name,
+            run.original_session_id,
+            run.session_id,
+            run.agent,
+            run.status,
+            run.started_unix_nano,
+            run.ended_unix_nano,
+            json.dumps(list(run.trace_ids)),
+            run.result_json,
+        ),
+    )
+
+
 def _run_record(row: Sequence[Any]) -> RunRecord:
     return RunRecord(
         run_id=row[0],
@@ -198,7 +219,10 @@ class SqlSpanStore:
                 self._conn.rollback()
 
     def write(
-        self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch] = ()
+        self,
+        span_batches: Sequence[SpanBatch],
+        log_batches: Sequence[LogBatch] = (),
+        runs: Sequence[RunRecord] = (),
     ) -> None:
         scopes: dict[str, ScopeRow] = {}
         spans: list[SpanRow] = []
@@ -209,7 +233,7 @@ class SqlSpanStore:
         for log_batch in log_batches:
             scopes.update((s.scope_key, s) for s in log_batch.scopes)
             logs.extend(log_batch.logs)
-        if not spans and not logs:
+        if not spans and not logs and not runs:
             return
         services = {key: scope.service_name for key, scope in scopes.items()}
         # Sorted, so that concurrent writers (several receivers on one PostgreSQL) lock trace
@@ -226,6 +250,8 @@ class SqlSpanStore:
                 conn.executemany(_COUNT_TRACE_SPANS, [(row[0],) for row in trace_rows])
             if logs:
                 conn.executemany(_INSERT_LOG, logs)
+            for run in runs:
+                _save_run(conn, run)
 
     def list_sessions(self, limit: int = 100, keyed_only: bool = False) -> list[SessionSummary]:
         where = "WHERE session_rank < ?" if keyed_only else "WHERE session_rank <= ?"
@@ -326,24 +352,7 @@ class SqlSpanStore:
 
     def save_run(self, run: RunRecord) -> None:
         with self._transaction() as conn:
-            conn.execute(
-                f"""INSERT INTO replay_runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (run_id) DO UPDATE SET status = excluded.status,
-                ended_unix_nano = excluded.ended_unix_nano, trace_ids = excluded.trace_ids,
-                result_json = excluded.result_json""",
-                (
-                    run.run_id,
-                    run.scenario_name,
-                    run.original_session_id,
-                    run.session_id,
-                    run.agent,
-                    run.status,
-                    run.started_unix_nano,
-                    run.ended_unix_nano,
-                    json.dumps(list(run.trace_ids)),
-                    run.result_json,
-                ),
-            )
+            _save_run(conn, run)
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with self._reading() as conn:
