@@ -168,8 +168,7 @@ class TranscriptDiff:
 
 
 def transcript_from_conversation(conversation: Conversation) -> tuple[TranscriptTurn, ...]:
-    """The conversation's turns as transcript turns (time to first token is not in the
-    normalised model, so it stays None)."""
+    """The conversation's turns as transcript turns."""
     return tuple(
         TranscriptTurn(
             index=turn.index,
@@ -185,6 +184,11 @@ def transcript_from_conversation(conversation: Conversation) -> tuple[Transcript
             errors=len(turn.errors),
             trace_id=turn.trace_id,
             llm_calls=len(turn.llm_calls),
+            time_to_first_token_ms=(
+                turn.time_to_first_token_unix_nano / 1e6
+                if turn.time_to_first_token_unix_nano is not None
+                else None
+            ),
         )
         for turn in conversation.turns
     )
@@ -204,6 +208,7 @@ def _turn_from_side(
         errors=side.errors,
         trace_id=trace_id,
         llm_calls=side.llm_calls,
+        time_to_first_token_ms=side.time_to_first_token_ms,
     )
 
 

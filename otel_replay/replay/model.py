@@ -37,6 +37,7 @@ class TurnSide(_Model):
     assistant: str | None
     tool_calls: list[ToolCallSummary] = Field(default_factory=list)
     latency_ms: float | None = None
+    time_to_first_token_ms: float | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
     llm_calls: int = 0

@@ -74,6 +74,7 @@ def original_side(turn: ScenarioTurn) -> TurnSide:
             for t in turn.tool_calls
         ],
         latency_ms=turn.metrics.latency_ms,
+        time_to_first_token_ms=turn.metrics.time_to_first_token_ms,
         input_tokens=turn.metrics.input_tokens,
         output_tokens=turn.metrics.output_tokens,
         llm_calls=turn.metrics.llm_calls,
@@ -224,6 +225,11 @@ def _replayed_side(outcome: _TurnOutcome, spans: Sequence[Span]) -> TurnSide:
         assistant=_reply_text(outcome.reply),
         tool_calls=tool_calls,
         latency_ms=outcome.latency_ms,
+        time_to_first_token_ms=(
+            observed.time_to_first_token_unix_nano / 1e6
+            if observed and observed.time_to_first_token_unix_nano is not None
+            else None
+        ),
         input_tokens=observed.usage.input_tokens if observed else None,
         output_tokens=observed.usage.output_tokens if observed else None,
         llm_calls=len(observed.llm_calls) if observed else 0,

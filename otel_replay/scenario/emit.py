@@ -101,6 +101,10 @@ def _tool(tool: ToolCall) -> RecordedTool:
     )
 
 
+def _ms(unix_nano: int | None) -> float | None:
+    return None if unix_nano is None else unix_nano / 1e6
+
+
 def scenario_turn(turn: Turn, index: int) -> ScenarioTurn:
     return ScenarioTurn(
         index=index,
@@ -112,6 +116,7 @@ def scenario_turn(turn: Turn, index: int) -> ScenarioTurn:
         tool_calls=[_tool(t) for t in turn.tool_calls],
         metrics=TurnMetrics(
             latency_ms=turn.latency_unix_nano / 1e6,
+            time_to_first_token_ms=_ms(turn.time_to_first_token_unix_nano),
             input_tokens=turn.usage.input_tokens,
             output_tokens=turn.usage.output_tokens,
             llm_calls=len(turn.llm_calls),

@@ -98,6 +98,7 @@ class RecordedTool(_Model):
 
 class TurnMetrics(_Model):
     latency_ms: float
+    time_to_first_token_ms: float | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
     llm_calls: int

@@ -23,6 +23,8 @@ class GenAI:
     REQUEST_PREFIX: Final = "gen_ai.request."
     RESPONSE_MODEL: Final = "gen_ai.response.model"
     RESPONSE_ID: Final = "gen_ai.response.id"
+    # Streaming: seconds from the request to the first chunk (double).
+    RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
     RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
 
     INPUT_MESSAGES: Final = "gen_ai.input.messages"
@@ -172,6 +174,7 @@ class Vercel:
     RESPONSE_OBJECT: Final = "ai.response.object"
     RESPONSE_FINISH_REASON: Final = "ai.response.finishReason"
     RESPONSE_ID: Final = "ai.response.id"
+    MS_TO_FIRST_CHUNK: Final = "ai.response.msToFirstChunk"
     RESPONSE_MODEL: Final = "ai.response.model"
     # v3 spellings.
     RESULT_TEXT: Final = "ai.result.text"
@@ -258,6 +261,7 @@ class Pipecat:
     """Pipecat built-in tracing."""
 
     CONVERSATION_ID: Final = "conversation.id"
+    METRICS_TTFB: Final = "metrics.ttfb"  # seconds to the first byte of a service's answer
     TURN_NUMBER: Final = "turn.number"
     TRANSCRIPT: Final = "transcript"
     IS_FINAL: Final = "is_final"

@@ -213,6 +213,8 @@ class LlmCall:
     # `llm_node` around `llm_request`, a framework span around a provider span).
     source_span_ids: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Streaming only: from the request to the first chunk of the answer.
+    time_to_first_token_unix_nano: int | None = None
 
     @property
     def output_text(self) -> str | None:
@@ -270,6 +272,11 @@ class Turn:
     def latency_unix_nano(self) -> int:
         """Wall time from the turn's first span start to its last span end."""
         return self.end_unix_nano - self.start_unix_nano
+
+    @property
+    def time_to_first_token_unix_nano(self) -> int | None:
+        """The first model call's time to first token, as recorded (streamed calls only)."""
+        return self.llm_calls[0].time_to_first_token_unix_nano if self.llm_calls else None
 
 
 @dataclass(frozen=True)

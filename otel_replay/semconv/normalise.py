@@ -18,7 +18,7 @@ from otel_replay.semconv import (
     vercel,
     voice,
 )
-from otel_replay.semconv.attributes import General
+from otel_replay.semconv.attributes import GenAI, General, Pipecat, Vercel
 from otel_replay.semconv.facts import (
     LlmFacts,
     ToolFacts,
@@ -118,7 +118,27 @@ def build_llm_call(
         error=error,
         source_span_ids=(leaf.span_id, *(span.span_id for span, _ in wrappers)),
         notes=tuple(notes),
+        time_to_first_token_unix_nano=time_to_first_token(leaf, *(span for span, _ in wrappers)),
     )
+
+
+# (key, nanoseconds per unit) of the conventions that record time to first token.
+_FIRST_TOKEN_KEYS: tuple[tuple[str, float], ...] = (
+    (GenAI.RESPONSE_TIME_TO_FIRST_CHUNK, 1e9),
+    (Vercel.MS_TO_FIRST_CHUNK, 1e6),
+    (Pipecat.METRICS_TTFB, 1e9),
+)
+
+
+def time_to_first_token(*spans: Span) -> int | None:
+    """Time to the first chunk of a streamed answer, in nanoseconds, from the first span
+    that records it; None when none does (non-streamed calls)."""
+    for span in spans:
+        for key, scale in _FIRST_TOKEN_KEYS:
+            value = span.attributes.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                return round(value * scale)
+    return None
 
 
 def tool_name_from_span_name(name: str) -> str | None:

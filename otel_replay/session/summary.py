@@ -41,6 +41,11 @@ def turn_to_json(turn: Turn) -> dict[str, Any]:
         "user": turn.user_text,
         "assistant": turn.assistant_text,
         "latency_ms": turn.latency_unix_nano / 1e6,
+        "time_to_first_token_ms": (
+            turn.time_to_first_token_unix_nano / 1e6
+            if turn.time_to_first_token_unix_nano is not None
+            else None
+        ),
         "input_tokens": turn.usage.input_tokens,
         "output_tokens": turn.usage.output_tokens,
         "llm_calls": [_llm(c) for c in turn.llm_calls],

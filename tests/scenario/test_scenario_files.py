@@ -40,6 +40,7 @@ def test_emitted_session_scenario_holds_turns_tools_metrics_and_validates() -> N
     assert first["tool_calls"][0]["result"] == {"temperature_c": 14}
     assert first["metrics"] == {
         "latency_ms": 1000.0,
+        "time_to_first_token_ms": None,
         "input_tokens": 158,
         "output_tokens": 31,
         "llm_calls": 2,

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from otel_replay.records import AnyValue
+from otel_replay.semconv.normalise import build_llm_call
+from otel_replay.session.turns import build_conversation
+from tests.builders import make_span
+from tests.conftest import SEMCONV_FIXTURES
+from tests.semconv.otlp_files import load_spans
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"gen_ai.response.time_to_first_chunk": 0.25}, 250_000_000),
+        ({"ai.response.msToFirstChunk": 120.5}, 120_500_000),
+        ({"metrics.ttfb": 0.41}, 410_000_000),
+        ({}, None),
+        ({"gen_ai.response.time_to_first_chunk": "soon"}, None),
+    ],
+)
+def test_time_to_first_token_is_read_from_each_convention_that_records_it(
+    attributes: dict[str, AnyValue], expected: int | None
+) -> None:
+    span = make_span(
+        1, 1, name="chat gpt-4o", attributes={"gen_ai.operation.name": "chat", **attributes}
+    )
+    assert build_llm_call(span).time_to_first_token_unix_nano == expected
+
+
+def test_pipecat_turns_report_their_first_model_calls_time_to_first_token() -> None:
+    spans = load_spans(SEMCONV_FIXTURES / "pipecat.json")
+    conversation = build_conversation("pipecat-session-001", spans, [])
+    assert [t.time_to_first_token_unix_nano for t in conversation.turns] == [410_000_000] * 2
