@@ -25,7 +25,11 @@ from otel_replay.scenario.model import (
     TurnMetrics,
 )
 from otel_replay.semconv.model import Conversation, LlmCall, Message, PartType, ToolCall, Turn
-from otel_replay.session.graph import build_conversation_graph, graph_to_node_link
+from otel_replay.session.graph import (
+    build_conversation_graph,
+    graph_from_node_link,
+    graph_to_node_link,
+)
 
 
 def to_json_value(value: AnyValue) -> JsonValue:
@@ -205,7 +209,22 @@ def emit_trace_scenarios_from(scenario: Scenario) -> list[Scenario]:
                         }
                     ),
                     "turns": [t.model_copy(update={"index": i}) for i, t in enumerate(turns)],
+                    "graph": _graph_of_trace(scenario.graph, trace_id),
                 }
             )
         )
     return scenarios
+
+
+def _graph_of_trace(node_link: dict[str, Any], trace_id: str) -> dict[str, Any]:
+    """The part of a session's node-link graph that belongs to one trace (plus the session
+    and agent nodes), so that a trace scenario does not carry its siblings' turns."""
+    if not node_link:
+        return node_link
+    graph = graph_from_node_link(node_link)
+    keep = [
+        node
+        for node, data in graph.nodes(data=True)
+        if data.get("kind") in ("session", "agent") or data.get("trace_id") == trace_id
+    ]
+    return graph_to_node_link(graph.subgraph(keep).copy())

@@ -129,3 +129,14 @@ def test_graph_round_trips_through_node_link_json_and_graphml(tmp_path: Path) ->
     assert dot.startswith("digraph conversation {") and '"turn:0" -> "turn:1"' in dot
     with pytest.raises(BadInputError, match="unknown graph format"):
         write_graph(graph, tmp_path / "g.png")
+
+
+def test_splitting_a_session_scenario_keeps_each_traces_part_of_the_graph() -> None:
+    from otel_replay.scenario.emit import emit_trace_scenarios_from
+
+    first, second = emit_trace_scenarios_from(emit_scenario(weather_conversation()))
+    assert (first.source.trace_ids, second.source.trace_ids) == ([TRACE_1], [TRACE_2])
+    graph = graph_from_node_link(second.graph)
+    kinds = sorted(data["kind"] for _, data in graph.nodes(data=True))
+    assert kinds == ["agent", "llm_call", "session", "turn"]
+    assert all(data.get("trace_id") in (None, TRACE_2) for _, data in graph.nodes(data=True))
