@@ -86,10 +86,12 @@ else:  # grpc's runtime class is not generic; only its stubs are
 
 
 class _BearerTokenInterceptor(_ServerInterceptor):
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, ingestor: Ingestor) -> None:
         self._expected = f"Bearer {token}".encode()
 
         def deny(_request: Any, context: grpc.ServicerContext) -> None:
+            ingestor.count("grpc_requests")
+            ingestor.count(f"errors_{ErrorKind.UNAUTHENTICATED}")
             context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
 
         self._deny = grpc.unary_unary_rpc_method_handler(deny)
@@ -143,7 +145,7 @@ def start_grpc_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otel-replay-grpc"),
         handlers=list(handlers.values()),
-        interceptors=[_BearerTokenInterceptor(auth_token)] if auth_token else [],
+        interceptors=[_BearerTokenInterceptor(auth_token, ingestor)] if auth_token else [],
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
             ("grpc.so_reuseport", 0),

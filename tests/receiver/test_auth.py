@@ -92,10 +92,12 @@ def test_grpc_without_the_right_token_is_unauthenticated_and_nothing_is_stored(
 ) -> None:
     metadata = [("authorization", authorization)] if authorization is not None else []
     spans_before = store.counts().spans
+    refused_before = guarded.ingestor.counters["errors_unauthenticated"]
     answer = call_grpc(grpc_port(guarded), _body(), metadata=metadata)
     assert answer.code is grpc.StatusCode.UNAUTHENTICATED
     assert answer.details == "missing or wrong bearer token"
     assert store.counts().spans == spans_before
+    assert guarded.ingestor.counters["errors_unauthenticated"] == refused_before + 1  # summarised
 
 
 def test_official_exporters_with_the_right_token_are_stored(
