@@ -145,7 +145,7 @@ def test_official_exporters_with_a_wrong_token_fail_without_retrying(
     assert store.counts().spans == spans_before
     # One attempt each: 401 and UNAUTHENTICATED are not retryable.
     refused = guarded.ingestor.counters - counters_before
-    assert refused == Counter({"errors_unauthenticated": 1, "http_requests": 1})
+    assert refused == Counter({"errors_unauthenticated": 2, "http_requests": 1, "grpc_requests": 1})
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::"])
