@@ -10,8 +10,8 @@ from typing import Any
 from rich.table import Table
 from rich.tree import Tree
 
-from otel_replay.records import AnyValue, Span
-from otel_replay.session.forest import SpanNode
+from otel_replay.records import Span
+from otel_replay.session.trace_tree import TraceTree
 from otel_replay.store import SessionSummary, TraceSummary
 
 
@@ -72,22 +72,26 @@ def traces_table(traces: Sequence[TraceSummary]) -> Table:
     return table
 
 
-def _label(node: SpanNode) -> str:
-    span = node.span
-    extra = " [yellow](orphan)[/]" if node.orphan else ""
+def _is_orphan(tree: TraceTree, span: Span) -> bool:
+    return bool(span.parent_span_id) and span.parent_span_id not in tree.by_id
+
+
+def _label(tree: TraceTree, span: Span) -> str:
+    extra = " [yellow](orphan)[/]" if _is_orphan(tree, span) else ""
     status = " [red]ERROR[/]" if span.status_code == "error" else ""
     link = f" [cyan]↪ {len(span.links)} link(s)[/]" if span.links else ""
     return f"{span.name} [dim]{format_duration(span.duration_unix_nano)}[/]{status}{link}{extra}"
 
 
-def span_tree(trace_id: str, roots: Sequence[SpanNode]) -> Tree:
-    tree = Tree(f"trace {trace_id}")
-    for root in roots:
-        branches: dict[int, Tree] = {}
-        for depth, node in root.walk():
-            parent = tree if depth == 0 else branches[depth - 1]
-            branches[depth] = parent.add(_label(node))
-    return tree
+def span_tree(tree: TraceTree) -> Tree:
+    """The trace as a rich tree, children in start order (no recursion: traces can be deep)."""
+    rendered = Tree(f"trace {tree.trace_id}")
+    stack: list[tuple[Tree, Span]] = [(rendered, root) for root in reversed(tree.roots)]
+    while stack:
+        parent, span = stack.pop()
+        branch = parent.add(_label(tree, span))
+        stack.extend((branch, child) for child in reversed(tree.children.get(span.span_id, ())))
+    return rendered
 
 
 def jsonable(value: Any) -> Any:
@@ -103,17 +107,29 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def span_json(node: SpanNode) -> dict[str, AnyValue]:
-    span: Span = node.span
-    data: dict[str, AnyValue] = jsonable(span)
+def _span_fields(tree: TraceTree, span: Span) -> dict[str, Any]:
+    data: dict[str, Any] = jsonable(span)
     data.pop("resource", None)
     data.pop("scope", None)
     data["service_name"] = span.resource.service_name
     data["scope_name"] = span.scope.name
     data["duration_unix_nano"] = span.duration_unix_nano
-    data["orphan"] = node.orphan
-    data["children"] = [span_json(child) for child in node.children]
+    data["orphan"] = _is_orphan(tree, span)
+    data["children"] = []
     return data
+
+
+def trace_json(tree: TraceTree) -> dict[str, Any]:
+    """The trace as nested JSON-ready data (built without recursion)."""
+    roots = [_span_fields(tree, root) for root in tree.roots]
+    stack = list(zip(tree.roots, roots, strict=True))
+    while stack:
+        span, data = stack.pop()
+        for child in tree.children.get(span.span_id, ()):
+            child_data = _span_fields(tree, child)
+            data["children"].append(child_data)
+            stack.append((child, child_data))
+    return {"trace_id": tree.trace_id, "spans": roots}
 
 
 def _short_json(value: Any, limit: int = 160) -> str:

@@ -14,9 +14,9 @@ from otel_replay.cli.options import (
     print_json,
     store_option,
 )
-from otel_replay.cli.render import sessions_table, span_json, span_tree, traces_table
+from otel_replay.cli.render import sessions_table, span_tree, trace_json, traces_table
 from otel_replay.errors import NotFoundError
-from otel_replay.session.forest import build_span_forest
+from otel_replay.session.trace_tree import build_trace_trees
 
 
 @click.command()
@@ -71,11 +71,11 @@ def trace(trace_id: str, store_url: str, as_json: bool) -> None:
         store.close()
     if not spans:
         raise NotFoundError(f"no trace {trace_id} in the store")
-    roots = build_span_forest(spans)
+    (tree,) = build_trace_trees(spans)
     if as_json:
-        print_json({"trace_id": trace_id, "spans": [span_json(r) for r in roots]})
+        print_json(trace_json(tree))
     else:
-        console().print(span_tree(trace_id, roots))
+        console().print(span_tree(tree))
 
 
 COMMANDS = [sessions, traces, trace]
