@@ -15,6 +15,7 @@ from otel_replay.cli.reports import write_run_report
 from otel_replay.diff.trials import flag_differences, summarise_trials
 from otel_replay.errors import BadInputError, NotFoundError
 from otel_replay.evals.evaluate import default_expectations
+from otel_replay.evals.score import read_scores
 from otel_replay.regression.files import save_case
 from otel_replay.regression.model import CaseOptions
 from otel_replay.replay.agents import AgentFactory, http_agent, load_agent
@@ -221,6 +222,16 @@ def _print_runs(runs: list[ReplayRun], as_json: bool) -> None:
     out = console()
     for run in runs:
         out.print(replay_table(run))
+        scores = read_scores(run)
+        if scores:
+            failed = [s for s in scores if not s.passed]
+            out.print(
+                f"expectations: {len(scores) - len(failed)} passed, {len(failed)} failed",
+                markup=False,
+            )
+            for score in failed:
+                where = f"turn {score.turn + 1}" if score.turn is not None else "session"
+                out.print(f"  {where}: {score.evaluator}: {score.detail}", markup=False)
         out.print(
             f"run id {run.run_id} · replayed session {run.session_id} · trace {run.trace_ids[0]}"
         )

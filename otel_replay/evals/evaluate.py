@@ -60,6 +60,12 @@ def _score_turn(
     )
 
 
+def check_expectations(expectations: Sequence[Expectation]) -> None:
+    """Resolve every evaluator and parse its arguments; BadInputError for the first bad one."""
+    for expectation in expectations:
+        parse_arguments(resolve_evaluator(expectation.evaluator), expectation.args)
+
+
 def evaluate_run(run: ReplayRun, expectations: Sequence[Expectation]) -> list[Score]:
     """Every expectation's scores, in expectation order then turn order.
 

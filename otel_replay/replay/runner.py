@@ -12,6 +12,8 @@ from opentelemetry import baggage, context, trace
 from opentelemetry.trace import Link, Status, StatusCode
 from pydantic import JsonValue
 
+from otel_replay.evals.evaluate import check_expectations, evaluate_run
+from otel_replay.evals.score import attach_scores
 from otel_replay.otlp.batch import build_span_batch
 from otel_replay.otlp.convert import spans_from_request
 from otel_replay.records import Span
@@ -248,6 +250,7 @@ def replay_scenario(
     """Replay every user turn of the scenario against a new agent session; store the spans
     (linked to the originals) and the run; return the run."""
     options = options or ReplayOptions()
+    check_expectations(scenario.expectations)  # a bad evaluator fails before the agent runs
     run_id = uuid.uuid4().hex
     session_id = f"replay-{run_id[:16]}"
     started = time.time_ns()
@@ -292,6 +295,8 @@ def replay_scenario(
         options=options.as_json(),
         turns=turns,
     )
+    if scenario.expectations:
+        run = attach_scores(run, evaluate_run(run, scenario.expectations))
     # The run's spans and its record commit together: one transaction per replay.
     store.write([span_batch], [], [run_record(run)])
     return run

@@ -214,3 +214,56 @@ def test_trials_report_the_agents_own_spread(store: SqlSpanStore, tmp_path: Path
     document = json.loads(report.read_text())
     (only,) = document["reports"]
     assert only["trials"]["trials"] == 3
+
+
+def test_scenario_expectations_are_scored_and_stored_with_the_run(
+    store: SqlSpanStore, tmp_path: Path
+) -> None:
+    from otel_replay.scenario.files import read_scenario
+    from otel_replay.scenario.model import Expectation
+
+    scenario = session_scenario(store, INCIDENT)
+    expecting = scenario.model_copy(
+        update={
+            "expectations": [
+                Expectation(evaluator="tool_not_called", turn=3, args={"tool": "issue_refund"}),
+                Expectation(evaluator="latency_budget", args={"max_ms": 60_000}),
+            ]
+        }
+    )
+    path = tmp_path / "expecting.json"
+    write_scenario(expecting, path)
+    assert read_scenario(path).expectations == expecting.expectations
+    runner = CliRunner()
+    buggy = runner.invoke(
+        cli,
+        [
+            "replay",
+            str(path),
+            "--agent",
+            "otel_replay.demo.support_agent:buggy_agent",
+            "--store",
+            store.url,
+        ],
+    )
+    assert buggy.exit_code == 0, buggy.output  # a finding, not a failure of the replay
+    assert "expectations: 5 passed, 1 failed" in buggy.output
+    assert "turn 4: tool_not_called" in buggy.output
+    run_id = store.list_runs(1)[0].run_id
+    shown = json.loads(runner.invoke(cli, ["runs", run_id, "--store", store.url, "--json"]).output)
+    assert [s["passed"] for s in shown["scores"]] == [False, True, True, True, True, True]
+    bad = expecting.model_copy(update={"expectations": [Expectation(evaluator="nope")]})
+    write_scenario(bad, path)
+    refused = runner.invoke(
+        cli,
+        [
+            "replay",
+            str(path),
+            "--agent",
+            "otel_replay.demo.support_agent:buggy_agent",
+            "--store",
+            store.url,
+        ],
+    )
+    assert refused.exit_code == 2
+    assert "nope" in refused.output and "tool_calls_equal" in refused.output
