@@ -24,6 +24,8 @@ ToolSpec = dict[str, Any]
 
 _CREATED_BASE = 1_700_000_000  # a fixed epoch, so completions are the same on every run
 _MAX_BODY_BYTES = 16 * 1024 * 1024
+# Roughly the tokens a model emits JSON in: `{"`, `order_id`, `": "`, `123`, `"}`.
+_ARGUMENT_PIECE = re.compile(r"\w+|\W+")
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,10 @@ def build_completion(
 
 def stream_chunks(completion: Mapping[str, Any], include_usage: bool) -> Iterator[dict[str, Any]]:
     """The chat.completion.chunk objects a streaming server sends for `completion`: the role,
-    the text a word at a time, each tool call (its arguments in two pieces), the finish
-    reason, and with `include_usage` a last chunk with no choices and the usage."""
+    the text a word at a time, each tool call in turn (as OpenAI streams parallel calls: a
+    delta keyed by the call's `index` with its id, name and empty arguments, then deltas of
+    that index carrying the arguments a token-sized piece at a time), the finish reason, and
+    with `include_usage` a last chunk with no choices and the usage."""
     choice = completion["choices"][0]
     message = choice["message"]
     head = {k: completion[k] for k in ("id", "created", "model")}
@@ -179,7 +183,6 @@ def stream_chunks(completion: Mapping[str, Any], include_usage: bool) -> Iterato
         yield chunk({"content": piece})
     for index, call in enumerate(message.get("tool_calls", [])):
         arguments: str = call["function"]["arguments"]
-        half = len(arguments) // 2
         yield chunk(
             {
                 "tool_calls": [
@@ -192,7 +195,7 @@ def stream_chunks(completion: Mapping[str, Any], include_usage: bool) -> Iterato
                 ]
             }
         )
-        for piece in (arguments[:half], arguments[half:]):
+        for piece in _ARGUMENT_PIECE.findall(arguments):
             yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
     yield chunk({}, choice["finish_reason"])
     if include_usage:

@@ -15,31 +15,53 @@ import signal
 import threading
 from typing import Any
 
-from otel_replay.testing import FakeOpenAIServer, ScriptedReply, ScriptedToolCall
+from otel_replay.testing import FakeOpenAIServer, ScriptedReply, ScriptedToolCall, message_text
 
 # The model name the fake reports back, as a real endpoint names the snapshot that answered.
 FAKE_RESPONSE_MODEL = "gpt-4o-mini-2024-07-18"
 Message = dict[str, Any]
 
 
+def _orders(text: str) -> list[str]:
+    return re.findall(r"\b(\d{3,})\b", text)
+
+
+def _calls(name: str, orders: list[str]) -> ScriptedReply:
+    # One tool call per order, all in one assistant message: parallel tool calls.
+    return ScriptedReply(
+        tool_calls=tuple(ScriptedToolCall(name, {"order_id": order}) for order in orders)
+    )
+
+
 def scripted_model(messages: list[Message], tools: list[dict[str, Any]]) -> ScriptedReply:
-    """A deterministic stand-in for the model, for `FakeOpenAIServer(scripted_model)`."""
-    last = messages[-1]
-    if last.get("role") == "tool":
-        result = json.loads(last["content"])
-        if "error" in result:
-            return ScriptedReply(text=f"Sorry, that failed: {result['error']}")
-        if "refund" in result:
-            return ScriptedReply(text=f"I have refunded order {result['order_id']}.")
-        return ScriptedReply(text=f"Order {result['order_id']} is {result['status']}.")
-    text = str(last.get("content") or "").lower()
-    found = re.search(r"\b(\d{3,})\b", text)
-    if found:
-        name = "issue_refund" if "refund" in text else "check_status"
-        return ScriptedReply(tool_calls=(ScriptedToolCall(name, {"order_id": found.group(1)}),))
-    if "thank" in text:
-        return ScriptedReply(text="You're welcome! Anything else?")
-    return ScriptedReply(text="Happy to help. What is your order number?")
+    """A deterministic stand-in for the model, for `FakeOpenAIServer(scripted_model)`.
+
+    It reads the latest user message and the tool results that followed it: order numbers
+    are looked up with check_status (several at once as parallel tool calls); a refund is
+    looked up first, then issued with issue_refund (sequential calls); then it answers.
+    """
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    asked = message_text(messages[last_user]).lower() if last_user >= 0 else ""
+    results = [
+        json.loads(message_text(m)) for m in messages[last_user + 1 :] if m.get("role") == "tool"
+    ]
+    orders = _orders(asked)
+    failed = [r["error"] for r in results if "error" in r]
+    if failed:
+        return ScriptedReply(text=f"Sorry, that failed: {failed[-1]}")
+    if not results:
+        if orders:
+            return _calls("check_status", orders)
+        if "thank" in asked:
+            return ScriptedReply(text="You're welcome! Anything else?")
+        return ScriptedReply(text="Happy to help. What is your order number?")
+    if "refund" in asked:
+        refunded = [r["order_id"] for r in results if "refund" in r]
+        pending = [order for order in orders if order not in refunded]
+        if pending:
+            return _calls("issue_refund", pending)
+        return ScriptedReply(text=" ".join(f"I have refunded order {o}." for o in refunded))
+    return ScriptedReply(text=" ".join(f"Order {r['order_id']} is {r['status']}." for r in results))
 
 
 def main() -> None:

@@ -30,8 +30,14 @@ from examples.openai_agent.agent import answer, instrument
 from examples.openai_agent.fake_model import FAKE_RESPONSE_MODEL, scripted_model
 from otel_replay.testing import FakeOpenAIServer
 
+# Three turns: two orders looked up at once (parallel tool calls), a refund that is looked
+# up and then issued (sequential tool calls), and a reply with no tool at all.
 SESSIONS: dict[str, list[str]] = {
-    "openai-support-001": ["Hi! Where is my order 123?", "Thanks!"],
+    "openai-support-001": [
+        "Hi! Where are my orders 123 and 456?",
+        "Order 456 arrived damaged. Please refund it.",
+        "Thanks!",
+    ],
 }
 
 

@@ -3,7 +3,8 @@ result the next model call received (semconv.md section 10.6).
 
 Requests come from LLM outputs; when an output was not recorded (Pipecat), a request is
 synthesised from the tool calls a later LLM input shows after the turn's user message.
-Execution spans are matched by call id, else by tool name in time order.
+Execution spans are matched by call id, else by tool name (the span that ran the requested
+arguments first, then time order).
 """
 
 from __future__ import annotations
@@ -109,6 +110,21 @@ def _in_time(execution: ToolExecution, request: _Request, calls: Sequence[LlmCal
     return start >= call.start_unix_nano
 
 
+def _ran_requested_arguments(
+    execution: ToolExecution, request: _Request, calls: Sequence[LlmCall]
+) -> bool:
+    """The execution ran exactly the arguments asked for, before the model was called again."""
+    arguments = request.part.arguments
+    if arguments is None or execution.facts.arguments != arguments:
+        return False
+    following = request.call_index + 1
+    return (
+        request.synthesised
+        or following >= len(calls)
+        or execution.span.start_time_unix_nano < calls[following].start_unix_nano
+    )
+
+
 def _match_executions(
     requests: list[_Request],
     executions: Sequence[ToolExecution],
@@ -128,7 +144,15 @@ def _match_executions(
                 request.execution, request.linked_by = execution, LinkedBy.CALL_ID
                 used.add(execution.span.span_id)
                 break
-    for pool in (executions, name_candidates):
+    # Parallel calls of one tool may run in any order (concurrently, or as the runtime
+    # schedules them): an execution that ran a request's own arguments is linked to it first,
+    # the rest by time order.
+    passes = [
+        (pool, by_arguments)
+        for pool in (executions, name_candidates)
+        for by_arguments in (True, False)
+    ]
+    for pool, by_arguments in passes:
         for request in requests:
             if request.execution is not None or not request.part.name:
                 continue
@@ -140,6 +164,8 @@ def _match_executions(
                 if other_id and request.part.call_id and other_id != request.part.call_id:
                     continue
                 if not _in_time(execution, request, calls):
+                    continue
+                if by_arguments and not _ran_requested_arguments(execution, request, calls):
                     continue
                 names = {_execution_name(execution), execution.span.name}
                 if request.part.name in names:

@@ -101,6 +101,42 @@ def test_stream_adds_up_to_the_recorded_completion_and_ends_with_usage_when_aske
     assert tool_chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
+def test_parallel_tool_calls_stream_as_index_keyed_deltas_the_client_reassembles() -> None:
+    parallel = ScriptedReply(
+        tool_calls=(
+            ScriptedToolCall("check_status", {"order_id": "123"}),
+            ScriptedToolCall("issue_refund", {"order_id": "456", "reason": "arrived damaged"}),
+        )
+    )
+    with FakeOpenAIServer([Rule(parallel)]) as server, _client(server) as client:
+        chunks = list(client.chat.completions.create(model="m", messages=ASKED, stream=True))
+        with client.chat.completions.stream(model="m", messages=ASKED) as stream:
+            reassembled = stream.get_final_completion()
+        sent = [c["choices"][0]["message"]["tool_calls"] for c in server.completions]
+    deltas = [d for c in chunks for d in c.choices[0].delta.tool_calls or ()]
+    # A call opens with its index, id and name and no arguments; its arguments follow in
+    # token-sized pieces under the same index; then the next call opens.
+    assert [(d.index, d.id, d.function and d.function.name) for d in deltas if d.id] == [
+        (0, "call_fake1_0", "check_status"),
+        (1, "call_fake1_1", "issue_refund"),
+    ]
+    assert [d.index for d in deltas] == sorted(d.index for d in deltas)
+    pieces: dict[int, list[str]] = {0: [], 1: []}
+    for delta in deltas:
+        if delta.function is not None and delta.function.arguments:
+            assert delta.id is None
+            pieces[delta.index].append(delta.function.arguments)
+    assert pieces[0] == ['{"', "order_id", '": "', "123", '"}']
+    assert len(pieces[1]) == 11
+    assert ["".join(p) for p in pieces.values()] == [c["function"]["arguments"] for c in sent[0]]
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+    # The openai client's own accumulator adds the chunks up to the completion that was sent.
+    assert [
+        (c.id, c.function.name, c.function.arguments)
+        for c in reassembled.choices[0].message.tool_calls or ()
+    ] == [(c["id"], c["function"]["name"], c["function"]["arguments"]) for c in sent[1]]
+
+
 def test_request_no_rule_matches_is_refused_with_400_naming_the_last_message() -> None:
     with FakeOpenAIServer(RULES[:1]) as server, _client(server) as client:
         with pytest.raises(openai.BadRequestError, match="no rule matches"):

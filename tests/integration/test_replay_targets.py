@@ -47,7 +47,7 @@ def test_agent_url_replay_sends_the_run_trace_and_session_to_the_agent(
     finally:
         store.close()
     assert run.status is RunStatus.OK
-    assert [e.path for e in exchanges] == ["/v1/chat/completions"] * 2
+    assert [e.path for e in exchanges] == ["/v1/chat/completions"] * len(USER_TEXTS)
     for exchange, turn in zip(exchanges, run.turns, strict=True):
         found = TRACEPARENT.match(exchange.headers.get("traceparent", ""))
         assert found is not None, exchange.headers
@@ -64,8 +64,8 @@ def test_agent_url_replay_sends_the_run_trace_and_session_to_the_agent(
         {"role": "user", "content": USER_TEXTS[1]},
     ]
     assert stored is not None and stored.status == RunStatus.OK.value
-    assert json.loads(stored.result_json)["turns"][1]["replayed"]["assistant"] == (
-        f"You said: {USER_TEXTS[1]}"
+    assert json.loads(stored.result_json)["turns"][-1]["replayed"]["assistant"] == (
+        f"You said: {USER_TEXTS[-1]}"
     )
 
 
@@ -102,8 +102,8 @@ def test_cli_trace_mode_replays_each_trace_as_its_own_one_turn_conversation(
         requests = model.exchanges
     assert result.exit_code == 0, result.output
     runs = json.loads(result.output)
-    assert len(runs) == len(original.turns) == 2
-    assert [len(r["turns"]) for r in runs] == [1, 1]
+    assert len(runs) == len(original.turns) == len(USER_TEXTS)
+    assert [len(r["turns"]) for r in runs] == [1] * len(USER_TEXTS)
     assert [r["turns"][0]["user"] for r in runs] == USER_TEXTS
     assert [r["turns"][0]["original_trace_id"] for r in runs] == [
         t.trace_id for t in original.turns
@@ -111,8 +111,8 @@ def test_cli_trace_mode_replays_each_trace_as_its_own_one_turn_conversation(
     assert [r["turns"][0]["replayed"]["assistant"] for r in runs] == [
         t.assistant for t in original.turns
     ]
-    assert len({r["session_id"] for r in runs}) == 2
-    assert len({r["trace_ids"][0] for r in runs}) == 2
+    assert len({r["session_id"] for r in runs}) == len(USER_TEXTS)
+    assert len({r["trace_ids"][0] for r in runs}) == len(USER_TEXTS)
     # One-turn conversations: the second trace's replay never saw the first turn.
     second_turn_requests = [
         e.body["messages"] for e in requests if e.body["messages"][-1]["content"] == USER_TEXTS[1]
@@ -120,4 +120,7 @@ def test_cli_trace_mode_replays_each_trace_as_its_own_one_turn_conversation(
     assert [[m["role"] for m in messages] for messages in second_turn_requests] == [
         ["system", "user"]
     ]
-    assert [t["replayed"]["tool_calls"][0]["source"] for t in runs[0]["turns"]] == ["recorded"]
+    assert [
+        [(c["name"], c["source"]) for c in r["turns"][0]["replayed"]["tool_calls"]] for r in runs
+    ] == [[(c.name, "recorded") for c in turn.tool_calls] for turn in original.turns]
+    assert [len(t.tool_calls) for t in original.turns] == [2, 2, 0]

@@ -191,3 +191,62 @@ def test_name_order_never_links_a_tool_span_that_ran_before_the_request() -> Non
         (LinkedBy.SPAN_ONLY, f"{12:016x}"),
         (LinkedBy.REQUEST_ONLY, None),
     ]
+
+
+def test_parallel_same_name_calls_link_to_the_spans_that_ran_their_arguments() -> None:
+    # Two calls in one assistant message, executed concurrently: B's span starts first.
+    asks = [tool_request(None, "get", {"city": "A"}), tool_request(None, "get", {"city": "B"})]
+    spans = [
+        agent(1, 10, start=0),
+        chat(1, 11, 10, 1, [Q], asks),
+        execute_tool(
+            1,
+            12,
+            10,
+            2.0,
+            "get",
+            **{"gen_ai.tool.call.arguments": '{"city": "B"}', "gen_ai.tool.call.result": '"rain"'},
+        ),
+        execute_tool(
+            1,
+            13,
+            10,
+            2.5,
+            "get",
+            **{"gen_ai.tool.call.arguments": '{"city": "A"}', "gen_ai.tool.call.result": '"sun"'},
+        ),
+    ]
+    (turn,) = build_conversation("s", spans, []).turns
+    linked = [(t.arguments, t.result, t.execution_span_id) for t in turn.tool_calls]
+    assert linked == [
+        ({"city": "B"}, "rain", f"{12:016x}"),
+        ({"city": "A"}, "sun", f"{13:016x}"),
+    ]
+    assert {t.linked_by for t in turn.tool_calls} == {LinkedBy.NAME_ORDER}
+
+
+def test_argument_match_never_reaches_past_the_next_model_call() -> None:
+    # get(A) asked twice in a row; only the second run recorded its arguments.
+    first, second = (
+        tool_request(None, "get", {"city": "A"}),
+        tool_request(None, "get", {"city": "A"}),
+    )
+    spans = [
+        agent(1, 10, start=0),
+        chat(1, 11, 10, 1, [Q], [first]),
+        execute_tool(1, 12, 10, 2, "get", **{"gen_ai.tool.call.result": '"one"'}),
+        chat(1, 13, 10, 3, [Q, first, tool_response(None, "one", "get")], [second]),
+        execute_tool(
+            1,
+            14,
+            10,
+            4,
+            "get",
+            **{"gen_ai.tool.call.arguments": '{"city": "A"}', "gen_ai.tool.call.result": '"two"'},
+        ),
+    ]
+    (turn,) = build_conversation("s", spans, []).turns
+    assert [(t.result, t.execution_span_id) for t in turn.tool_calls] == [
+        ("one", f"{12:016x}"),
+        ("two", f"{14:016x}"),
+    ]
