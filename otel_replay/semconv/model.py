@@ -63,7 +63,8 @@ class LinkedBy(ClosedSet):
 
     # The execution span carries the call id the model asked for.
     CALL_ID = "call_id"
-    # The execution span was matched by tool name, in time order.
+    # The execution span was matched by tool name: a span that ran the requested arguments
+    # first, else in time order.
     NAME_ORDER = "name_order"
     # No request in any recorded LLM output: synthesised from a later LLM input.
     LLM_INPUT_ONLY = "llm_input_only"
