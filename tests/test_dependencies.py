@@ -1,16 +1,19 @@
-"""Every third-party module the package imports is a declared runtime dependency.
+"""Every third-party module the package imports comes from a declared runtime dependency.
 
 CI installs the dev extra too, so a missing runtime dependency would pass CI and break
-`pip install . && otel-replay demo` on a fresh machine (it happened once).
+`pip install . && otel-replay demo` on a fresh machine (it happened once: the OTLP/gRPC
+exporter). Namespace packages (`opentelemetry.*`, `google.*`) are resolved module by
+module, to the distribution that ships the imported file.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import re
 import sys
 import tomllib
-from importlib.metadata import packages_distributions
+from importlib.metadata import distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,30 +25,61 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _imported_top_levels() -> set[str]:
+def _imported_modules() -> set[str]:
     found: set[str] = set()
     for path in (ROOT / "otel_replay").rglob("*.py"):
         if str(path.relative_to(ROOT)) in PYTEST_ONLY:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                found.update(alias.name.split(".")[0] for alias in node.names)
+                found.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add(node.module.split(".")[0])
-    return found - set(sys.stdlib_module_names) - {"otel_replay", "__future__"}
+                # `from google.rpc import status_pb2` imports a module of a namespace package.
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {
+        m
+        for m in found
+        if m.split(".")[0] not in sys.stdlib_module_names
+        and m.split(".")[0] != "otel_replay"
+        and m != "__future__"
+    }
 
 
-def test_every_imported_distribution_is_a_runtime_dependency() -> None:
+def _file_owners(top_levels: set[str]) -> dict[Path, str]:
+    owners: dict[Path, str] = {}
+    for distribution in distributions():
+        for file in distribution.files or ():
+            if file.parts[0] in top_levels and file.suffix in (".py", ".so", ".pyd"):
+                owners[Path(str(distribution.locate_file(file))).resolve()] = _canonical(
+                    distribution.metadata["Name"]
+                )
+    return owners
+
+
+def _module_of(name: str) -> str:
+    """`a.b.c` when it is a module, else `a.b` (c was a class or function imported from it)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        spec = None
+    return name if spec is not None and spec.origin else name.rpartition(".")[0]
+
+
+def test_every_imported_module_comes_from_a_runtime_dependency() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {
         _canonical(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0])
         for requirement in project["dependencies"]
     }
-    providers = packages_distributions()
-    missing: dict[str, list[str]] = {}
-    for module in sorted(_imported_top_levels()):
-        distributions = {_canonical(d) for d in providers.get(module, [])}
-        assert distributions, f"no installed distribution provides {module!r}"
-        if not distributions & declared:
-            missing[module] = sorted(distributions)
-    assert missing == {}
+    imported = _imported_modules()
+    owners = _file_owners({m.split(".")[0] for m in imported})
+    undeclared: dict[str, str] = {}
+    for name in sorted(imported):
+        module = _module_of(name)
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.origin, f"cannot locate {module!r}"
+        owner = owners.get(Path(spec.origin).resolve())
+        assert owner is not None, f"no installed distribution ships {spec.origin}"
+        if owner not in declared:
+            undeclared[name] = owner
+    assert undeclared == {}
