@@ -23,9 +23,7 @@ from otel_replay.diff.transcript import (
     transcripts_from_run,
 )
 from otel_replay.replay.model import (
-    ReplayedTurn,
     ReplayRun,
-    RunStatus,
     ToolCallSummary,
     TurnSide,
 )
@@ -37,6 +35,7 @@ from otel_replay.semconv.model import (
     Turn,
     Usage,
 )
+from tests.evals.runs import make_run
 
 GREETING = "Happy to help. What is your order number?"
 IN_TRANSIT = "Order 123 is in transit, arriving Friday."
@@ -56,32 +55,6 @@ def side(assistant: str | None, *tools: str, order_id: str = "123") -> TurnSide:
     return TurnSide(
         assistant=assistant,
         tool_calls=[ToolCallSummary(name=t, arguments={"order_id": order_id}) for t in tools],
-    )
-
-
-def make_run(turns: list[tuple[str | None, TurnSide, TurnSide | None]]) -> ReplayRun:
-    return ReplayRun(
-        run_id="run-1",
-        scenario="support-session-003",
-        agent="fixed",
-        original_session_id="support-session-003",
-        session_id="replay-1",
-        status=RunStatus.OK,
-        started_unix_nano=0,
-        ended_unix_nano=1,
-        trace_ids=["b" * 32],
-        turns=[
-            ReplayedTurn(
-                index=index,
-                user=user,
-                original=original,
-                replayed=replayed,
-                original_trace_id=f"{index + 1:032x}",
-                original_span_id=f"{index + 1:016x}",
-                trace_id="b" * 32 if replayed else None,
-            )
-            for index, (user, original, replayed) in enumerate(turns)
-        ],
     )
 
 
