@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from otel_replay.api import load_conversation, load_trace_conversation
-from otel_replay.cli.options import console, json_option, open_cli_store, store_option
+from otel_replay.cli.options import (
+    console,
+    json_option,
+    open_cli_store,
+    report_option,
+    store_option,
+)
 from otel_replay.cli.reports import load_run_report
 from otel_replay.errors import BadInputError, NotFoundError
 from otel_replay.records import Span
@@ -85,13 +91,7 @@ def _build(store: SpanStore, first: str, second: str | None) -> Report:
 @click.command()
 @click.argument("first", metavar="A")
 @click.argument("second", metavar="[B]", required=False)
-@click.option(
-    "--report",
-    "report_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Also write the report to a file: .md, .json, .html or .txt.",
-)
+@report_option
 @store_option
 @json_option
 def diff(

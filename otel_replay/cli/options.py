@@ -71,3 +71,14 @@ def grouping_options(func: F) -> F:
 
 def grouping_policy(group_by: str, idle_gap_minutes: float) -> GroupingPolicy:
     return GroupingPolicy(GroupBy(group_by), int(idle_gap_minutes * 60 * 1_000_000_000))
+
+
+def report_option(func: F) -> F:
+    """`--report FILE`: a report file, its format from the extension."""
+    return click.option(
+        "--report",
+        "report_file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Write a report file: .md, .json, .html or .txt.",
+    )(func)

@@ -9,7 +9,14 @@ import click
 from rich.progress import Progress
 
 from otel_replay.api import session_scenario, session_trace_scenarios
-from otel_replay.cli.options import console, json_option, open_cli_store, print_json, store_option
+from otel_replay.cli.options import (
+    console,
+    json_option,
+    open_cli_store,
+    print_json,
+    report_option,
+    store_option,
+)
 from otel_replay.cli.render import format_time, replay_table
 from otel_replay.cli.reports import write_run_report
 from otel_replay.diff.trials import flag_differences, summarise_trials
@@ -103,13 +110,7 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
     default=None,
     help="Save each replay as a regression case (scenario, baseline, expectations).",
 )
-@click.option(
-    "--report",
-    "report_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write a report of the runs: .md, .json, .html or .txt.",
-)
+@report_option
 @store_option
 @json_option
 def replay(

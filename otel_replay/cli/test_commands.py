@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from otel_replay.cli.options import console, open_cli_store, store_option
+from otel_replay.cli.options import console, open_cli_store, report_option, store_option
 from otel_replay.cli.reports import write_run_report
 from otel_replay.errors import BadInputError
 from otel_replay.regression.check import CaseResult, check_case
@@ -27,13 +27,7 @@ from otel_replay.report import read_report_format
     default=None,
     help="Write JUnit XML for CI.",
 )
-@click.option(
-    "--report",
-    "report_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write a report of the runs: .md, .json, .html or .txt.",
-)
+@report_option
 @click.option(
     "--update-baseline",
     is_flag=True,
