@@ -36,9 +36,10 @@ from dataclasses import dataclass, field
 
 import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
-from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
+from otel_replay.otlp.convert import value_to_pb2
+from otel_replay.records import AnyValue
 from otel_replay.store import open_store
 
 TRACES_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -56,17 +57,10 @@ TOOLS = ("search_orders", "get_order", "refund_order", "lookup_customer", "send_
 
 
 def _set(pb2_span: trace_pb2.Span, key: str, value: str | int | float | list[str]) -> None:
-    any_value = pb2_span.attributes.add(key=key).value
-    if isinstance(value, str):
-        any_value.string_value = value
-    elif isinstance(value, bool):
-        any_value.bool_value = value
-    elif isinstance(value, int):
-        any_value.int_value = value
-    elif isinstance(value, float):
-        any_value.double_value = value
-    else:
-        any_value.array_value.values.extend(common_pb2.AnyValue(string_value=v) for v in value)
+    value_to_pb2(
+        list[AnyValue](value) if isinstance(value, list) else value,
+        pb2_span.attributes.add(key=key).value,
+    )
 
 
 def _messages(rng: random.Random, turns: int) -> str:

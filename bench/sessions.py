@@ -23,6 +23,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 
 from otel_replay.api import list_sessions, load_conversation
 from otel_replay.otlp.batch import build_span_batch
+from otel_replay.otlp.convert import value_to_pb2
 from otel_replay.scenario.emit import emit_scenario
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.session.graph import build_conversation_graph
@@ -34,11 +35,7 @@ MS = 1_000_000
 
 
 def _set(span: trace_pb2.Span, key: str, value: str | int) -> None:
-    kv = span.attributes.add(key=key)
-    if isinstance(value, int):
-        kv.value.int_value = value
-    else:
-        kv.value.string_value = value
+    value_to_pb2(value, span.attributes.add(key=key).value)
 
 
 def _turn_spans(session: str, trace_no: int, turn: int, start: int) -> list[trace_pb2.Span]:
