@@ -20,8 +20,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from otel_replay.core.records import AnyValue, Resource, Scope, Span, SpanKind, SpanLink
 from otel_replay.diff.span_tree import REPLAY_LINK_TYPE_KEY, REPLAY_OF, diff_span_trees
-from otel_replay.records import AnyValue, Resource, Scope, Span, SpanKind, SpanLink
 
 T0 = 1_768_471_200_000_000_000
 MILLISECOND = 1_000_000

@@ -38,8 +38,8 @@ import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
+from otel_replay.core.records import AnyValue
 from otel_replay.otlp.convert import value_to_pb2
-from otel_replay.records import AnyValue
 from otel_replay.store import open_store
 
 TRACES_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"

@@ -21,13 +21,13 @@ from pathlib import Path
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from otel_replay.api import list_sessions, load_conversation
-from otel_replay.otlp.batch import build_span_batch
+from otel_replay.app.sessions import list_sessions, load_conversation
 from otel_replay.otlp.convert import value_to_pb2
 from otel_replay.scenario.emit import emit_scenario
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.session.graph import build_conversation_graph
 from otel_replay.store import open_store
+from otel_replay.store.rows import build_span_batch
 
 SPANS_PER_TURN = 10  # invoke_agent, 4 chat, 4 tool executions... and one retrieval
 T0 = 1_768_471_200_000_000_000

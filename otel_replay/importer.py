@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from otel_replay.errors import BadInputError
-from otel_replay.otlp.batch import LogBatch, SpanBatch, build_log_batch, build_span_batch
+from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store.base import SpanStore
+from otel_replay.store.rows import LogBatch, SpanBatch, build_log_batch, build_span_batch
 
 
 @dataclass(frozen=True)

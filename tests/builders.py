@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from otel_replay.otlp.batch import SpanBatch, build_span_batch
+from otel_replay.core.records import AnyValue, Resource, Scope, Span, SpanKind
 from otel_replay.otlp.convert import spans_to_request
-from otel_replay.records import AnyValue, Resource, Scope, Span, SpanKind
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
+from otel_replay.store.rows import SpanBatch, build_span_batch
 
 T0 = 1_768_471_200_000_000_000
 SECOND = 1_000_000_000

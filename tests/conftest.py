@@ -8,8 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from otel_replay.store import SqlSpanStore, open_store
+
+# One Hypothesis profile for every test: example generation and runs are never timed (a busy
+# CI machine must not fail a property), timings belong in bench/.
+settings.register_profile(
+    "otel-replay", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("otel-replay")
 
 POSTGRES_URL = os.environ.get("OTEL_REPLAY_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("OTEL_REPLAY_REQUIRE_POSTGRES") == "1"

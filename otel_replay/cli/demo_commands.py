@@ -11,8 +11,8 @@ from rich.rule import Rule
 
 from otel_replay.cli.options import console
 from otel_replay.cli.render import conversation_view, replay_table, sessions_table
+from otel_replay.core.runs import ReplayRun
 from otel_replay.demo.story import run_demo
-from otel_replay.replay.model import ReplayRun
 from otel_replay.semconv.model import Conversation
 from otel_replay.store import SessionSummary
 

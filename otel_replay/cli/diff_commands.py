@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from otel_replay.api import load_conversation, load_trace_conversation
+from otel_replay.app.sessions import load_conversation, load_trace_conversation
 from otel_replay.cli.options import (
     console,
     json_option,
@@ -16,9 +16,9 @@ from otel_replay.cli.options import (
     store_option,
 )
 from otel_replay.cli.reports import load_run_report
-from otel_replay.errors import BadInputError, NotFoundError
-from otel_replay.records import Span
-from otel_replay.replay.model import ReplayRun
+from otel_replay.core.errors import BadInputError, NotFoundError
+from otel_replay.core.records import Span
+from otel_replay.core.runs import ReplayRun
 from otel_replay.replay.runner import load_run
 from otel_replay.report import (
     Report,

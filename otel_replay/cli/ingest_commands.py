@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from otel_replay.cli.options import open_cli_store, store_option
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.importer import import_data
 from otel_replay.receiver.serve import Receiver, ServeConfig, parse_endpoint
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, parse_key_list

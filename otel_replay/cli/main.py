@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from otel_replay import __version__
-from otel_replay.errors import BadInputError, NotFoundError, OtelReplayError
+from otel_replay.core.errors import BadInputError, NotFoundError, OtelReplayError
 
 
 class CliGroup(click.Group):

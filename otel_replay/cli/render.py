@@ -10,7 +10,7 @@ from typing import Any
 from rich.table import Table
 from rich.tree import Tree
 
-from otel_replay.records import Span
+from otel_replay.core.records import Span
 from otel_replay.session.trace_tree import TraceTree
 from otel_replay.store import SessionSummary, TraceSummary
 

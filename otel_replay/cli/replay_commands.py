@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.progress import Progress
 
-from otel_replay.api import session_scenario, session_trace_scenarios
+from otel_replay.app.sessions import session_scenario, session_trace_scenarios
 from otel_replay.cli.options import (
     console,
     json_option,
@@ -19,15 +19,18 @@ from otel_replay.cli.options import (
 )
 from otel_replay.cli.render import format_time, replay_table
 from otel_replay.cli.reports import write_run_report
+from otel_replay.core.errors import BadInputError, NotFoundError
+from otel_replay.core.runs import HistoryMode, ReplayRun, RunStatus
 from otel_replay.diff.trials import flag_differences, summarise_trials
-from otel_replay.errors import BadInputError, NotFoundError
-from otel_replay.evals.evaluate import default_expectations
-from otel_replay.evals.score import read_scores
+from otel_replay.evals.evaluate import (
+    check_expectations,
+    default_expectations,
+    score_expectations,
+)
 from otel_replay.regression.files import save_case
 from otel_replay.regression.model import CaseOptions
 from otel_replay.replay.agents import AgentFactory, http_agent, load_agent
 from otel_replay.replay.matchers import ToolMatchMode
-from otel_replay.replay.model import HistoryMode, ReplayRun, RunStatus
 from otel_replay.replay.runner import ReplayOptions, load_run, replay_many, replay_scenario
 from otel_replay.report import read_report_format
 from otel_replay.scenario.emit import emit_trace_scenarios_from
@@ -140,6 +143,8 @@ def replay(
     store = open_cli_store(store_url)
     try:
         scenarios = _scenarios(target, store, mode)
+        for scenario in scenarios:  # a bad evaluator fails before the agent runs
+            check_expectations(scenario.expectations)
         factory, label = _agent(agent, agent_url, model or scenarios[0].agent.model)
         if mode == "trace" or len(scenarios) > 1:
             with Progress(
@@ -153,17 +158,32 @@ def replay(
                     agent_label=label,
                     options=options,
                     concurrency=concurrency,
+                    score=score_expectations,
                     on_done=lambda _run: bar.advance(task),
                 )
         else:
             runs = [
-                replay_scenario(scenarios[0], factory, store, agent_label=label, options=options)
+                replay_scenario(
+                    scenarios[0],
+                    factory,
+                    store,
+                    agent_label=label,
+                    options=options,
+                    score=score_expectations,
+                )
             ]
         trial_runs: dict[str, list[ReplayRun]] = {}
         if trials > 1:
             for scenario, run in zip(scenarios, runs, strict=True):
                 trial_runs[run.run_id] = [run] + [
-                    replay_scenario(scenario, factory, store, agent_label=label, options=options)
+                    replay_scenario(
+                        scenario,
+                        factory,
+                        store,
+                        agent_label=label,
+                        options=options,
+                        score=score_expectations,
+                    )
                     for _ in range(trials - 1)
                 ]
         if report_file:
@@ -223,7 +243,7 @@ def _print_runs(runs: list[ReplayRun], as_json: bool) -> None:
     out = console()
     for run in runs:
         out.print(replay_table(run))
-        scores = read_scores(run)
+        scores = run.scores
         if scores:
             failed = [s for s in scores if not s.passed]
             out.print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from otel_replay.replay.model import ReplayRun
+from otel_replay.core.runs import ReplayRun
 from otel_replay.report import Report, build_report, read_report_format, render_report
 from otel_replay.store.base import SpanStore
 

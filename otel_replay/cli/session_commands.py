@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from otel_replay.api import (
+from otel_replay.app.sessions import (
     load_conversation,
     session_scenario,
     session_trace_scenarios,
@@ -22,7 +22,7 @@ from otel_replay.cli.options import (
     store_option,
 )
 from otel_replay.cli.render import conversation_view
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.scenario.files import dump_scenario, write_graph, write_scenario
 from otel_replay.session.graph import build_conversation_graph
 from otel_replay.session.summary import conversation_to_json

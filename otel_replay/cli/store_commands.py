@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from otel_replay.api import list_sessions
+from otel_replay.app.sessions import list_sessions
 from otel_replay.cli.options import (
     console,
     grouping_options,
@@ -15,7 +15,7 @@ from otel_replay.cli.options import (
     store_option,
 )
 from otel_replay.cli.render import sessions_table, span_tree, trace_json, traces_table
-from otel_replay.errors import NotFoundError
+from otel_replay.core.errors import NotFoundError
 from otel_replay.session.trace_tree import build_trace_trees
 
 

@@ -9,7 +9,7 @@ import click
 
 from otel_replay.cli.options import console, open_cli_store, report_option, store_option
 from otel_replay.cli.reports import write_run_report
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.regression.check import CaseResult, check_case
 from otel_replay.regression.files import find_case_folders, load_case, write_baseline
 from otel_replay.regression.junit import junit_xml

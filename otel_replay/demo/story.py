@@ -12,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from otel_replay.api import list_sessions, load_conversation, session_scenario
+from otel_replay.app.sessions import list_sessions, load_conversation, session_scenario
+from otel_replay.core.errors import OtelReplayError
+from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.transcript import diff_run_transcripts, format_tool_change
-from otel_replay.errors import OtelReplayError
 from otel_replay.evals.evaluate import default_expectations
 from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
 from otel_replay.regression.check import CaseResult, check_case
 from otel_replay.regression.files import load_case, save_case
 from otel_replay.regression.model import CaseOptions
 from otel_replay.replay.agents import load_agent
-from otel_replay.replay.model import ReplayRun
 from otel_replay.replay.runner import ReplayOptions, replay_scenario
 from otel_replay.store import open_store
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.transcript import TranscriptDiff, TranscriptTurn, diff_run_transcripts
-from otel_replay.replay.model import ReplayRun
 
 __all__ = [
     "SESSION_METRICS",

@@ -8,8 +8,8 @@ from collections.abc import Hashable
 from enum import Enum
 from functools import lru_cache
 
+from otel_replay.core.records import AnyValue, Attributes, Span
 from otel_replay.diff.span_tree_model import AttributeChange, Delta
-from otel_replay.records import AnyValue, Attributes, Span
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 
 # Attributes that differ on every run by construction: ids, timestamps, latencies, the

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from otel_replay.records import Attributes, Span
+from otel_replay.core.records import Attributes, Span
 
 SpanKey = tuple[str, ...]
 

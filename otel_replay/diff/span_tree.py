@@ -26,6 +26,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from otel_replay.core.records import Span
 from otel_replay.diff.alignment import align_by_levels, align_sequences
 from otel_replay.diff.span_changes import (
     compare_span_content,
@@ -44,7 +45,6 @@ from otel_replay.diff.span_tree_model import (
     MatchBasis,
     SpanTreeDiff,
 )
-from otel_replay.records import Span
 from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY, REPLAY_OF, REPLAY_TRACER_NAME
 
 __all__ = [

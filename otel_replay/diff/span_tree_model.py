@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+from otel_replay.core.records import AnyValue, Span
 from otel_replay.diff.span_keys import SpanKey
-from otel_replay.records import AnyValue, Span
 
 
 class DiffStatus(StrEnum):

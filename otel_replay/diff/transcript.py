@@ -19,9 +19,9 @@ from typing import NamedTuple
 
 from pydantic import JsonValue
 
+from otel_replay.core.runs import ReplayRun, TurnSide
+from otel_replay.core.values import to_json_value
 from otel_replay.diff.alignment import align_sequences
-from otel_replay.replay.model import ReplayRun, TurnSide
-from otel_replay.scenario.emit import to_json_value
 from otel_replay.semconv.model import Conversation
 
 __all__ = [

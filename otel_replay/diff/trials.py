@@ -12,6 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.metrics import (
     SESSION_METRICS,
     TURN_METRICS,
@@ -20,8 +22,6 @@ from otel_replay.diff.metrics import (
     total_metrics,
 )
 from otel_replay.diff.transcript import TranscriptTurn, transcripts_from_run
-from otel_replay.errors import BadInputError
-from otel_replay.replay.model import ReplayRun
 
 __all__ = [
     "DEFAULT_EPSILON",

@@ -10,8 +10,8 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 from pydantic_core import ErrorDetails
 
-from otel_replay.errors import BadInputError
-from otel_replay.replay.model import TurnSide
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import TurnSide
 
 
 class Scope(StrEnum):

@@ -7,13 +7,12 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import ReplayedTurn, ReplayRun, Score
 from otel_replay.evals.base import Evaluator, Scope, TurnPair, parse_arguments
 from otel_replay.evals.builtin import BUILTIN_EVALUATORS, BuiltinEvaluator
 from otel_replay.evals.python import PYTHON_PREFIX, load_python_evaluator
-from otel_replay.evals.score import Score
-from otel_replay.replay.model import ReplayedTurn, ReplayRun
-from otel_replay.scenario.model import Expectation
+from otel_replay.scenario.model import Expectation, Scenario
 
 DEFAULT_SIMILARITY_THRESHOLD = 0.8
 
@@ -109,6 +108,11 @@ def evaluate_run(run: ReplayRun, expectations: Sequence[Expectation]) -> list[Sc
                 if turn.replayed is not None
             )
     return scores
+
+
+def score_expectations(scenario: Scenario, run: ReplayRun) -> list[Score]:
+    """The scores of a scenario's own `expectations` on a replay of it (a `Scorer`)."""
+    return evaluate_run(run, scenario.expectations) if scenario.expectations else []
 
 
 def default_expectations(run: ReplayRun) -> list[Expectation]:

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import Score
 from otel_replay.evals.base import Evaluator, Scope, TurnPair, Verdict
-from otel_replay.evals.score import Score
 
 PYTHON_PREFIX = "python:"
 DEFAULT_THRESHOLD = 0.5

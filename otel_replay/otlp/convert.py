@@ -12,7 +12,7 @@ from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from otel_replay.records import (
+from otel_replay.core.records import (
     SPAN_KINDS,
     STATUS_CODES,
     AnyValue,

@@ -13,7 +13,7 @@ from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from otel_replay.errors import BadInputError, PayloadTooLargeError, UnsupportedMediaTypeError
+from otel_replay.core.errors import BadInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 

@@ -159,7 +159,7 @@ def start_grpc_server(
     else:
         bound = server.add_insecure_port(address)
     if bound == 0:
-        from otel_replay.errors import BadInputError
+        from otel_replay.core.errors import BadInputError
 
         raise BadInputError(f"cannot listen for OTLP/gRPC on {host}:{port} (address in use?)")
     server.start()

@@ -14,7 +14,7 @@ from google.rpc import status_pb2
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from otel_replay.errors import BadInputError, PayloadTooLargeError, UnsupportedMediaTypeError
+from otel_replay.core.errors import BadInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from otel_replay.otlp.decode import (
     Encoding,
     decode_content,

@@ -13,11 +13,11 @@ from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from otel_replay.errors import OverloadedError, StoreUnavailableError
-from otel_replay.otlp.batch import LogBatch, SpanBatch, build_log_batch, build_span_batch
+from otel_replay.core.errors import OverloadedError, StoreUnavailableError
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store.base import SpanStore
+from otel_replay.store.rows import LogBatch, SpanBatch, build_log_batch, build_span_batch
 
 DEFAULT_MAX_PENDING_ITEMS = 200_000
 DECODING_THREADS = 2

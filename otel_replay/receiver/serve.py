@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.decode import DEFAULT_MAX_REQUEST_BYTES
 from otel_replay.receiver.grpc_server import start_grpc_server
 from otel_replay.receiver.http_server import OtlpHttpServer, start_http_server, stop_http_server

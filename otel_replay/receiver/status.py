@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import grpc
 
-from otel_replay.errors import (
+from otel_replay.core.errors import (
     BadInputError,
     OverloadedError,
     PayloadTooLargeError,

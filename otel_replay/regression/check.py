@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from otel_replay.core.runs import ReplayRun, Score
 from otel_replay.diff.transcript import diff_run_transcripts, format_tool_change
 from otel_replay.evals.evaluate import evaluate_run
-from otel_replay.evals.score import Score, attach_scores
 from otel_replay.regression.files import LoadedCase
 from otel_replay.replay.agents import AgentFactory
 from otel_replay.replay.matchers import ToolMatchMode
-from otel_replay.replay.model import ReplayRun
-from otel_replay.replay.runner import ReplayOptions, replay_scenario, save_run
+from otel_replay.replay.runner import ReplayOptions, replay_scenario
 from otel_replay.store.base import SpanStore
 
 
@@ -98,11 +97,13 @@ def check_case(
             tool_mode=ToolMatchMode(options.tool_mode),
             live_tools=frozenset(options.live_tools),
         ),
+        # Scored once, against the approved baseline, and stored with those scores.
+        score=lambda _scenario, run: evaluate_run(
+            rebase_on_baseline(run, loaded.baseline), loaded.case.expectations
+        ),
     )
     rebased = rebase_on_baseline(run, loaded.baseline)
-    scores = evaluate_run(rebased, loaded.case.expectations)
-    scored = attach_scores(run, scores)
-    save_run(store, scored)
+    scores = run.scores
     changes = {t.number - 1: format_tool_change(t) for t in diff_run_transcripts(rebased).turns}
     failures = [
         Failure(
@@ -117,4 +118,4 @@ def check_case(
         if not s.passed
     ]
     duration = (run.ended_unix_nano - run.started_unix_nano) / 1e9
-    return CaseResult(loaded.name, attach_scores(rebased, scores), scores, failures, duration)
+    return CaseResult(loaded.name, rebased.with_scores(scores), scores, failures, duration)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import ReplayRun
 from otel_replay.regression.model import (
     BASELINE_FILE,
     CASE_FILE,
@@ -18,7 +19,6 @@ from otel_replay.regression.model import (
     CaseOptions,
     RegressionCase,
 )
-from otel_replay.replay.model import ReplayRun
 from otel_replay.scenario.files import dump_scenario, read_scenario
 from otel_replay.scenario.model import Expectation, Scenario
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from otel_replay.core.runs import HistoryMode
 from otel_replay.replay.matchers import ToolMatchMode
-from otel_replay.replay.model import HistoryMode
 from otel_replay.scenario.model import Expectation
 
 CASE_VERSION: Literal[1] = 1

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from opentelemetry import propagate
 
-from otel_replay.errors import BadInputError, OtelReplayError
+from otel_replay.core.errors import BadInputError, OtelReplayError
 
 ChatMessage = dict[str, Any]
 

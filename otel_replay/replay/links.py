@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from otel_replay.records import Span
+from otel_replay.core.records import Span
 from otel_replay.scenario.model import ScenarioTurn
 from otel_replay.semconv.classify import classify_span
 from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY, REPLAY_OF

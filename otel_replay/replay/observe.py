@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from otel_replay.records import Span
+from otel_replay.core.records import Span
 from otel_replay.semconv.model import Turn
 from otel_replay.session.turns import build_conversation
 

@@ -10,33 +10,37 @@ from dataclasses import dataclass
 
 from opentelemetry import baggage, context, trace
 from opentelemetry.trace import Link, Status, StatusCode
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
-from otel_replay.evals.evaluate import check_expectations, evaluate_run
-from otel_replay.evals.score import attach_scores
-from otel_replay.otlp.batch import build_span_batch
-from otel_replay.otlp.convert import spans_from_request
-from otel_replay.records import Span
-from otel_replay.replay.agents import AgentFactory, ChatMessage
-from otel_replay.replay.capture import ensure_capture, spans_to_request
-from otel_replay.replay.links import add_links, plan_links
-from otel_replay.replay.matchers import RecordedToolCall, ToolMatchMode, ToolPlayback
-from otel_replay.replay.model import (
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.records import Span
+from otel_replay.core.runs import (
     HistoryMode,
     ReplayedTurn,
     ReplayRun,
     RunStatus,
+    Score,
     ToolCallSummary,
     TurnSide,
 )
+from otel_replay.core.values import to_json_value
+from otel_replay.otlp.convert import spans_from_request
+from otel_replay.replay.agents import AgentFactory, ChatMessage
+from otel_replay.replay.capture import ensure_capture, spans_to_request
+from otel_replay.replay.links import add_links, plan_links
+from otel_replay.replay.matchers import RecordedToolCall, ToolMatchMode, ToolPlayback
 from otel_replay.replay.observe import observe_turn
 from otel_replay.replay.tools import replay_link, tool_playback
-from otel_replay.scenario.emit import to_json_value
 from otel_replay.scenario.model import Scenario, ScenarioTurn
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, REPLAY_TRACER_NAME
 from otel_replay.store.base import RunRecord, SpanStore
+from otel_replay.store.rows import build_span_batch
 
 _TRACER = REPLAY_TRACER_NAME
+
+# Scores a finished run before it is stored, so the run and its scores commit together.
+# The application layer passes the evaluators; replay itself knows none.
+Scorer = Callable[[Scenario, ReplayRun], Sequence[Score]]
 
 
 @dataclass(frozen=True)
@@ -246,11 +250,11 @@ def replay_scenario(
     *,
     agent_label: str,
     options: ReplayOptions | None = None,
+    score: Scorer | None = None,
 ) -> ReplayRun:
     """Replay every user turn of the scenario against a new agent session; store the spans
-    (linked to the originals) and the run; return the run."""
+    (linked to the originals) and the run, scored by `score` when given; return the run."""
     options = options or ReplayOptions()
-    check_expectations(scenario.expectations)  # a bad evaluator fails before the agent runs
     run_id = uuid.uuid4().hex
     session_id = f"replay-{run_id[:16]}"
     started = time.time_ns()
@@ -295,8 +299,8 @@ def replay_scenario(
         options=options.as_json(),
         turns=turns,
     )
-    if scenario.expectations:
-        run = attach_scores(run, evaluate_run(run, scenario.expectations))
+    if score is not None:
+        run = run.with_scores(score(scenario, run))
     # The run's spans and its record commit together: one transaction per replay.
     store.write([span_batch], [], [run_record(run)])
     return run
@@ -323,7 +327,11 @@ def save_run(store: SpanStore, run: ReplayRun) -> None:
 
 
 def load_run(record: RunRecord) -> ReplayRun:
-    return ReplayRun.model_validate_json(record.result_json)
+    """A stored run, read back; a record that no longer validates is bad input."""
+    try:
+        return ReplayRun.model_validate_json(record.result_json)
+    except ValidationError as exc:
+        raise BadInputError(f"run {record.run_id} is malformed: {exc}") from exc
 
 
 def replay_many(
@@ -335,11 +343,14 @@ def replay_many(
     options: ReplayOptions | None = None,
     concurrency: int = 4,
     on_done: Callable[[ReplayRun], None] | None = None,
+    score: Scorer | None = None,
 ) -> list[ReplayRun]:
     """Replay independent (trace) scenarios, several at once; results in input order."""
 
     def one(scenario: Scenario) -> ReplayRun:
-        run = replay_scenario(scenario, factory, store, agent_label=agent_label, options=options)
+        run = replay_scenario(
+            scenario, factory, store, agent_label=agent_label, options=options, score=score
+        )
         if on_done is not None:
             on_done(run)
         return run
@@ -350,4 +361,4 @@ def replay_many(
         return list(pool.map(one, scenarios))
 
 
-__all__ = ["ReplayOptions", "load_run", "replay_many", "replay_scenario", "save_run"]
+__all__ = ["ReplayOptions", "Scorer", "load_run", "replay_many", "replay_scenario", "save_run"]

@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from otel_replay.errors import OtelReplayError
+from otel_replay.core.errors import OtelReplayError
 from otel_replay.replay.matchers import LiveToolCall, RecordedToolCall, ToolDivergence, ToolPlayback
 from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY as LINK_TYPE_KEY
 from otel_replay.semconv.keys import REPLAY_OF

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import JsonValue
 
+from otel_replay.core.records import AnyValue, Span, StatusCode
+from otel_replay.core.runs import ReplayedTurn, ReplayRun, Score
 from otel_replay.diff.metrics import MetricDelta, SessionMetrics, measure_transcript_diff
 from otel_replay.diff.span_tree import diff_span_trees
 from otel_replay.diff.span_tree_model import AttributeChange, Delta, SpanTreeDiff
@@ -23,9 +25,6 @@ from otel_replay.diff.transcript import (
     transcript_from_conversation,
 )
 from otel_replay.diff.trials import flag_differences, summarise_trials
-from otel_replay.evals.score import Score, read_scores
-from otel_replay.records import AnyValue, Span, StatusCode
-from otel_replay.replay.model import ReplayedTurn, ReplayRun
 from otel_replay.report.model import (
     AttributeChangeView,
     ComparisonKind,
@@ -90,7 +89,7 @@ def build_report(
         transcript,
         diff_span_trees(original_spans, replay_spans),
         run_turns,
-        scores=read_scores(run),
+        scores=run.scores,
         trials=_trials_section(trials) if trials else None,
     )
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import PurePath
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.report.html_report import render_html
 from otel_replay.report.json_report import render_json
 from otel_replay.report.markdown import render_markdown

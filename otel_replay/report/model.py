@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from otel_replay.core.runs import Score
 from otel_replay.diff.metrics import MetricName
 from otel_replay.diff.span_tree_model import DiffStatus, MatchBasis
 from otel_replay.diff.transcript import ToolCallStatus, TurnStatus, WordOp
-from otel_replay.evals.score import Score
 
 REPORT_VERSION: Literal[1] = 1
 REPORT_KIND: Literal["otel-replay/report"] = "otel-replay/report"

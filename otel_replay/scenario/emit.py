@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 import networkx as nx
 from pydantic import JsonValue
 
-from otel_replay.records import AnyValue
+from otel_replay.core.records import AnyValue
+from otel_replay.core.values import to_json_value
 from otel_replay.scenario.model import (
     AgentSpec,
     RecordedLlmCall,
@@ -30,17 +30,6 @@ from otel_replay.session.graph import (
     graph_from_node_link,
     graph_to_node_link,
 )
-
-
-def to_json_value(value: AnyValue) -> JsonValue:
-    """Telemetry values as JSON: bytes become base64 text, everything else as is."""
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, list):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_json_value(v) for k, v in value.items()}
-    return value
 
 
 def _json_mapping(values: Mapping[str, AnyValue]) -> dict[str, JsonValue]:

@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.scenario.model import SCENARIO_KIND, SCENARIO_VERSION, Scenario
 from otel_replay.session.graph import graph_to_dot, graph_to_node_link
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from otel_replay.records import Span
+from otel_replay.core.records import Span
 from otel_replay.semconv.attributes import (
     GenAI,
     Langfuse,

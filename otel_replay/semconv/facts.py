@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
-from otel_replay.records import AnyValue
+from otel_replay.core.records import AnyValue
 from otel_replay.semconv.model import Message, ToolDefinition, Usage
 
 T = TypeVar("T")

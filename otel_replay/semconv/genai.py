@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from otel_replay.records import AnyValue, Attributes, LogRecord, Span
+from otel_replay.core.records import AnyValue, Attributes, LogRecord, Span
 from otel_replay.semconv.attributes import GenAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.messages import joined_text, last_user_text, parse_messages

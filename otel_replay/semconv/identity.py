@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from otel_replay.records import Span
+from otel_replay.core.records import Span
 from otel_replay.semconv.attributes import (
     GenAI,
     Langfuse,

@@ -36,7 +36,7 @@ def parse_key_list(text: str) -> tuple[str, ...]:
     """Parse a comma-separated key list (as given to --session-keys)."""
     keys = tuple(k.strip() for k in text.split(",") if k.strip())
     if not keys:
-        from otel_replay.errors import BadInputError
+        from otel_replay.core.errors import BadInputError
 
         raise BadInputError("the session key list is empty")
     return keys

@@ -6,7 +6,7 @@ message arrays (or one assistant message object), which the message sniffer read
 
 from __future__ import annotations
 
-from otel_replay.records import Attributes, Span
+from otel_replay.core.records import Attributes, Span
 from otel_replay.semconv.attributes import Langfuse
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.messages import (

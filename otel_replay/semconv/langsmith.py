@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from otel_replay.records import AnyValue, Span
+from otel_replay.core.records import AnyValue, Span
 from otel_replay.semconv.attributes import GenAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.messages import (

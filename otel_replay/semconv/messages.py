@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from otel_replay.records import AnyValue
+from otel_replay.core.records import AnyValue
 from otel_replay.semconv.model import Message, Part, PartType, Role
 from otel_replay.semconv.parts import (
     first_of,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NoReturn
 
-from otel_replay.records import AnyValue
+from otel_replay.core.records import AnyValue
 
 
 class ClosedSet(StrEnum):

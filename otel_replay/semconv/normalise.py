@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from otel_replay.records import LogRecord, Span, StatusCode
+from otel_replay.core.records import LogRecord, Span, StatusCode
 from otel_replay.semconv import (
     genai,
     langfuse,

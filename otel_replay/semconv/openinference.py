@@ -4,7 +4,7 @@ whose 1.x keys put the same flattened sub-keys under `gen_ai.input.messages.{i}`
 
 from __future__ import annotations
 
-from otel_replay.records import AnyValue, Attributes
+from otel_replay.core.records import AnyValue, Attributes
 from otel_replay.semconv.attributes import GenAI, OpenInference, TraceAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.genai import tool_definition

@@ -5,7 +5,7 @@ Current OpenLLMetry LLM spans are GenAI-shaped and read by `genai`.
 
 from __future__ import annotations
 
-from otel_replay.records import AnyValue, Attributes
+from otel_replay.core.records import AnyValue, Attributes
 from otel_replay.semconv.attributes import GenAI, OpenLLMetry
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.messages import parse_message, payload_text, system_text

@@ -8,7 +8,7 @@ keyed by kind. All map onto `Part`.
 
 from __future__ import annotations
 
-from otel_replay.records import AnyValue
+from otel_replay.core.records import AnyValue
 from otel_replay.semconv.model import Part, PartType
 from otel_replay.semconv.values import as_bool, as_id, as_str, dicts, json_container, parse_json
 

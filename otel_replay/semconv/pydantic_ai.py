@@ -7,7 +7,7 @@ v2 tool span keys, and the agent span's `final_result` / `pydantic_ai.all_messag
 
 from __future__ import annotations
 
-from otel_replay.records import Attributes
+from otel_replay.core.records import Attributes
 from otel_replay.semconv.attributes import PydanticAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.genai import ContentEvent, message_event_facts

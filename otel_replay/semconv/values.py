@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import cast
 
-from otel_replay.records import AnyValue, Attributes
+from otel_replay.core.records import AnyValue, Attributes
 from otel_replay.semconv.model import FinishReason, Role
 
 

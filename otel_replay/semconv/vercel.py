@@ -5,7 +5,7 @@ v7's default integration is GenAI-shaped and read by `genai`.
 
 from __future__ import annotations
 
-from otel_replay.records import AnyValue, Attributes
+from otel_replay.core.records import AnyValue, Attributes
 from otel_replay.semconv.attributes import Vercel
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.genai import tool_definition

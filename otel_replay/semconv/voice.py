@@ -7,7 +7,7 @@ span holds provider-native `input` and text-only `output`.
 
 from __future__ import annotations
 
-from otel_replay.records import AnyValue, Attributes, Span
+from otel_replay.core.records import AnyValue, Attributes, Span
 from otel_replay.semconv.attributes import GenAI, LiveKit, Pipecat
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.genai import tool_definitions_from

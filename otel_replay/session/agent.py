@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from otel_replay.records import AnyValue, Span
+from otel_replay.core.records import AnyValue, Span
 from otel_replay.semconv import vercel
 from otel_replay.semconv.identity import resolve_agent_name
 from otel_replay.semconv.model import AgentDefinition, LlmCall, ToolDefinition

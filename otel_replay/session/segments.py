@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from otel_replay.records import Span
+from otel_replay.core.records import Span
 from otel_replay.semconv.classify import is_voice_turn_role
 from otel_replay.semconv.model import SpanRole
 from otel_replay.semconv.voice import generation_ids

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from otel_replay.scenario.emit import to_json_value
+from otel_replay.core.values import to_json_value
 from otel_replay.semconv.model import Conversation, LlmCall, ToolCall, Turn
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from otel_replay.records import Span
+from otel_replay.core.records import Span
 from otel_replay.semconv.facts import ToolFacts
 from otel_replay.semconv.model import LinkedBy, LlmCall, Message, Part, Role, ToolCall
 from otel_replay.semconv.normalise import tool_name_from_span_name

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from otel_replay.records import LogRecord, Span
+from otel_replay.core.records import LogRecord, Span
 from otel_replay.semconv.classify import classify_span
 from otel_replay.semconv.model import SpanRole
 

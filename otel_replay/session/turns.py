@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from otel_replay.records import LogRecord, Span
+from otel_replay.core.records import LogRecord, Span
 from otel_replay.semconv.identity import resolve_session_id, resolve_user_id
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.semconv.messages import last_user_text

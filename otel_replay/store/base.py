@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from otel_replay.otlp.batch import LogBatch, SpanBatch
-from otel_replay.records import LogRecord, Span
+from otel_replay.core.records import LogRecord, Span
+from otel_replay.store.rows import LogBatch, SpanBatch
 
 
 @dataclass(frozen=True)

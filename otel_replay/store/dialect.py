@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from otel_replay.errors import BadInputError, StoreUnavailableError
+from otel_replay.core.errors import BadInputError, StoreUnavailableError
 
 
 class DialectName(StrEnum):

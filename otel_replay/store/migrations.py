@@ -92,7 +92,7 @@ def apply_migrations(conn: Connection) -> int:
         rows = conn.execute("SELECT MAX(version) FROM otel_replay_schema")
         current = int(rows[0][0]) if rows and rows[0][0] is not None else 0
         if current > SCHEMA_VERSION:
-            from otel_replay.errors import BadInputError
+            from otel_replay.core.errors import BadInputError
 
             raise BadInputError(
                 f"store schema version {current} is newer than this otel-replay "

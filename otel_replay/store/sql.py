@@ -14,18 +14,18 @@ from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from otel_replay.errors import StoreUnavailableError
-from otel_replay.otlp.batch import LogBatch, ScopeRow, SpanBatch, SpanRow
+from otel_replay.core.errors import StoreUnavailableError
+from otel_replay.core.records import LogRecord, Resource, Scope, Span
 from otel_replay.otlp.convert import (
     log_record_from_pb2,
     resource_from_pb2,
     scope_from_pb2,
     span_from_pb2,
 )
-from otel_replay.records import LogRecord, Resource, Scope, Span
 from otel_replay.store.base import RunRecord, SessionSummary, StoreCounts, TraceSummary
 from otel_replay.store.dialect import Connection, StoreUrl, parse_store_url
 from otel_replay.store.migrations import apply_migrations
+from otel_replay.store.rows import LogBatch, ScopeRow, SpanBatch, SpanRow
 
 # A trace none of whose spans carries a session key ranks below every key.
 NO_SESSION_RANK = 1_000_000

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from otel_replay.cli.main import cli
-from otel_replay.records import SpanLink
+from otel_replay.core.records import SpanLink
 from otel_replay.store import open_store
 from tests.builders import SECOND, batch_of, make_span
 

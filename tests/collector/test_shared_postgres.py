@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 import grpc
 
+from otel_replay.core.records import Span
 from otel_replay.otlp.convert import spans_to_request
-from otel_replay.records import Span
 from otel_replay.store import open_store
 from tests.builders import SECOND, make_span
 

@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+from otel_replay.core.runs import (
+    ReplayedTurn,
+    ReplayRun,
+    RunStatus,
+    ToolCallSummary,
+    TurnSide,
+)
 from otel_replay.diff.metrics import (
     SESSION_METRICS,
     TURN_METRICS,
@@ -11,13 +18,6 @@ from otel_replay.diff.metrics import (
     total_metrics,
 )
 from otel_replay.diff.transcript import TranscriptToolCall, TranscriptTurn, diff_transcripts
-from otel_replay.replay.model import (
-    ReplayedTurn,
-    ReplayRun,
-    RunStatus,
-    ToolCallSummary,
-    TurnSide,
-)
 
 
 def side(

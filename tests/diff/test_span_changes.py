@@ -3,12 +3,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from otel_replay.core.records import AnyValue, Span
 from otel_replay.diff.span_changes import (
     IGNORED_ATTRIBUTE_KEYS,
     compare_span_content,
     hash_span_content,
 )
-from otel_replay.records import AnyValue, Span
 from tests.builders import make_span
 
 values = st.recursive(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from otel_replay.core.records import AnyValue, Scope, Span, SpanEvent, StatusCode
 from otel_replay.diff.span_tree import (
     REPLAY_SCAFFOLDING_SCOPE,
     AttributeChange,
@@ -17,7 +18,6 @@ from otel_replay.diff.span_tree import (
     name_key,
     operation_key,
 )
-from otel_replay.records import AnyValue, Scope, Span, SpanEvent, StatusCode
 from tests.builders import SECOND, make_span
 from tests.diff.trees import (
     agent_span,

@@ -7,6 +7,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
+from otel_replay.core.records import AnyValue, Scope, Span
 from otel_replay.diff.span_tree import (
     REPLAY_SCAFFOLDING_SCOPE,
     DiffStatus,
@@ -14,7 +15,6 @@ from otel_replay.diff.span_tree import (
     diff_span_trees,
     name_key,
 )
-from otel_replay.records import AnyValue, Scope, Span
 from tests.builders import make_span
 from tests.diff.trees import link_to
 

@@ -4,6 +4,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import JsonValue
 
+from otel_replay.core.runs import (
+    ReplayRun,
+    ToolCallSummary,
+    TurnSide,
+)
 from otel_replay.diff.transcript import (
     ToolCallStatus,
     ToolCallStep,
@@ -21,11 +26,6 @@ from otel_replay.diff.transcript import (
     measure_reply_similarity,
     transcript_from_conversation,
     transcripts_from_run,
-)
-from otel_replay.replay.model import (
-    ReplayRun,
-    ToolCallSummary,
-    TurnSide,
 )
 from otel_replay.semconv.model import (
     Conversation,

@@ -4,6 +4,14 @@ import math
 
 import pytest
 
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import (
+    ReplayedTurn,
+    ReplayRun,
+    RunStatus,
+    ToolCallSummary,
+    TurnSide,
+)
 from otel_replay.diff.metrics import MetricName
 from otel_replay.diff.trials import (
     MetricSpread,
@@ -15,14 +23,6 @@ from otel_replay.diff.trials import (
     is_beyond_noise,
     measure_spread,
     summarise_trials,
-)
-from otel_replay.errors import BadInputError
-from otel_replay.replay.model import (
-    ReplayedTurn,
-    ReplayRun,
-    RunStatus,
-    ToolCallSummary,
-    TurnSide,
 )
 
 

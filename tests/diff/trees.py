@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from otel_replay.core.records import AnyValue, Span, SpanLink
 from otel_replay.diff.span_tree import REPLAY_LINK_TYPE_KEY, REPLAY_OF
-from otel_replay.records import AnyValue, Span, SpanLink
 from tests.builders import SECOND, make_span
 
 

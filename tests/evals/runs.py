@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import JsonValue
 
-from otel_replay.replay.model import (
+from otel_replay.core.runs import (
     ReplayedTurn,
     ReplayRun,
     RunStatus,

@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from pydantic import JsonValue
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import ReplayRun, TurnSide
 from otel_replay.evals import BuiltinEvaluator, Score, evaluate_run, list_evaluator_names
-from otel_replay.replay.model import ReplayRun, TurnSide
 from otel_replay.scenario.model import Expectation
 from tests.evals.runs import IN_TRANSIT, incident_run, one_turn_run, side
 

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import ReplayRun
 from otel_replay.evals import (
     Scope,
     Score,
-    attach_scores,
     default_expectations,
     evaluate_run,
-    read_scores,
     resolve_evaluator,
 )
-from otel_replay.replay.model import ReplayRun
+from otel_replay.replay.runner import load_run, run_record
 from otel_replay.scenario.model import Expectation
 from tests.evals.runs import GREETING, IN_TRANSIT, REFUNDED, incident_run, make_run, side
 
@@ -179,10 +181,10 @@ def test_attached_scores_survive_the_run_json() -> None:
     run = incident_run()
     scores = evaluate_run(run, [Expectation(evaluator="tool_calls_equal", turn=3)])
 
-    scored = attach_scores(run, scores)
+    scored = run.with_scores(scores)
     reloaded = ReplayRun.model_validate_json(scored.model_dump_json())
 
-    assert scored.scores == [
+    assert [s.model_dump() for s in scored.scores] == [
         {
             "evaluator": "tool_calls_equal",
             "turn": 3,
@@ -191,13 +193,15 @@ def test_attached_scores_survive_the_run_json() -> None:
             "detail": "called [check_status], original [issue_refund]",
         }
     ]
-    assert read_scores(reloaded) == scores
+    assert reloaded.scores == scores
     assert run.scores == []
-    assert attach_scores(scored, []).scores == []
+    assert scored.with_scores([]).scores == []
 
 
 def test_malformed_stored_score_is_bad_input() -> None:
-    run = incident_run().model_copy(update={"scores": [{"evaluator": "x"}]})
+    stored = incident_run().model_dump(mode="json")
+    stored["scores"] = [{"evaluator": "x"}]
+    record = dataclasses.replace(run_record(incident_run()), result_json=json.dumps(stored))
 
-    with pytest.raises(BadInputError, match="run run-1 holds a malformed score"):
-        read_scores(run)
+    with pytest.raises(BadInputError, match="run run-1 is malformed"):
+        load_run(record)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import JsonValue
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.evals import Score, evaluate_run
 from otel_replay.scenario.model import Expectation
 from tests.evals.runs import IN_TRANSIT, REFUNDED, incident_run

@@ -13,9 +13,9 @@ import pytest
 from examples.openai_agent.agent import MODEL, SYSTEM_PROMPT
 from examples.openai_agent.fake_model import FAKE_RESPONSE_MODEL, scripted_model
 from examples.openai_agent.record import SESSIONS
-from otel_replay.api import load_conversation, session_scenario
-from otel_replay.records import Span
-from otel_replay.replay.model import ReplayRun, RunStatus
+from otel_replay.app.sessions import load_conversation, session_scenario
+from otel_replay.core.records import Span
+from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.semconv.classify import classify_span
 from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY as LINK_TYPE_KEY
 from otel_replay.semconv.keys import REPLAY_OF

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from examples.openai_agent.fake_model import FAKE_RESPONSE_MODEL, scripted_model
 from examples.openai_agent.record import SESSIONS
-from otel_replay.api import session_scenario
+from otel_replay.app.sessions import session_scenario
 from otel_replay.cli.main import cli
+from otel_replay.core.runs import RunStatus
 from otel_replay.replay.agents import http_agent
-from otel_replay.replay.model import RunStatus
 from otel_replay.replay.runner import replay_scenario
 from otel_replay.store import open_store
 from otel_replay.testing import FakeOpenAIServer

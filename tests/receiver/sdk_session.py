@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
-from otel_replay.records import Attributes
+from otel_replay.core.records import Attributes
 from tests.builders import SECOND, T0
 
 CONVERSATION_ID = "conv-42"

@@ -17,7 +17,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 )
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
 from otel_replay.store import SqlSpanStore, open_store

@@ -21,9 +21,9 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from otel_replay.core.records import SpanKind, StatusCode
 from otel_replay.otlp.convert import log_records_from_request, spans_from_request
 from otel_replay.receiver.serve import Receiver
-from otel_replay.records import SpanKind, StatusCode
 from otel_replay.store import SqlSpanStore
 from tests.builders import SECOND, T0
 from tests.receiver import sdk_session as rec

@@ -14,10 +14,10 @@ from pathlib import Path
 import grpc
 from google.rpc import error_details_pb2
 
-from otel_replay.otlp.batch import LogBatch, SpanBatch
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.serve import Receiver
 from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store.rows import LogBatch, SpanBatch
 from tests.builders import make_span
 from tests.receiver.clients import GrpcAnswer, call_grpc
 from tests.receiver.conftest import grpc_port, loopback_config

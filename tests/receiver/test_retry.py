@@ -20,11 +20,11 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
 )
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from otel_replay.errors import StoreUnavailableError
-from otel_replay.otlp.batch import LogBatch, SpanBatch
+from otel_replay.core.errors import StoreUnavailableError
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.serve import Receiver
 from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store.rows import LogBatch, SpanBatch
 from tests.builders import make_span
 from tests.receiver import sdk_session as rec
 from tests.receiver.clients import JSON, PROTOBUF, call_grpc, otlp_json, post_http

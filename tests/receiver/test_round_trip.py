@@ -11,9 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otel_replay.otlp.convert import spans_to_request
-from otel_replay.receiver.serve import Receiver
-from otel_replay.records import (
+from otel_replay.core.records import (
     SPAN_KINDS,
     STATUS_CODES,
     AnyValue,
@@ -23,6 +21,8 @@ from otel_replay.records import (
     SpanEvent,
     SpanLink,
 )
+from otel_replay.otlp.convert import spans_to_request
+from otel_replay.receiver.serve import Receiver
 from otel_replay.store import SqlSpanStore, open_store
 from tests.receiver.clients import JSON, PROTOBUF, call_grpc, otlp_json, post_http
 from tests.receiver.conftest import grpc_port, http_port, loopback_config

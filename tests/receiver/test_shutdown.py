@@ -13,10 +13,10 @@ import grpc
 import pytest
 from google.rpc import status_pb2
 
-from otel_replay.otlp.batch import LogBatch, SpanBatch
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.serve import Receiver
 from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store.rows import LogBatch, SpanBatch
 from tests.builders import make_span
 from tests.receiver.clients import PROTOBUF, call_grpc
 from tests.receiver.conftest import grpc_port, http_port, loopback_config

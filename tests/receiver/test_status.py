@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from otel_replay.errors import (
+from otel_replay.core.errors import (
     BadInputError,
     NotFoundError,
     OverloadedError,

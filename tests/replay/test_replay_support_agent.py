@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from otel_replay.api import session_scenario
+from otel_replay.app.sessions import session_scenario
 from otel_replay.cli.main import cli
+from otel_replay.core.runs import HistoryMode, RunStatus
 from otel_replay.demo import support_agent
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.links import LINK_TYPE_KEY, REPLAY_OF
-from otel_replay.replay.model import HistoryMode, RunStatus
 from otel_replay.replay.runner import ReplayOptions, replay_scenario
 from otel_replay.scenario.files import write_scenario
 from otel_replay.semconv.classify import classify_span

@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from otel_replay.diff.span_tree import REPLAY_LINK_TYPE_KEY, REPLAY_OF, REPLAY_SCAFFOLDING_SCOPE
-from otel_replay.evals.score import Score, attach_scores
-from otel_replay.records import AnyValue, Resource, Scope, Span, SpanKind, SpanLink
-from otel_replay.replay.model import (
+from otel_replay.core.records import AnyValue, Resource, Scope, Span, SpanKind, SpanLink
+from otel_replay.core.runs import (
     ReplayedTurn,
     ReplayRun,
     RunStatus,
+    Score,
     ToolCallSummary,
     TurnSide,
 )
+from otel_replay.diff.span_tree import REPLAY_LINK_TYPE_KEY, REPLAY_OF, REPLAY_SCAFFOLDING_SCOPE
 
 SESSION = "support-session-003"
 REPLAY_SESSION = "replay-7f3a9c"
@@ -366,4 +366,4 @@ def story_run(run_id: str = RUN_ID, *, delay_ms: int = 0) -> ReplayRun:
         trace_ids=[REPLAY_TRACE],
         turns=turns,
     )
-    return attach_scores(run, SCORES)
+    return run.with_scores(SCORES)

@@ -10,12 +10,12 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from otel_replay.api import session_scenario
+from otel_replay.app.sessions import session_scenario
 from otel_replay.cli.main import cli
 from otel_replay.cli.reports import write_run_report
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import ReplayRun
 from otel_replay.replay.agents import load_agent
-from otel_replay.replay.model import ReplayRun
 from otel_replay.replay.runner import replay_scenario
 from otel_replay.store import open_store
 from tests.conftest import SEMCONV_FIXTURES

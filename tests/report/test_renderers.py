@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from rich.cells import cell_len
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.report import (
     Report,
     ReportDocument,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otel_replay.errors import BadInputError
+from otel_replay.core.errors import BadInputError
 from otel_replay.scenario.emit import emit_scenario, emit_trace_scenarios
 from otel_replay.scenario.files import dump_scenario, load_scenario, read_scenario, write_graph
 from otel_replay.scenario.model import Scenario

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from otel_replay.core.records import LogRecord, Span
 from otel_replay.otlp.convert import log_records_from_request, spans_from_request
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
-from otel_replay.records import LogRecord, Span
 
 
 def load_spans(path: Path) -> list[Span]:

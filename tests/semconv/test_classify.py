@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from otel_replay.records import AnyValue, Scope, Span
+from otel_replay.core.records import AnyValue, Scope, Span
 from otel_replay.semconv.classify import classify_span
 from otel_replay.semconv.model import SpanRole
 from tests.builders import make_span

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from otel_replay.records import AnyValue, LogRecord, Scope, Span, SpanEvent, StatusCode
+from otel_replay.core.records import AnyValue, LogRecord, Scope, Span, SpanEvent, StatusCode
 from otel_replay.semconv.model import FinishReason, PartType, Role
 from otel_replay.semconv.normalise import build_llm_call, span_error, tool_facts, turn_text
 from tests.builders import make_span

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from otel_replay.records import AnyValue, Resource, Scope, Span, StatusCode
+from otel_replay.core.records import AnyValue, Resource, Scope, Span, StatusCode
 
 _LANGFUSE_TYPES = {
     "GENERATION": "generation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from otel_replay.records import AnyValue, Span
+from otel_replay.core.records import AnyValue, Span
 from tests.builders import SECOND, make_span
 
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otel_replay.records import AnyValue, LogRecord, Scope, Span
+from otel_replay.core.records import AnyValue, LogRecord, Scope, Span
 from otel_replay.semconv import attributes as keys
 from otel_replay.session.turns import build_conversation
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from otel_replay.records import AnyValue
+from otel_replay.core.records import AnyValue
 from otel_replay.semconv.normalise import build_llm_call
 from otel_replay.session.turns import build_conversation
 from tests.builders import make_span

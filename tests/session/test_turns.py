@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from otel_replay.records import LogRecord, Span, StatusCode
+from otel_replay.core.records import LogRecord, Span, StatusCode
 from otel_replay.semconv.model import SpanRole
 from otel_replay.session import turns as turns_module
 from otel_replay.session.turns import build_conversation, build_conversations, group_sessions

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from otel_replay.otlp.batch import build_log_batch
+from otel_replay.core.records import SpanLink
 from otel_replay.otlp.decode import Encoding, decode_logs_request
-from otel_replay.records import SpanLink
 from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store.rows import build_log_batch
 from tests.builders import SECOND, T0, batch_of, make_span
 
 
@@ -136,7 +136,7 @@ def test_postgresql_store_reconnects_after_the_server_drops_its_connection(
 ) -> None:
     import psycopg
 
-    from otel_replay.errors import StoreUnavailableError
+    from otel_replay.core.errors import StoreUnavailableError
 
     store = open_store(postgres_url)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from otel_replay.errors import NotFoundError
+from otel_replay.core.errors import NotFoundError
 from otel_replay.scenario.emit import emit_scenario, emit_trace_scenarios
 from otel_replay.scenario.model import Scenario
 from otel_replay.semconv.model import Conversation

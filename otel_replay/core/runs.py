@@ -1,7 +1,10 @@
-"""The record of a replay run: per turn, the original and the replayed side."""
+"""The record of a replay run (per turn, the original and the replayed side) and its scores.
+
+Below every package that makes, scores, diffs or reports runs, so none of them need another."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -58,6 +61,19 @@ class ReplayedTurn(_Model):
     note: str | None = None
 
 
+class Score(_Model):
+    """One evaluator's verdict on one turn (0-based `turn`) or on the session (`turn` None).
+
+    `value` is what was measured (a similarity, a latency), None for yes/no checks.
+    """
+
+    evaluator: str
+    turn: int | None = None
+    passed: bool
+    value: float | None = None
+    detail: str = ""
+
+
 class ReplayRun(_Model):
     run_id: str
     scenario: str
@@ -70,8 +86,12 @@ class ReplayRun(_Model):
     trace_ids: list[str]
     options: dict[str, JsonValue] = Field(default_factory=dict)
     turns: list[ReplayedTurn]
-    scores: list[dict[str, JsonValue]] = Field(default_factory=list)
+    scores: list[Score] = Field(default_factory=list)
 
     @property
     def failed_turns(self) -> int:
         return sum(1 for t in self.turns if t.error is not None)
+
+    def with_scores(self, scores: Sequence[Score]) -> ReplayRun:
+        """This run with its scores replaced by these."""
+        return self.model_copy(update={"scores": list(scores)})

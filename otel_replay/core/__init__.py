@@ -1,0 +1,1 @@
+"""The lowest layer: records, errors, run models and value conversions every package may import."""
