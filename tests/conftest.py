@@ -21,9 +21,9 @@ settings.load_profile("otel-replay")
 
 POSTGRES_URL = os.environ.get("OTEL_REPLAY_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("OTEL_REPLAY_REQUIRE_POSTGRES") == "1"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SEMCONV_FIXTURES = SHARED / "fixtures" / "semconv"
-PUBLIC_FIXTURES = SHARED / "fixtures" / "public"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # provenance: fixtures/PROVENANCE.md
+SEMCONV_FIXTURES = FIXTURES / "semconv"
+PUBLIC_FIXTURES = FIXTURES / "public"
 
 
 def _fresh_postgres_database() -> str:
