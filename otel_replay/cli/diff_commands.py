@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import click
 
-from otel_replay.app.sessions import load_conversation, load_trace_conversation
+from otel_replay.app.reports import check_report_path, compare, write_reports
 from otel_replay.cli.options import (
     console,
     json_option,
@@ -15,77 +12,7 @@ from otel_replay.cli.options import (
     report_option,
     store_option,
 )
-from otel_replay.cli.reports import load_run_report
-from otel_replay.core.errors import BadInputError, NotFoundError
-from otel_replay.core.records import Span
-from otel_replay.core.runs import ReplayRun
-from otel_replay.replay.runner import load_run
-from otel_replay.report import (
-    Report,
-    build_comparison_report,
-    read_report_format,
-    render_json,
-    render_report,
-    report_renderables,
-)
-from otel_replay.semconv.model import Conversation
-from otel_replay.store.base import SpanStore
-
-
-@dataclass(frozen=True)
-class _Recording:
-    """A session or a trace as one side of a comparison."""
-
-    conversation: Conversation
-    spans: list[Span]
-
-
-def _resolve(store: SpanStore, identifier: str) -> ReplayRun | _Recording:
-    """A replay run id, else a trace id, else a session id."""
-    record = store.get_run(identifier)
-    if record is not None:
-        return load_run(record)
-    if store.get_trace(identifier) is not None:
-        return _Recording(load_trace_conversation(store, identifier), store.get_spans([identifier]))
-    try:
-        conversation = load_conversation(store, identifier)
-    except NotFoundError:
-        raise NotFoundError(
-            f"{identifier!r} is no replay run, trace or session in the store"
-        ) from None
-    return _Recording(conversation, store.get_spans(list(conversation.trace_ids)))
-
-
-def _as_recording(store: SpanStore, side: ReplayRun | _Recording) -> _Recording:
-    if isinstance(side, _Recording):
-        return side
-    # A run stands for the session its replay recorded.
-    return _Recording(load_conversation(store, side.session_id), store.get_spans(side.trace_ids))
-
-
-def _build(store: SpanStore, first: str, second: str | None) -> Report:
-    a = _resolve(store, first)
-    if second is None:
-        if not isinstance(a, ReplayRun):
-            raise BadInputError(
-                f"{first!r} is not a replay run: give two sessions or traces to compare, "
-                "or one replay run id to compare it with the session it replayed"
-            )
-        return load_run_report(a, store)
-    b = _resolve(store, second)
-    # A run named next to the session it replayed: the run's own report says the most.
-    if isinstance(a, ReplayRun) and a.original_session_id == second:
-        return load_run_report(a, store)
-    if isinstance(b, ReplayRun) and b.original_session_id == first:
-        return load_run_report(b, store)
-    original, replay = _as_recording(store, a), _as_recording(store, b)
-    return build_comparison_report(
-        original.conversation,
-        replay.conversation,
-        original.spans,
-        replay.spans,
-        labels=("A", "B"),
-    )
+from otel_replay.report import render_json, report_renderables
 
 
 @click.command()
@@ -102,14 +29,15 @@ def diff(
     A and B are replay run ids, trace ids or session ids (tried in that order). With a
     replay run id alone, the run is compared with the session it replayed.
     """
-    report_format = read_report_format(report_file) if report_file else None
+    if report_file:
+        check_report_path(report_file)  # a bad extension fails before anything is loaded
     store = open_cli_store(store_url)
     try:
-        report = _build(store, first, second)
+        report = compare(store, first, second)
     finally:
         store.close()
-    if report_file and report_format is not None:
-        Path(report_file).write_text(render_report([report], report_format), encoding="utf-8")
+    if report_file:
+        write_reports([report], report_file)
     if as_json:
         click.echo(render_json([report]), nl=False)
     else:

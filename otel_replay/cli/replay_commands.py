@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 from rich.progress import Progress
 
-from otel_replay.app.sessions import session_scenario, session_trace_scenarios
+from otel_replay.app.replaying import replay_scenarios, save_cases
+from otel_replay.app.reports import check_report_path, run_reports, write_reports
+from otel_replay.app.targets import ReplayMode, resolve_agent, resolve_run, resolve_scenarios
 from otel_replay.cli.options import (
     console,
     json_option,
@@ -18,49 +20,10 @@ from otel_replay.cli.options import (
     store_option,
 )
 from otel_replay.cli.render import format_time, replay_table
-from otel_replay.cli.reports import write_run_report
-from otel_replay.core.errors import BadInputError, NotFoundError
-from otel_replay.core.runs import HistoryMode, ReplayRun, RunStatus
+from otel_replay.core.runs import HistoryMode, ReplayRun
 from otel_replay.diff.trials import flag_differences, summarise_trials
-from otel_replay.evals.evaluate import (
-    check_expectations,
-    default_expectations,
-    score_expectations,
-)
-from otel_replay.regression.files import save_case
-from otel_replay.regression.model import CaseOptions
-from otel_replay.replay.agents import AgentFactory, http_agent, load_agent
 from otel_replay.replay.matchers import ToolMatchMode
-from otel_replay.replay.runner import ReplayOptions, load_run, replay_many, replay_scenario
-from otel_replay.report import read_report_format
-from otel_replay.scenario.emit import emit_trace_scenarios_from
-from otel_replay.scenario.files import read_scenario
-from otel_replay.scenario.model import Scenario
-from otel_replay.store.base import SpanStore
-
-
-def _scenarios(target: str, store: SpanStore, mode: str) -> list[Scenario]:
-    path = Path(target)
-    if path.is_dir():
-        files = sorted(path.glob("*.json"))
-        if not files:
-            raise BadInputError(f"{target}: folder holds no scenario files (*.json)")
-        return [read_scenario(f) for f in files]
-    if path.suffix == ".json" or path.exists():
-        scenario = read_scenario(path)
-        return emit_trace_scenarios_from(scenario) if mode == "trace" else [scenario]
-    if mode == "trace":
-        return session_trace_scenarios(store, target)
-    return [session_scenario(store, target)]
-
-
-def _agent(agent: str | None, agent_url: str | None, model: str | None) -> tuple[AgentFactory, str]:
-    if (agent is None) == (agent_url is None):
-        raise BadInputError("give exactly one of --agent MODULE:ATTR and --agent-url URL")
-    if agent is not None:
-        return load_agent(agent), agent
-    assert agent_url is not None
-    return http_agent(agent_url, model), agent_url
+from otel_replay.replay.runner import ReplayOptions
 
 
 def _enum_choice(values: list[str]) -> click.Choice[str]:
@@ -134,7 +97,7 @@ def replay(
 ) -> None:
     """Replay a scenario (or a stored session) against your agent, linked to the original."""
     if report_file:
-        read_report_format(report_file)  # a bad extension fails before the replay, not after
+        check_report_path(report_file)  # a bad extension fails before the replay, not after
     options = ReplayOptions(
         history=HistoryMode(history),
         tool_mode=ToolMatchMode(tool_mode),
@@ -142,75 +105,35 @@ def replay(
     )
     store = open_cli_store(store_url)
     try:
-        scenarios = _scenarios(target, store, mode)
-        for scenario in scenarios:  # a bad evaluator fails before the agent runs
-            check_expectations(scenario.expectations)
-        factory, label = _agent(agent, agent_url, model or scenarios[0].agent.model)
-        if mode == "trace" or len(scenarios) > 1:
-            with Progress(
-                console=console(), transient=True, disable=as_json or not sys.stderr.isatty()
-            ) as bar:
-                task = bar.add_task("replaying traces", total=len(scenarios))
-                runs = replay_many(
-                    scenarios,
-                    factory,
-                    store,
-                    agent_label=label,
-                    options=options,
-                    concurrency=concurrency,
-                    score=score_expectations,
-                    on_done=lambda _run: bar.advance(task),
-                )
-        else:
-            runs = [
-                replay_scenario(
-                    scenarios[0],
-                    factory,
-                    store,
-                    agent_label=label,
-                    options=options,
-                    score=score_expectations,
-                )
-            ]
-        trial_runs: dict[str, list[ReplayRun]] = {}
-        if trials > 1:
-            for scenario, run in zip(scenarios, runs, strict=True):
-                trial_runs[run.run_id] = [run] + [
-                    replay_scenario(
-                        scenario,
-                        factory,
-                        store,
-                        agent_label=label,
-                        options=options,
-                        score=score_expectations,
-                    )
-                    for _ in range(trials - 1)
-                ]
+        scenarios = resolve_scenarios(store, target, ReplayMode(mode))
+        target_agent = resolve_agent(agent, agent_url, model or scenarios[0].agent.model)
+        with Progress(
+            console=console(),
+            transient=True,
+            disable=as_json or len(scenarios) < 2 or not sys.stderr.isatty(),
+        ) as bar:
+            task = bar.add_task("replaying", total=len(scenarios))
+            outcome = replay_scenarios(
+                store,
+                scenarios,
+                target_agent,
+                options,
+                concurrency=concurrency,
+                trials=trials,
+                on_run=lambda _run: bar.advance(task),
+            )
         if report_file:
-            write_run_report(runs, report_file, store, trial_runs)
+            write_reports(run_reports(store, outcome.runs, outcome.trials), report_file)
     finally:
         store.close()
-    _print_runs(runs, as_json)
-    if trial_runs and not as_json:
-        for run in runs:
-            _print_trials(trial_runs[run.run_id])
+    _print_runs(outcome.runs, as_json)
+    if outcome.trials and not as_json:
+        for run in outcome.runs:
+            _print_trials(outcome.trials[run.run_id])
     if save_dir is not None:
-        case_options = CaseOptions(
-            history=options.history,
-            tool_mode=options.tool_mode,
-            live_tools=sorted(options.live_tools),
-        )
-        for scenario, run in zip(scenarios, runs, strict=True):
-            folder = save_case(
-                Path(save_dir),
-                scenario,
-                run,
-                default_expectations(run),
-                case_options,
-                agent if agent is not None else None,
-            )
+        for folder in save_cases(outcome, Path(save_dir), target_agent, options):
             click.echo(f"saved regression case {folder}", err=as_json)
-    if runs and all(r.status is RunStatus.AGENT_FAILED for r in runs):
+    if outcome.all_failed:
         sys.exit(1)
 
 
@@ -268,10 +191,7 @@ def runs(store_url: str, as_json: bool, limit: int, run_id: str | None) -> None:
     store = open_cli_store(store_url)
     try:
         if run_id:
-            record = store.get_run(run_id)
-            if record is None:
-                raise NotFoundError(f"no replay run {run_id!r} in the store")
-            _print_runs([load_run(record)], as_json)
+            _print_runs([resolve_run(store, run_id)], as_json)
             return
         records = store.list_runs(limit)
     finally:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from otel_replay.app.sessions import session_scenario
 from otel_replay.cli.main import cli
-from otel_replay.cli.reports import write_run_report
+from otel_replay.app.reports import run_reports, write_reports
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun
 from otel_replay.replay.agents import load_agent
@@ -147,15 +147,15 @@ def test_a_run_named_with_its_original_session_gets_the_run_report(
     assert spans["total"] > 0 and spans["changed"] > 0
 
 
-def test_write_run_report_renders_by_extension_one_document_for_all_runs(
+def test_run_reports_render_by_extension_one_document_for_all_runs(
     incident_store: str, fixed_run: ReplayRun, tmp_path: Path
 ) -> None:
     store = open_store(incident_store)
     try:
         for name in ("r.md", "r.json", "r.txt"):
-            write_run_report([fixed_run, fixed_run], str(tmp_path / name), store)
+            write_reports(run_reports(store, [fixed_run, fixed_run]), str(tmp_path / name))
         with pytest.raises(BadInputError, match=r"valid extensions: \.md, \.json, \.html, \.txt"):
-            write_run_report([fixed_run], str(tmp_path / "r.docx"), store)
+            write_reports(run_reports(store, [fixed_run]), str(tmp_path / "r.docx"))
     finally:
         store.close()
     document = json.loads((tmp_path / "r.json").read_text())
