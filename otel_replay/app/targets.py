@@ -1,0 +1,108 @@
+"""What a command names, resolved: scenario files, folders, sessions, traces, runs, agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from otel_replay.app.sessions import (
+    load_conversation,
+    load_trace_conversation,
+    session_scenario,
+    session_trace_scenarios,
+)
+from otel_replay.core.errors import BadInputError, NotFoundError
+from otel_replay.core.records import Span
+from otel_replay.core.runs import ReplayRun
+from otel_replay.replay.agents import AgentFactory, http_agent, load_agent
+from otel_replay.replay.runner import load_run
+from otel_replay.scenario.emit import emit_trace_scenarios_from
+from otel_replay.scenario.files import read_scenario
+from otel_replay.scenario.model import Scenario
+from otel_replay.semconv.model import Conversation
+from otel_replay.store.base import SpanStore
+
+
+class ReplayMode(StrEnum):
+    """How a target's conversations are replayed."""
+
+    SESSION = "session"  # the whole session, turn by turn
+    TRACE = "trace"  # every trace as an independent one-turn conversation
+
+
+def resolve_scenarios(store: SpanStore, target: str, mode: ReplayMode) -> list[Scenario]:
+    """A folder of scenario files, one scenario file, or a stored session id."""
+    path = Path(target)
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise BadInputError(f"{target}: folder holds no scenario files (*.json)")
+        return [read_scenario(f) for f in files]
+    if path.suffix == ".json" or path.exists():
+        scenario = read_scenario(path)
+        return emit_trace_scenarios_from(scenario) if mode is ReplayMode.TRACE else [scenario]
+    if mode is ReplayMode.TRACE:
+        return session_trace_scenarios(store, target)
+    return [session_scenario(store, target)]
+
+
+@dataclass(frozen=True)
+class AgentTarget:
+    """The agent under test: how to start its sessions, and how runs and cases name it."""
+
+    factory: AgentFactory
+    label: str  # MODULE:ATTR or the URL
+    module: str | None = None  # MODULE:ATTR, when it is a Python agent
+    url: str | None = None  # the endpoint, when it is an HTTP agent
+
+
+def resolve_agent(
+    agent: str | None, agent_url: str | None, model: str | None = None
+) -> AgentTarget:
+    """Exactly one of a Python agent (MODULE:ATTR) and an OpenAI-compatible endpoint."""
+    if (agent is None) == (agent_url is None):
+        raise BadInputError("give exactly one of --agent MODULE:ATTR and --agent-url URL")
+    if agent is not None:
+        return AgentTarget(load_agent(agent), agent, module=agent)
+    assert agent_url is not None
+    return AgentTarget(http_agent(agent_url, model), agent_url, url=agent_url)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A stored session or trace as one side of a comparison."""
+
+    conversation: Conversation
+    spans: list[Span]
+
+
+def resolve_comparable(store: SpanStore, identifier: str) -> ReplayRun | Recording:
+    """A replay run id, else a trace id, else a session id (tried in that order)."""
+    record = store.get_run(identifier)
+    if record is not None:
+        return load_run(record)
+    if store.get_trace(identifier) is not None:
+        return Recording(load_trace_conversation(store, identifier), store.get_spans([identifier]))
+    try:
+        conversation = load_conversation(store, identifier)
+    except NotFoundError:
+        raise NotFoundError(
+            f"{identifier!r} is no replay run, trace or session in the store"
+        ) from None
+    return Recording(conversation, store.get_spans(list(conversation.trace_ids)))
+
+
+def resolve_run(store: SpanStore, run_id: str) -> ReplayRun:
+    """A stored replay run; NotFoundError when there is none."""
+    record = store.get_run(run_id)
+    if record is None:
+        raise NotFoundError(f"no replay run {run_id!r} in the store")
+    return load_run(record)
+
+
+def recording_of(store: SpanStore, side: ReplayRun | Recording) -> Recording:
+    """A comparison side as a recording: a run stands for the session its replay recorded."""
+    if isinstance(side, Recording):
+        return side
+    return Recording(load_conversation(store, side.session_id), store.get_spans(side.trace_ids))
