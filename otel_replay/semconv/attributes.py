@@ -1,6 +1,6 @@
 """Every attribute key, event name and span name the normalisers read, by convention.
 
-Names follow /work/shared/docs/semconv.md (sections 1-5); a `_PREFIX` ends with the dot
+Names follow docs/semconv.md (sections 1-5); a `_PREFIX` ends with the dot
 that precedes flattened indices or free keys. Session and user keys live in `keys.py`.
 """
 

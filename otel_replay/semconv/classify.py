@@ -1,4 +1,4 @@
-"""Span role resolution, in the order of semconv.md section 10.3."""
+"""Span role resolution, in the order of docs/semconv.md section 10.3."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Partial facts that each convention's normaliser reads off one span.
 
 Every normaliser returns what its convention records and None for the rest; the facts
-are then merged in the resolution order of semconv.md section 10 (first non-None wins).
+are then merged in the resolution order of docs/semconv.md section 10 (first non-None wins).
 """
 
 from __future__ import annotations

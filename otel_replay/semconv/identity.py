@@ -1,4 +1,4 @@
-"""Session and user ids of a trace (semconv.md section 10.1-10.2).
+"""Session and user ids of a trace (docs/semconv.md section 10.1-10.2).
 
 Ids are resolved per trace, not per span: some spans (OTel `execute_tool`, AI SDK
 `ai.toolCall`) never carry them, so any span of the trace that has a key speaks for it.

@@ -1,4 +1,4 @@
-"""Attribute keys that identify a session, in resolution order (docs: semconv.md section 10)."""
+"""Attribute keys that identify a session, in resolution order (docs/semconv.md section 10)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Parse chat messages from the payload shapes producers emit, into `Message` records.
 
-One sniffer covers the shapes that appear inside span attributes (semconv.md section 3):
+One sniffer covers the shapes that appear inside span attributes (docs/semconv.md section 3):
 OTel GenAI parts, OpenAI chat and Responses API, Anthropic content blocks, AI SDK
 provider prompts, Gemini contents, LangChain message dicts and LiveKit chat-context items.
 Unknown shapes yield None (not recorded) rather than an error.

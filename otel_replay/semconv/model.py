@@ -48,7 +48,7 @@ class PartType(ClosedSet):
 
 
 class FinishReason(ClosedSet):
-    """Why a model stopped, normalised across providers (semconv.md section 8.5)."""
+    """Why a model stopped, normalised across providers (docs/semconv.md section 8.5)."""
 
     STOP = "stop"
     TOOL_CALL = "tool_call"
@@ -75,7 +75,7 @@ class LinkedBy(ClosedSet):
 
 
 class SpanRole(ClosedSet):
-    """What step a span is, after semconv.md section 10.3."""
+    """What step a span is, after docs/semconv.md section 10.3."""
 
     LLM = "llm"
     AGENT = "agent"

@@ -1,5 +1,5 @@
 """One entry point per kind of span: every convention's normaliser, merged in the
-resolution order of semconv.md section 10.4 (the first convention that records a field wins).
+resolution order of docs/semconv.md section 10.4 (the first convention that records a field wins).
 """
 
 from __future__ import annotations

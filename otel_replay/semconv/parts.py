@@ -1,6 +1,6 @@
 """Parse one message part (text, reasoning, tool call, tool result, media) of any known shape.
 
-Producers disagree on part keys (semconv.md sections 3.2-3.3, 8.4): OTel `tool_call_response`
+Producers disagree on part keys (docs/semconv.md sections 3.2-3.3, 8.4): OTel `tool_call_response`
 with `response` (pydantic-ai: `result`), AI SDK `tool-result` with an `output` wrapper,
 Anthropic `tool_use`/`tool_result`, OpenAI Responses `function_call(_output)`, Gemini parts
 keyed by kind. All map onto `Part`.

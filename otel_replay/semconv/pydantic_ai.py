@@ -1,6 +1,6 @@
 """pydantic-ai / Logfire specifics; their chat spans are otherwise GenAI-shaped (`genai`).
 
-Deviations handled here or in the message sniffer (semconv.md section 3.3): tool results
+Deviations handled here or in the message sniffer (docs/semconv.md section 3.3): tool results
 as `role: "user"` parts with key `result`, `thinking` parts, the v1 `events` attribute,
 v2 tool span keys, and the agent span's `final_result` / `pydantic_ai.all_messages`.
 """

@@ -1,7 +1,7 @@
 """Pure: cut a trace into turn segments.
 
 Request/response apps: one trace is one user turn. Voice frameworks put the whole session
-in one trace (semconv.md section 8.11): Pipecat has one `turn` span per turn; LiveKit has a
+in one trace (docs/semconv.md section 8.11): Pipecat has one `turn` span per turn; LiveKit has a
 `user_turn` followed by one or more `agent_turn`s (a reply that used a tool is split into
 generations linked by `lk.parent_generation_id`).
 """

@@ -1,5 +1,5 @@
 """Pure: put each tool call together from the model's request, the execution span and the
-result the next model call received (semconv.md section 10.6).
+result the next model call received (docs/semconv.md section 10.6).
 
 Requests come from LLM outputs; when an output was not recorded (Pipecat), a request is
 synthesised from the tool calls a later LLM input shows after the turn's user message.

@@ -1,4 +1,4 @@
-"""Span roles resolve in the order of semconv.md section 10.3."""
+"""Span roles resolve in the order of docs/semconv.md section 10.3."""
 
 from __future__ import annotations
 
