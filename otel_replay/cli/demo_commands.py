@@ -12,7 +12,7 @@ from rich.rule import Rule
 from otel_replay.cli.options import console
 from otel_replay.cli.render import conversation_view, replay_table, sessions_table
 from otel_replay.core.runs import ReplayRun
-from otel_replay.demo.story import run_demo
+from otel_replay.demo.story import DemoView, run_demo
 from otel_replay.semconv.model import Conversation
 from otel_replay.store import SessionSummary
 
@@ -28,20 +28,22 @@ def demo(workdir: str | None) -> None:
     """Record a buggy agent, replay the bad session against the fix, diff, save, test."""
     out = console()
 
-    def show(title: str, data: object) -> None:
+    def show(title: str, data: DemoView) -> None:
         out.print(Rule(title, align="left"))
-        if isinstance(data, list) and data and isinstance(data[0], SessionSummary):
-            out.print(sessions_table(data))
-        elif isinstance(data, Conversation):
+        if isinstance(data, Conversation):
             for block in conversation_view(data):
                 out.print(block)
         elif isinstance(data, ReplayRun):
             out.print(replay_table(data))
-        elif isinstance(data, list):
-            for line in data:
-                out.print(f"  {line}", markup=False, highlight=False)
+        elif isinstance(data, str):
+            out.print(data, markup=False, highlight=False)
         else:
-            out.print(str(data), markup=False, highlight=False)
+            summaries = [item for item in data if isinstance(item, SessionSummary)]
+            if summaries:
+                out.print(sessions_table(summaries))
+            for line in data:
+                if isinstance(line, str):
+                    out.print(f"  {line}", markup=False, highlight=False)
 
     folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="otel-replay-demo-"))
     result = run_demo(folder, show)

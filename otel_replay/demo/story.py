@@ -12,24 +12,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from otel_replay.app.cases import run_case
+from otel_replay.app.replaying import replay_scenarios, save_cases
 from otel_replay.app.sessions import list_sessions, load_conversation, session_scenario
+from otel_replay.app.targets import resolve_agent
 from otel_replay.core.errors import OtelReplayError
 from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.transcript import diff_run_transcripts, format_tool_change
-from otel_replay.evals.evaluate import default_expectations
 from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
-from otel_replay.regression.check import CaseResult, check_case
-from otel_replay.regression.files import load_case, save_case
-from otel_replay.regression.model import CaseOptions
-from otel_replay.replay.agents import load_agent
-from otel_replay.replay.runner import ReplayOptions, replay_scenario
-from otel_replay.store import open_store
+from otel_replay.regression.check import CaseResult
+from otel_replay.regression.files import load_case
+from otel_replay.replay.runner import ReplayOptions
+from otel_replay.semconv.model import Conversation
+from otel_replay.store import SessionSummary, open_store
 
 INCIDENT = "support-session-003"
 FIXED = "otel_replay.demo.support_agent:fixed_agent"
 BUGGY = "otel_replay.demo.support_agent:buggy_agent"
 
-Show = Callable[[str, object], None]
+# What a step shows: a line, lines, the session list, a conversation or a replay run.
+DemoView = str | list[str] | list[SessionSummary] | Conversation | ReplayRun
+Show = Callable[[str, DemoView], None]
 
 
 @dataclass(frozen=True)
@@ -80,24 +83,17 @@ def run_demo(workdir: Path, show: Show) -> DemoResult:
         show(f"4. the incident, {INCIDENT}, reconstructed", load_conversation(store, INCIDENT))
         scenario = session_scenario(store, INCIDENT)
         options = ReplayOptions(live_tools=frozenset({"check_status"}))
-        run = replay_scenario(
-            scenario, load_agent(FIXED), store, agent_label=FIXED, options=options
-        )
+        fixed_agent = resolve_agent(FIXED, None)
+        outcome = replay_scenarios(store, [scenario], fixed_agent, options)
+        run = outcome.runs[0]
         show("5. replayed against the fixed agent (check_status live, other tools sealed)", run)
         changes = [c for c in map(format_tool_change, diff_run_transcripts(run).turns) if c]
         show("6. what changed", changes)
-        folder = save_case(
-            workdir / "cases",
-            scenario,
-            run,
-            default_expectations(run),
-            CaseOptions(live_tools=["check_status"]),
-            FIXED,
-        )
+        folder = save_cases(outcome, workdir / "cases", fixed_agent, options)[0]
         show("7. saved as a regression case", str(folder))
         loaded = load_case(folder)
-        fixed = check_case(loaded, load_agent(FIXED), store, agent_label=FIXED)
-        buggy = check_case(loaded, load_agent(BUGGY), store, agent_label=BUGGY)
+        fixed = run_case(store, loaded, agent=FIXED)
+        buggy = run_case(store, loaded, agent=BUGGY)
         show("8. otel-replay test: the fixed agent", fixed.describe())
         show("9. otel-replay test: the buggy agent", buggy.describe())
     finally:
