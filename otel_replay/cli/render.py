@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from otel_replay.core.records import Span
+from otel_replay.core.values import to_json_value
 from otel_replay.session.trace_tree import TraceTree
 from otel_replay.store import SessionSummary, TraceSummary
 
@@ -95,7 +96,7 @@ def span_tree(tree: TraceTree) -> Tree:
 
 
 def jsonable(value: Any) -> Any:
-    """Dataclasses, enums and bytes as JSON-ready data (bytes as hex)."""
+    """Dataclasses, enums and bytes as JSON-ready data (bytes as base64, `to_json_value`)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -103,7 +104,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, bytes):
-        return value.hex()
+        return to_json_value(value)
     return value
 
 

@@ -8,6 +8,7 @@ OTLP/JSON itself uses for bytes; every other value is already JSON. Scenarios, r
 from __future__ import annotations
 
 import base64
+import json
 
 from pydantic import JsonValue
 
@@ -23,3 +24,8 @@ def to_json_value(value: AnyValue) -> JsonValue:
     if isinstance(value, dict):
         return {k: to_json_value(v) for k, v in value.items()}
     return value
+
+
+def to_json_text(value: AnyValue) -> str:
+    """A telemetry value as compact JSON text (keys sorted), bytes as base64 as above."""
+    return json.dumps(to_json_value(value), sort_keys=True, ensure_ascii=False)

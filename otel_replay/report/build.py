@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from pydantic import JsonValue
-
-from otel_replay.core.records import AnyValue, Span, StatusCode
+from otel_replay.core.records import Span, StatusCode
 from otel_replay.core.runs import ReplayedTurn, ReplayRun, Score
+from otel_replay.core.values import to_json_value
 from otel_replay.diff.metrics import MetricDelta, SessionMetrics, measure_transcript_diff
 from otel_replay.diff.span_tree import diff_span_trees
 from otel_replay.diff.span_tree_model import AttributeChange, Delta, SpanTreeDiff
@@ -216,19 +215,9 @@ def _metrics_table(metrics: SessionMetrics) -> MetricsTable:
     )
 
 
-def _json_value(value: AnyValue) -> JsonValue:
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list):
-        return [_json_value(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _json_value(item) for key, item in value.items()}
-    return value
-
-
 def _change_view(change: AttributeChange) -> AttributeChangeView:
     return AttributeChangeView(
-        key=change.key, original=_json_value(change.before), replay=_json_value(change.after)
+        key=change.key, original=to_json_value(change.before), replay=to_json_value(change.after)
     )
 
 

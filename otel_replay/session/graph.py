@@ -1,12 +1,11 @@
 """Pure: a Conversation -> a networkx graph of session, agent, turns, LLM calls and tool calls.
 
-Node attributes are scalars (JSON text for structured values) so the graph writes to GraphML
-as well as to node-link JSON; edges carry a `relation`.
+Node attributes are scalars (bytes as base64, JSON text for structured values) so the graph
+writes to GraphML and DOT as well as to node-link JSON; edges carry a `relation`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from enum import StrEnum
 from itertools import pairwise
@@ -14,6 +13,7 @@ from typing import Any
 
 import networkx as nx
 
+from otel_replay.core.values import to_json_text, to_json_value
 from otel_replay.semconv.model import Conversation, LlmCall, ToolCall, Turn
 
 
@@ -33,17 +33,17 @@ class Relation(StrEnum):
     ANSWERED_BY = "answered_by"  # session -> the agent that answered it
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-
-
 def _scalars(values: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
-    """Drop unknowns; keep scalars; structured values become JSON text."""
+    """Drop unknowns; keep scalars; bytes become base64, structured values JSON text."""
     out: dict[str, str | int | float | bool] = {}
     for key, value in values.items():
         if value is None:
             continue
-        out[key] = value if isinstance(value, str | int | float | bool) else _json(value)
+        json_value = to_json_value(value)
+        if isinstance(json_value, str | int | float | bool):
+            out[key] = json_value
+        else:
+            out[key] = to_json_text(value)
     return out
 
 
@@ -205,8 +205,12 @@ def graph_to_dot(graph: nx.MultiDiGraph) -> str:
         shape = {"session": "doubleoctagon", "turn": "box", "llm_call": "ellipse"}.get(
             kind, "component"
         )
+        # The node's data rides along (Graphviz keeps unknown attributes), so a DOT file
+        # holds what the GraphML file does.
+        data = "".join(f", {key}={_dot_quote(value)}" for key, value in sorted(attributes.items()))
         lines.append(
-            f"  {_dot_quote(node)} [label={_dot_quote(f'{kind}: {label}'[:80])}, shape={shape}];"
+            f"  {_dot_quote(node)} [label={_dot_quote(f'{kind}: {label}'[:80])}, "
+            f"shape={shape}{data}];"
         )
     for source, target, attributes in graph.edges(data=True):
         relation = _dot_quote(attributes["relation"])
