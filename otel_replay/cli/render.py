@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING
 
+from pydantic import JsonValue
 from rich.table import Table
 from rich.tree import Tree
 
@@ -14,6 +16,12 @@ from otel_replay.core.records import Span
 from otel_replay.core.values import to_json_value
 from otel_replay.session.trace_tree import TraceTree
 from otel_replay.store import SessionSummary, TraceSummary
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from otel_replay.core.runs import ReplayRun, TurnSide
+    from otel_replay.semconv.model import Conversation
 
 
 def format_time(unix_nano: int) -> str:
@@ -95,21 +103,26 @@ def span_tree(tree: TraceTree) -> Tree:
     return rendered
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: object) -> JsonValue:
     """Dataclasses, enums and bytes as JSON-ready data (bytes as base64, `to_json_value`)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | frozenset | set):
         return [jsonable(v) for v in value]
     if isinstance(value, bytes):
         return to_json_value(value)
-    return value
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
-def _span_fields(tree: TraceTree, span: Span) -> dict[str, Any]:
-    data: dict[str, Any] = jsonable(span)
+def _span_fields(tree: TraceTree, span: Span) -> dict[str, JsonValue]:
+    data = jsonable(span)
+    assert isinstance(data, dict)
     data.pop("resource", None)
     data.pop("scope", None)
     data["service_name"] = span.resource.service_name
@@ -120,7 +133,7 @@ def _span_fields(tree: TraceTree, span: Span) -> dict[str, Any]:
     return data
 
 
-def trace_json(tree: TraceTree) -> dict[str, Any]:
+def trace_json(tree: TraceTree) -> dict[str, JsonValue]:
     """The trace as nested JSON-ready data (built without recursion)."""
     roots = [_span_fields(tree, root) for root in tree.roots]
     stack = list(zip(tree.roots, roots, strict=True))
@@ -128,27 +141,26 @@ def trace_json(tree: TraceTree) -> dict[str, Any]:
         span, data = stack.pop()
         for child in tree.children.get(span.span_id, ()):
             child_data = _span_fields(tree, child)
-            data["children"].append(child_data)
+            children = data["children"]
+            assert isinstance(children, list)
+            children.append(child_data)
             stack.append((child, child_data))
-    return {"trace_id": tree.trace_id, "spans": roots}
+    return {"trace_id": tree.trace_id, "spans": list[JsonValue](roots)}
 
 
-def _short_json(value: Any, limit: int = 160) -> str:
+def _short_json(value: object, limit: int = 160) -> str:
     import json
 
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = value if isinstance(value, str) else json.dumps(jsonable(value), ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def conversation_view(conversation: Any) -> list[Any]:
+def conversation_view(conversation: Conversation) -> list[RenderableType]:
     """A conversation as a person reads it: one panel per turn."""
     from rich.panel import Panel
     from rich.text import Text
 
-    from otel_replay.semconv.model import Conversation
-
-    assert isinstance(conversation, Conversation)
-    blocks: list[Any] = [
+    blocks: list[RenderableType] = [
         Text(
             f"session {conversation.session_id} · {len(conversation.turns)} turn(s) · "
             f"{len(conversation.trace_ids)} trace(s)"
@@ -184,7 +196,7 @@ def conversation_view(conversation: Any) -> list[Any]:
     return blocks
 
 
-def _tool_list(side: Any) -> str:
+def _tool_list(side: TurnSide | None) -> str:
     from otel_replay.diff.transcript import TranscriptToolCall, format_tool_calls
 
     if side is None:
@@ -192,7 +204,7 @@ def _tool_list(side: Any) -> str:
     return format_tool_calls([TranscriptToolCall(t.name, t.arguments) for t in side.tool_calls])
 
 
-def replay_table(run: Any) -> Table:
+def replay_table(run: ReplayRun) -> Table:
     """Per turn: original vs replayed reply and tool calls, replayed latency."""
     table = Table(title=f"replay {run.run_id} of {run.scenario} · {run.status}", show_lines=True)
     for column in (
