@@ -11,8 +11,6 @@ import click
 
 from otel_replay.cli.options import open_cli_store, store_option
 from otel_replay.core.errors import BadInputError
-from otel_replay.importer import import_data
-from otel_replay.receiver.serve import Receiver, ServeConfig, parse_endpoint
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, parse_key_list
 
 _SESSION_KEYS_HELP = (
@@ -80,6 +78,9 @@ def serve(
     max_request_mib: int,
 ) -> None:
     """Receive OTLP traces and logs (gRPC and HTTP) into the store."""
+    # The receiver (gRPC, HTTP servers) and the importer load only for the command that runs.
+    from otel_replay.receiver.serve import Receiver, ServeConfig, parse_endpoint
+
     if (tls_cert is None) != (tls_key is None):
         raise BadInputError("--tls-cert and --tls-key go together")
     config = ServeConfig(
@@ -118,6 +119,8 @@ def serve(
 )
 def import_command(files: tuple[str, ...], store_url: str, session_keys: str) -> None:
     """Import OTLP trace or log requests: JSON, JSON lines, or protobuf files ('-' for stdin)."""
+    from otel_replay.importer import import_data
+
     sources = []
     for name in files:
         if name == "-":

@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
 
-from otel_replay.cli.render import jsonable
 from otel_replay.session.grouping import GroupBy, GroupingPolicy
-from otel_replay.store import DEFAULT_STORE_URL, SqlSpanStore, open_store
+from otel_replay.store import DEFAULT_STORE_URL
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from otel_replay.store import SqlSpanStore
+
+# rich, the renderers and the SQL store are imported where they are used: every command module
+# imports this one, and `otel-replay --help` or a `--json` listing need none of them.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,15 +42,21 @@ def json_option(func: F) -> F:
 
 
 def open_cli_store(store_url: str) -> SqlSpanStore:
+    from otel_replay.store import open_store
+
     return open_store(store_url)
 
 
 def console() -> Console:
     """Rich console: the terminal's width, or 120 columns when output is not a terminal."""
+    from rich.console import Console
+
     return Console(width=None if sys.stdout.isatty() else 120)
 
 
 def print_json(data: Any) -> None:
+    from otel_replay.cli.render import jsonable
+
     click.echo(json.dumps(jsonable(data), indent=2, ensure_ascii=False))
 
 

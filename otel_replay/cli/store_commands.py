@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from otel_replay.app.sessions import list_sessions
 from otel_replay.cli.options import (
     console,
     grouping_options,
@@ -14,9 +13,10 @@ from otel_replay.cli.options import (
     print_json,
     store_option,
 )
-from otel_replay.cli.render import sessions_table, span_tree, trace_json, traces_table
 from otel_replay.core.errors import NotFoundError
-from otel_replay.session.trace_tree import build_trace_trees
+
+# Each command imports what only it needs when it runs (`otel-replay sessions` is a start-up
+# benchmark: bench/startup.py).
 
 
 @click.command()
@@ -28,6 +28,9 @@ def sessions(
     store_url: str, as_json: bool, limit: int, group_by: str, idle_gap_minutes: float
 ) -> None:
     """List sessions, most recent first, with their turn, trace and span counts."""
+    from otel_replay.app.sessions import list_sessions
+    from otel_replay.cli.render import sessions_table
+
     store = open_cli_store(store_url)
     try:
         found = list_sessions(store, limit, grouping_policy(group_by, idle_gap_minutes))
@@ -46,6 +49,8 @@ def sessions(
 @click.option("--session", "session_id", default=None, help="Only the traces of this session.")
 def traces(store_url: str, as_json: bool, limit: int, session_id: str | None) -> None:
     """List recent traces, or the traces of one session in start order."""
+    from otel_replay.cli.render import traces_table
+
     store = open_cli_store(store_url)
     try:
         found = store.list_traces(limit, session_id=session_id)
@@ -63,6 +68,9 @@ def traces(store_url: str, as_json: bool, limit: int, session_id: str | None) ->
 @json_option
 def trace(trace_id: str, store_url: str, as_json: bool) -> None:
     """Show one trace as a span tree with durations."""
+    from otel_replay.cli.render import span_tree, trace_json
+    from otel_replay.session.trace_tree import build_trace_trees
+
     trace_id = trace_id.lower()
     store = open_cli_store(store_url)
     try:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from otel_replay.cli.main import cli
+from otel_replay.cli.main import COMMAND_TABLE, cli, load_command
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-COMMANDS = sorted(cli.commands)
+COMMANDS = cli.list_commands(click.Context(cli))
 
 
 def test_readme_opens_with_a_two_command_quick_start() -> None:
@@ -31,3 +33,26 @@ def test_every_command_has_help_and_a_readme_example(name: str) -> None:
     summary = result.output.split("\n\n", 2)[1].strip()
     assert len(summary) > 20, f"{name} has no real help text"
     assert re.search(rf"`otel-replay {re.escape(name)}\b", README), f"{name} has no README example"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_table_lists_each_command_with_the_first_sentence_of_its_help(name: str) -> None:
+    command = load_command(name)
+    first_sentence = click.Command(name, help=command.help).get_short_help_str(limit=1000)
+    assert COMMAND_TABLE[name].summary == first_sentence, (
+        f"update COMMAND_TABLE[{name!r}] in otel_replay/cli/main.py to {first_sentence!r}"
+    )
+
+
+def test_every_command_module_command_is_in_the_table() -> None:
+    modules = {entry.module for entry in COMMAND_TABLE.values()}
+    for module in modules:
+        for command in importlib.import_module(module).COMMANDS:
+            assert COMMAND_TABLE[command.name].module == module
+
+
+def test_help_lists_every_command_with_its_summary() -> None:
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for name, entry in COMMAND_TABLE.items():
+        assert f"{name} " in result.output and entry.summary in result.output
