@@ -1,0 +1,219 @@
+"""Redaction of secrets in decoded OTLP requests, before anything is written.
+
+Two kinds of rule, both case-insensitive:
+
+- key rules: an attribute whose key names a secret (`Authorization`, `x-api-key`,
+  `OPENAI_API_KEY`, `apiKey`, `client_secret`, `password`, `cookie`, `access_token`, ...)
+  has its whole value replaced. A key is split into words (dots, dashes, underscores, spaces
+  and camelCase) so that `gen_ai.usage.input_tokens` or `llm.token_count.prompt` are not
+  mistaken for tokens: `token` must be the key's last word.
+- value rules: a secret found inside any string value (OpenAI and Anthropic keys, bearer
+  credentials, JWTs, AWS access key ids, GitHub tokens, PEM private keys) is replaced where
+  it stands, so the rest of a message, a JSON payload or a header dump survives. GenAI
+  message content travels as JSON text or as nested values: both are reached.
+
+A replaced value becomes the marker `[REDACTED:<kind>]`. Span, event and link attributes,
+resource and scope attributes, log attributes and log bodies are all covered.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1 import common_pb2
+
+from otel_replay.core.errors import BadInputError
+
+MARKER = "[REDACTED:{kind}]"
+
+# Words of a key that name a secret wherever they stand in it.
+_SECRET_WORDS = {
+    "authorization": "authorization",
+    "password": "password",
+    "passwd": "password",
+    "secret": "secret",
+    "cookie": "cookie",
+    "credential": "credential",
+    "credentials": "credential",
+    "apikey": "api-key",
+    "privatekey": "private-key",
+}
+# Word pairs that name a secret wherever they stand (`x-api-key`, `aws_access_key_id`).
+_SECRET_PAIRS = {
+    ("api", "key"): "api-key",
+    ("private", "key"): "private-key",
+    ("access", "key"): "access-key",
+    ("secret", "key"): "secret",
+    ("set", "cookie"): "cookie",
+}
+# Words that name a secret only as the key's last word (`access_token`, not `token_count`).
+_SECRET_LAST_WORDS = {"token": "token", "key": "key"}
+# A last word "key" is a secret only after these (`api.key`, `signing_key`), so that
+# `gen_ai.tool.call.key` style identifiers or `cache_key` stay readable.
+_KEY_QUALIFIERS = {"api", "access", "secret", "private", "signing", "encryption", "auth"}
+
+_WORD_SPLIT = re.compile(r"[._\-\s/:]+|(?<=[a-z0-9])(?=[A-Z])")
+
+DEFAULT_VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("private-key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+    ("anthropic-key", r"\bsk-ant-[A-Za-z0-9_\-]{16,}"),
+    ("openai-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
+    ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
+    ("bearer", r"\b(?i:bearer)\s+[A-Za-z0-9._~+/=\-]{8,}"),
+    ("aws-access-key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
+)
+
+
+def _key_words(key: str) -> list[str]:
+    return [word.lower() for word in _WORD_SPLIT.split(key) if word]
+
+
+def _default_key_kind(key: str) -> str | None:
+    words = _key_words(key)
+    if not words:
+        return None
+    for word in words:
+        if word in _SECRET_WORDS:
+            return _SECRET_WORDS[word]
+    for pair in zip(words, words[1:], strict=False):
+        if pair in _SECRET_PAIRS:
+            return _SECRET_PAIRS[pair]
+    last = words[-1]
+    if last == "token":
+        return _SECRET_LAST_WORDS[last]
+    if last == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS:
+        return _SECRET_LAST_WORDS[last]
+    return None
+
+
+@dataclass
+class Redactor:
+    """Compiled redaction rules; `redact_*` mutate a decoded request and count what they did.
+
+    `extra_keys` are regular expressions matched (case-insensitively, `re.search`) against
+    attribute keys; `extra_values` are (kind, regular expression) pairs found in values.
+    """
+
+    default_rules: bool = True
+    extra_keys: Sequence[str] = ()
+    extra_values: Sequence[tuple[str, str]] = ()
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        try:
+            self._extra_keys = [re.compile(p, re.IGNORECASE) for p in self.extra_keys]
+            patterns = [*(DEFAULT_VALUE_PATTERNS if self.default_rules else ()), *self.extra_values]
+            self._values = [(kind, re.compile(p)) for kind, p in patterns]
+        except re.error as exc:
+            raise BadInputError(f"bad redaction pattern: {exc}") from exc
+        # One pass finds whether a string holds any secret at all (most hold none).
+        self._any_value = (
+            re.compile("|".join(f"(?:{p})" for _, p in patterns)) if patterns else None
+        )
+        self._key_kinds: dict[str, str | None] = {}
+        self._lock = threading.Lock()  # request threads redact concurrently
+
+    def _count(self, kind: str, amount: int = 1) -> None:
+        with self._lock:
+            self.counts[kind] += amount
+
+    @property
+    def enabled(self) -> bool:
+        return self.default_rules or bool(self.extra_keys) or bool(self.extra_values)
+
+    def key_kind(self, key: str) -> str | None:
+        """The kind of secret an attribute key names, or None."""
+        if key in self._key_kinds:
+            return self._key_kinds[key]
+        kind = _default_key_kind(key) if self.default_rules else None
+        if kind is None and any(p.search(key) for p in self._extra_keys):
+            kind = "custom-key"
+        if len(self._key_kinds) < 100_000:
+            self._key_kinds[key] = kind
+        return kind
+
+    def redact_text(self, text: str) -> str:
+        """The text with every secret value replaced by its marker."""
+        if self._any_value is None or self._any_value.search(text) is None:
+            return text
+        for kind, pattern in self._values:
+            text, replaced = pattern.subn(MARKER.format(kind=kind), text)
+            if replaced:
+                self._count(kind, replaced)
+        return text
+
+    def _redact_value(self, value: common_pb2.AnyValue) -> None:
+        which = value.WhichOneof("value")
+        if which == "string_value":
+            redacted = self.redact_text(value.string_value)
+            if redacted != value.string_value:
+                value.string_value = redacted
+        elif which == "array_value":
+            for item in value.array_value.values:
+                self._redact_value(item)
+        elif which == "kvlist_value":
+            self.redact_attributes(value.kvlist_value.values)
+
+    def redact_attributes(self, attributes: Iterable[common_pb2.KeyValue]) -> None:
+        """Key rules, then value rules, on every attribute (nested lists and maps too)."""
+        for attribute in attributes:
+            kind = self.key_kind(attribute.key)
+            if kind is not None and attribute.value.WhichOneof("value") is not None:
+                attribute.value.Clear()
+                attribute.value.string_value = MARKER.format(kind=kind)
+                self._count(kind)
+            else:
+                self._redact_value(attribute.value)
+
+    def redact_traces(self, request: trace_service_pb2.ExportTraceServiceRequest) -> None:
+        """Every attribute of the request's resources, scopes, spans, events and links."""
+        for resource_spans in request.resource_spans:
+            self.redact_attributes(resource_spans.resource.attributes)
+            for scope_spans in resource_spans.scope_spans:
+                self.redact_attributes(scope_spans.scope.attributes)
+                for span in scope_spans.spans:
+                    self.redact_attributes(span.attributes)
+                    for event in span.events:
+                        self.redact_attributes(event.attributes)
+                    for link in span.links:
+                        self.redact_attributes(link.attributes)
+                    if span.status.message:
+                        span.status.message = self.redact_text(span.status.message)
+
+    def redact_logs(self, request: logs_service_pb2.ExportLogsServiceRequest) -> None:
+        """Every attribute and body of the request's resources, scopes and log records."""
+        for resource_logs in request.resource_logs:
+            self.redact_attributes(resource_logs.resource.attributes)
+            for scope_logs in resource_logs.scope_logs:
+                self.redact_attributes(scope_logs.scope.attributes)
+                for record in scope_logs.log_records:
+                    self.redact_attributes(record.attributes)
+                    self._redact_value(record.body)
+
+
+def parse_redaction_rules(rules: Sequence[str]) -> Redactor:
+    """`--redact` values: `off` (no default rules), `key:REGEX` (attribute keys to blank) or
+    `value:KIND=REGEX` (secrets to find in values); defaults stay on unless `off` is given."""
+    default_rules = True
+    keys: list[str] = []
+    values: list[tuple[str, str]] = []
+    for rule in rules:
+        if rule == "off":
+            default_rules = False
+        elif rule.startswith("key:") and rule[4:]:
+            keys.append(rule[4:])
+        elif rule.startswith("value:") and "=" in rule[6:]:
+            kind, _, pattern = rule[6:].partition("=")
+            if not kind or not pattern:
+                raise BadInputError(f"--redact {rule!r}: expected value:KIND=REGEX")
+            values.append((kind, pattern))
+        else:
+            raise BadInputError(f"--redact {rule!r}: expected off, key:REGEX or value:KIND=REGEX")
+    return Redactor(default_rules=default_rules, extra_keys=keys, extra_values=values)
