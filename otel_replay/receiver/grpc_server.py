@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from otel_replay.otlp.decode import Encoding
 from otel_replay.receiver.ingest import ExportResult, Ingestor
+from otel_replay.receiver.responses import Signal, build_export_response
 from otel_replay.receiver.status import ANSWERS, ErrorKind, classify_error
 
 TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
@@ -46,8 +45,8 @@ def _abort(context: grpc.ServicerContext, kind: ErrorKind, message: str) -> None
 
 def _handler(
     ingestor: Ingestor,
+    signal: Signal,
     consume: Callable[[bytes, Encoding], ExportResult],
-    make_response: Callable[[ExportResult], bytes],
 ) -> Callable[[bytes, grpc.ServicerContext], bytes]:
     def handle(body: bytes, context: grpc.ServicerContext) -> bytes:
         ingestor.count("grpc_requests")
@@ -58,25 +57,9 @@ def _handler(
             ingestor.count(f"errors_{kind}")
             _abort(context, kind, str(exc) if kind is not ErrorKind.INTERNAL else "internal error")
             raise  # unreachable: abort raises
-        return make_response(result)
+        return build_export_response(signal, result).SerializeToString()
 
     return handle
-
-
-def _trace_response(result: ExportResult) -> bytes:
-    response = trace_service_pb2.ExportTraceServiceResponse()
-    if result.rejected:
-        response.partial_success.rejected_spans = result.rejected
-        response.partial_success.error_message = result.error_message
-    return response.SerializeToString()
-
-
-def _logs_response(result: ExportResult) -> bytes:
-    response = logs_service_pb2.ExportLogsServiceResponse()
-    if result.rejected:
-        response.partial_success.rejected_log_records = result.rejected
-        response.partial_success.error_message = result.error_message
-    return response.SerializeToString()
 
 
 if TYPE_CHECKING:
@@ -125,7 +108,7 @@ def start_grpc_server(
             TRACE_SERVICE,
             {
                 "Export": grpc.unary_unary_rpc_method_handler(
-                    _handler(ingestor, ingestor.consume_traces, _trace_response)
+                    _handler(ingestor, Signal.TRACES, ingestor.consume_traces)
                 )
             },
         ),
@@ -133,7 +116,7 @@ def start_grpc_server(
             LOGS_SERVICE,
             {
                 "Export": grpc.unary_unary_rpc_method_handler(
-                    _handler(ingestor, ingestor.consume_logs, _logs_response)
+                    _handler(ingestor, Signal.LOGS, ingestor.consume_logs)
                 )
             },
         ),

@@ -11,8 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from otel_replay.core.errors import BadInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from otel_replay.otlp.decode import (
@@ -22,6 +20,7 @@ from otel_replay.otlp.decode import (
     encoding_from_content_type,
 )
 from otel_replay.receiver.ingest import ExportResult, Ingestor
+from otel_replay.receiver.responses import Signal, build_export_response
 from otel_replay.receiver.status import ANSWERS, ErrorKind, classify_error
 
 _READ_CHUNK = 1 << 16
@@ -84,9 +83,12 @@ class _OtlpHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """No log line per request: the receiver counts instead."""
 
-    def _routes(self) -> dict[str, Callable[[bytes, Encoding], ExportResult]]:
+    def _routes(self) -> dict[str, tuple[Signal, Callable[[bytes, Encoding], ExportResult]]]:
         ingestor = self.server.ingestor
-        return {"/v1/traces": ingestor.consume_traces, "/v1/logs": ingestor.consume_logs}
+        return {
+            "/v1/traces": (Signal.TRACES, ingestor.consume_traces),
+            "/v1/logs": (Signal.LOGS, ingestor.consume_logs),
+        }
 
     def do_POST(self) -> None:
         with self.server.handling():
@@ -101,11 +103,12 @@ class _OtlpHandler(BaseHTTPRequestHandler):
         # included); protobuf when the content type is not one of ours.
         encoding = _encoding_or_protobuf(content_type)
         try:
-            consume = self._routes().get(path)
-            if consume is None:
+            route = self._routes().get(path)
+            if route is None:
                 raise _HttpError(
                     ErrorKind.NOT_FOUND, f"no OTLP endpoint at {path}: use /v1/traces or /v1/logs"
                 )
+            signal, consume = route
             self._check_auth()
             encoding_from_content_type(content_type)  # 415 for any other content type
             raw = self._read_body()
@@ -120,20 +123,7 @@ class _OtlpHandler(BaseHTTPRequestHandler):
                 kind, str(exc) if kind is not ErrorKind.INTERNAL else "internal error", encoding
             )
             return
-        response: (
-            trace_service_pb2.ExportTraceServiceResponse
-            | logs_service_pb2.ExportLogsServiceResponse
-        )
-        if path == "/v1/traces":
-            response = trace_service_pb2.ExportTraceServiceResponse()
-            if result.rejected:
-                response.partial_success.rejected_spans = result.rejected
-                response.partial_success.error_message = result.error_message
-        else:
-            response = logs_service_pb2.ExportLogsServiceResponse()
-            if result.rejected:
-                response.partial_success.rejected_log_records = result.rejected
-                response.partial_success.error_message = result.error_message
+        response = build_export_response(signal, result)
         self._send(200, encode_message(response, encoding), encoding)
 
     def _not_allowed(self) -> None:
