@@ -18,6 +18,7 @@ resource and scope attributes, log attributes and log bodies are all covered.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import Counter
@@ -82,7 +83,7 @@ def _default_key_kind(key: str) -> str | None:
     for word in words:
         if word in _SECRET_WORDS:
             return _SECRET_WORDS[word]
-    for pair in zip(words, words[1:], strict=False):
+    for pair in itertools.pairwise(words):
         if pair in _SECRET_PAIRS:
             return _SECRET_PAIRS[pair]
     last = words[-1]
