@@ -1,9 +1,14 @@
-"""pytest plugin: every regression case folder (`case.json`) is collected as a test item.
+"""pytest plugin: every regression case folder saved by `replay --save` is collected as a test.
 
     pytest otel-replay-cases/ --otel-replay-agent my_app.agent:answer
 
 or set `otel_replay_agent` (and optionally `otel_replay_store`) in the ini file. A failure
 shows the failing turn, what was expected, what happened and the tool-call diff.
+
+The plugin is registered through the `pytest11` entry point, so it loads in every pytest run of
+every project that installs otel-replay. It therefore imports nothing of otel-replay until a
+case folder is found, and it collects a `case.json` only when the file names the regression-case
+kind that `replay --save` writes; any other `case.json` is left alone.
 """
 
 from __future__ import annotations
@@ -11,18 +16,22 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from otel_replay.regression.check import CaseResult, check_case
-from otel_replay.regression.files import LoadedCase, load_case
-from otel_replay.regression.model import CASE_FILE
-from otel_replay.replay.agents import AgentFactory, load_agent
-from otel_replay.store import SqlSpanStore, open_store
+if TYPE_CHECKING:
+    from otel_replay.regression.check import CaseResult
+    from otel_replay.regression.files import LoadedCase
+    from otel_replay.replay.agents import AgentFactory
+    from otel_replay.store import SqlSpanStore
 
-_STORE_KEY = pytest.StashKey[SqlSpanStore]()
-_FACTORIES_KEY = pytest.StashKey[dict[str, AgentFactory]]()
+# otel_replay.regression.model.CASE_FILE, spelled out so that pytest's look at every file of a
+# project imports nothing (tests/regression/test_pytest_plugin.py checks the two agree).
+CASE_FILE_NAME = "case.json"
+
+_STORE_KEY = pytest.StashKey["SqlSpanStore"]()
+_FACTORIES_KEY = pytest.StashKey[dict[str, "AgentFactory"]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,9 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.name == CASE_FILE:
-        return RegressionCaseFile.from_parent(parent, path=file_path)
-    return None
+    if file_path.name != CASE_FILE_NAME:
+        return None
+    from otel_replay.regression.files import is_case_file
+
+    if not is_case_file(file_path):
+        return None
+    return RegressionCaseFile.from_parent(parent, path=file_path)
 
 
 def _setting(config: pytest.Config, name: str) -> str | None:
@@ -50,6 +63,8 @@ def _setting(config: pytest.Config, name: str) -> str | None:
 
 def _store(config: pytest.Config) -> SqlSpanStore:
     if _STORE_KEY not in config.stash:
+        from otel_replay.store import open_store
+
         url = _setting(config, "store") or f"sqlite:///{Path(tempfile.mkdtemp()) / 'replays.db'}"
         config.stash[_STORE_KEY] = open_store(url)
     return config.stash[_STORE_KEY]
@@ -68,6 +83,8 @@ class CaseFailedError(Exception):
 
 class RegressionCaseFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
+        from otel_replay.regression.files import load_case
+
         loaded = load_case(self.path.parent)
         yield RegressionCaseItem.from_parent(self, name=loaded.name, loaded=loaded)
 
@@ -78,6 +95,9 @@ class RegressionCaseItem(pytest.Item):
         self.loaded = loaded
 
     def runtest(self) -> None:
+        from otel_replay.regression.check import check_case
+        from otel_replay.replay.agents import load_agent
+
         config = self.config
         spec = _setting(config, "agent") or self.loaded.case.agent
         if spec is None:

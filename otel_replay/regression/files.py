@@ -15,6 +15,7 @@ from otel_replay.core.runs import ReplayRun
 from otel_replay.regression.model import (
     BASELINE_FILE,
     CASE_FILE,
+    CASE_KIND,
     SCENARIO_FILE,
     CaseOptions,
     RegressionCase,
@@ -94,6 +95,20 @@ def load_case(folder: Path) -> LoadedCase:
         where = ".".join(str(p) for p in first["loc"])
         raise BadInputError(f"{folder}: invalid regression case: {where}: {first['msg']}") from None
     return LoadedCase(folder, case, read_scenario(folder / SCENARIO_FILE), baseline)
+
+
+def is_case_file(path: Path) -> bool:
+    """Whether `path` is a case.json that otel-replay wrote: it names the regression-case kind.
+
+    Any other file, including one that cannot be read or parsed, is simply not a case.
+    """
+    if path.name != CASE_FILE:
+        return False
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not JSON, too deep
+        return False
+    return isinstance(data, dict) and data.get("kind") == CASE_KIND
 
 
 def find_case_folders(paths: Iterable[Path]) -> list[Path]:

@@ -12,6 +12,9 @@ from otel_replay.scenario.model import Expectation
 
 CASE_VERSION: Literal[1] = 1
 CASE_FILE = "case.json"
+# The marker every case.json carries: the pytest plugin (loaded in every project that installs
+# otel-replay) collects a case.json only when it names this kind.
+CASE_KIND: Literal["otel-replay/regression-case"] = "otel-replay/regression-case"
 SCENARIO_FILE = "scenario.json"
 BASELINE_FILE = "baseline.json"
 
@@ -32,7 +35,9 @@ class RegressionCase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = CASE_VERSION
-    kind: Literal["otel-replay/regression-case"] = "otel-replay/regression-case"
+    # Defaulted so a case saved without the marker still loads where it is named explicitly
+    # (`otel-replay test FOLDER`); `model_dump` always writes it.
+    kind: Literal["otel-replay/regression-case"] = CASE_KIND
     name: str
     agent: str | None = Field(default=None, description="MODULE:ATTR the baseline came from.")
     options: CaseOptions = Field(default_factory=CaseOptions)

@@ -10,34 +10,7 @@ from click.testing import CliRunner
 
 from otel_replay.cli.main import cli
 from otel_replay.regression.files import load_case
-
-INCIDENT = "support-session-003"
-FIXED = "otel_replay.demo.support_agent:fixed_agent"
-BUGGY = "otel_replay.demo.support_agent:buggy_agent"
-
-
-@pytest.fixture(scope="module")
-def cases(support_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The incident replayed against the fixed agent, saved as a regression case."""
-    root = tmp_path_factory.mktemp("cases")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "replay",
-            INCIDENT,
-            "--agent",
-            FIXED,
-            "--live-tools",
-            "check_status",
-            "--store",
-            support_store_url,
-            "--save",
-            str(root),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert f"saved regression case {root / INCIDENT}" in result.output
-    return root
+from tests.regression.conftest import BUGGY, FIXED, INCIDENT
 
 
 def test_saved_case_holds_scenario_baseline_and_default_expectations(cases: Path) -> None:
