@@ -16,12 +16,16 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 COMMANDS = cli.list_commands(click.Context(cli))
 
 
-def test_readme_opens_with_a_two_command_quick_start() -> None:
+def test_readme_opens_with_a_two_command_quick_start_in_a_virtual_environment() -> None:
     quick = README.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     lines = [line for line in quick.strip().splitlines() if line.strip()]
-    assert len(lines) == 2
-    assert lines[0].startswith("pip install") and "otel-replay demo" in lines[0]
-    assert lines[1].startswith("./scripts/test")
+    commands = [line.split(" #", 1)[0].strip() for line in lines]
+    assert len(commands) == 2
+    # PEP 668: a system Python may refuse `pip install`, so both commands make or reuse a venv.
+    venv = "python3 -m venv .venv && . .venv/bin/activate && "
+    assert commands[0].startswith(venv + "pip install")
+    assert commands[0].endswith("&& otel-replay demo")
+    assert commands[1] == venv + "./scripts/test"
     ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
     assert "./scripts/test" in ci
 
