@@ -152,7 +152,9 @@ def _chunks(
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
         return {**head, "choices": [choice], **usage_field}
 
-    yield chunk({"role": "assistant", "content": "", "refusal": None})
+    # As OpenAI does: an answer with no text opens with a null content, not an empty one.
+    opening = "" if answer.text is not None else None
+    yield chunk({"role": "assistant", "content": opening, "refusal": None})
     for piece in text_pieces(answer.text):
         yield chunk({"content": piece})
     for index, call in enumerate(answer.tool_calls):
