@@ -14,9 +14,11 @@ import pytest
 from otel_replay.app.sessions import session_scenario
 from otel_replay.scenario.model import Scenario
 from otel_replay.store import open_store
+from tests.integration import conftest as integration
+from tests.integration.conftest import Recording
 
-# `record` is a fixture: imported, it records here as it does for tests/integration.
-from tests.integration.conftest import Recording, record  # noqa: F401
+# The recording fixture of tests/integration, made available here under the same name.
+record = integration.record
 
 
 @dataclass(frozen=True)

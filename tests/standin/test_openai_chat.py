@@ -169,8 +169,11 @@ def test_a_request_of_another_turn_misses_in_the_current_one(
     openinference_session: RecordedSession,
 ) -> None:
     later = openinference_session.turn_calls(2)[0]
-    with StandIn(openinference_session.scenario, mode=StandInMode.RECORDED) as standin:
-        with _client(standin) as client, pytest.raises(openai.BadRequestError) as raised:
-            client.chat.completions.create(**_request(later.body))
+    with (
+        StandIn(openinference_session.scenario, mode=StandInMode.RECORDED) as standin,
+        _client(standin) as client,
+        pytest.raises(openai.BadRequestError) as raised,
+    ):
+        client.chat.completions.create(**_request(later.body))
     assert "no recorded LLM call in turn 1 matches: closest is call 1" in str(raised.value)
     assert "6 messages, recorded 2: message 3 (assistant) is new" in str(raised.value)
