@@ -16,6 +16,7 @@ from opentelemetry import baggage, trace
 from opentelemetry.trace import SpanKind
 
 from otel_replay.replay.tools import tool
+from otel_replay.semconv.attributes import GenAI, General
 
 Message = dict[str, Any]
 MODEL = "scripted-support-1"
@@ -149,22 +150,20 @@ def _chat(tracer: trace.Tracer, messages: list[Message], buggy: bool) -> Message
         finish = "tool_call" if reply.get("tool_calls") else "stop"
         span.set_attributes(
             {
-                "gen_ai.operation.name": "chat",
-                "gen_ai.provider.name": "scripted",
-                "gen_ai.request.model": MODEL,
-                "gen_ai.response.model": MODEL,
-                "gen_ai.request.temperature": 0.0,
-                "gen_ai.usage.input_tokens": input_chars // _USAGE_DIVISOR,
-                "gen_ai.usage.output_tokens": max(1, len(json.dumps(reply)) // _USAGE_DIVISOR),
-                "gen_ai.response.finish_reasons": [finish],
-                "gen_ai.system_instructions": json.dumps(
-                    [{"type": "text", "content": SYSTEM_PROMPT}]
-                ),
-                "gen_ai.input.messages": json.dumps(
+                GenAI.OPERATION_NAME: "chat",
+                GenAI.PROVIDER_NAME: "scripted",
+                GenAI.REQUEST_MODEL: MODEL,
+                GenAI.RESPONSE_MODEL: MODEL,
+                GenAI.REQUEST_TEMPERATURE: 0.0,
+                GenAI.USAGE_INPUT_TOKENS: input_chars // _USAGE_DIVISOR,
+                GenAI.USAGE_OUTPUT_TOKENS: max(1, len(json.dumps(reply)) // _USAGE_DIVISOR),
+                GenAI.RESPONSE_FINISH_REASONS: [finish],
+                GenAI.SYSTEM_INSTRUCTIONS: json.dumps([{"type": "text", "content": SYSTEM_PROMPT}]),
+                GenAI.INPUT_MESSAGES: json.dumps(
                     [_parts(m) for m in messages if m["role"] != "system"]
                 ),
-                "gen_ai.output.messages": json.dumps([{**_parts(reply), "finish_reason": finish}]),
-                "gen_ai.tool.definitions": json.dumps(TOOL_DEFINITIONS),
+                GenAI.OUTPUT_MESSAGES: json.dumps([{**_parts(reply), "finish_reason": finish}]),
+                GenAI.TOOL_DEFINITIONS: json.dumps(TOOL_DEFINITIONS),
             }
         )
         return reply
@@ -173,14 +172,14 @@ def _chat(tracer: trace.Tracer, messages: list[Message], buggy: bool) -> Message
 def run_turn(messages: list[Message], buggy: bool) -> str:
     """Answer the last user message: model, tools, model ... until a text reply."""
     tracer = trace.get_tracer("otel_replay.demo.support_agent")
-    session_id = baggage.get_baggage("session.id")
+    session_id = baggage.get_baggage(General.SESSION_ID)
     attributes: dict[str, Any] = {
-        "gen_ai.operation.name": "invoke_agent",
-        "gen_ai.agent.name": "support",
-        "gen_ai.request.model": MODEL,
+        GenAI.OPERATION_NAME: "invoke_agent",
+        GenAI.AGENT_NAME: "support",
+        GenAI.REQUEST_MODEL: MODEL,
     }
     if session_id:
-        attributes["gen_ai.conversation.id"] = str(session_id)
+        attributes[GenAI.CONVERSATION_ID] = str(session_id)
     with tracer.start_as_current_span("invoke_agent support", attributes=attributes):
         history: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}, *messages]
         for _ in range(5):

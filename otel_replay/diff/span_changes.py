@@ -10,87 +10,104 @@ from functools import lru_cache
 
 from otel_replay.core.records import AnyValue, Attributes, Span
 from otel_replay.diff.span_tree_model import AttributeChange, Delta
-from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
+from otel_replay.semconv.attributes import (
+    CrewAI,
+    GenAI,
+    General,
+    Langfuse,
+    LiveKit,
+    OpenInference,
+    OpenLLMetry,
+    Pipecat,
+    PydanticAI,
+    TraceAI,
+    Vercel,
+)
+from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, REPLAY_ATTRIBUTE_PREFIX
 
 # Attributes that differ on every run by construction: ids, timestamps, latencies, the
 # session a replay runs in, and the replayer's own run attributes.
 IGNORED_ATTRIBUTE_KEYS: frozenset[str] = frozenset(
     {
         *DEFAULT_SESSION_KEYS,
-        "gen_ai.response.id",
-        "gen_ai.tool.call.id",
-        "gen_ai.response.time_to_first_chunk",
-        "gen_ai.execute_tool.duration",
-        "tool.id",
-        "tool_call.id",
-        "ai.response.id",
-        "ai.toolCall.id",
-        "ai.response.timestamp",
-        "ai.response.msToFirstChunk",
-        "ai.response.msToFinish",
-        "ai.response.avgOutputTokensPerSecond",
-        "ai.response.avgCompletionTokensPerSecond",
-        "lk.generation_id",
-        "lk.parent_generation_id",
-        "lk.provider_request_ids",
-        "lk.function_tool.id",
-        "crewai.execution_uuid",
-        "metrics.ttfb",
-        "thread.id",
-        "process.pid",
+        GenAI.RESPONSE_ID,
+        GenAI.TOOL_CALL_ID,
+        GenAI.RESPONSE_TIME_TO_FIRST_CHUNK,
+        GenAI.EXECUTE_TOOL_DURATION,
+        OpenInference.TOOL_ID,
+        OpenInference.TOOL_CALL_ID,
+        Vercel.RESPONSE_ID,
+        Vercel.TOOL_CALL_ID,
+        Vercel.RESPONSE_TIMESTAMP,
+        Vercel.MS_TO_FIRST_CHUNK,
+        Vercel.MS_TO_FINISH,
+        Vercel.AVG_OUTPUT_TOKENS_PER_SECOND,
+        Vercel.AVG_COMPLETION_TOKENS_PER_SECOND,
+        LiveKit.GENERATION_ID,
+        LiveKit.PARENT_GENERATION_ID,
+        LiveKit.PROVIDER_REQUEST_IDS,
+        LiveKit.FUNCTION_TOOL_ID,
+        CrewAI.EXECUTION_UUID,
+        Pipecat.METRICS_TTFB,
+        General.THREAD_ID,
+        General.PROCESS_PID,
     }
 )
-IGNORED_ATTRIBUTE_PREFIXES: tuple[str, ...] = ("otel_replay.",)
+IGNORED_ATTRIBUTE_PREFIXES: tuple[str, ...] = (REPLAY_ATTRIBUTE_PREFIX,)
 
 # Token counts are reported as deltas, not as attribute changes.
 USAGE_ATTRIBUTE_PREFIXES: tuple[str, ...] = (
-    "gen_ai.usage.",
-    "gen_ai.aggregated_usage.",
-    "llm.token_count.",
-    "llm.usage.",
-    "ai.usage.",
+    GenAI.USAGE_PREFIX,
+    PydanticAI.AGGREGATED_USAGE_PREFIX,
+    OpenInference.TOKEN_COUNT_PREFIX,
+    OpenLLMetry.USAGE_PREFIX,
+    Vercel.USAGE_PREFIX,
 )
 INPUT_TOKEN_KEYS: tuple[str, ...] = (
-    "gen_ai.usage.input_tokens",
-    "llm.token_count.prompt",
-    "gen_ai.usage.prompt_tokens",
-    "ai.usage.promptTokens",
+    GenAI.USAGE_INPUT_TOKENS,
+    OpenInference.TOKEN_PROMPT,
+    GenAI.USAGE_PROMPT_TOKENS,
+    Vercel.USAGE_PROMPT_TOKENS,
 )
 OUTPUT_TOKEN_KEYS: tuple[str, ...] = (
-    "gen_ai.usage.output_tokens",
-    "llm.token_count.completion",
-    "gen_ai.usage.completion_tokens",
-    "ai.usage.completionTokens",
+    GenAI.USAGE_OUTPUT_TOKENS,
+    OpenInference.TOKEN_COMPLETION,
+    GenAI.USAGE_COMPLETION_TOKENS,
+    Vercel.USAGE_COMPLETION_TOKENS,
 )
 
 # What a span produced: model replies, tool results, return values.
 OUTPUT_ATTRIBUTE_KEYS: frozenset[str] = frozenset(
     {
-        "gen_ai.output.messages",
-        "gen_ai.tool.call.result",
-        "gen_ai.completion",
-        "output.value",
-        "raw.output",
-        "traceloop.entity.output",
-        "ai.response.text",
-        "ai.response.toolCalls",
-        "ai.response.object",
-        "ai.result.text",
-        "ai.result.toolCalls",
-        "ai.result.object",
-        "langfuse.observation.output",
-        "lk.function_tool.output",
-        "lk.response.text",
-        "lk.response.function_calls",
-        "tool_response",
-        "final_result",
+        GenAI.OUTPUT_MESSAGES,
+        GenAI.TOOL_CALL_RESULT,
+        GenAI.COMPLETION,
+        OpenInference.OUTPUT_VALUE,
+        TraceAI.RAW_OUTPUT,
+        OpenLLMetry.ENTITY_OUTPUT,
+        Vercel.RESPONSE_TEXT,
+        Vercel.RESPONSE_TOOL_CALLS,
+        Vercel.RESPONSE_OBJECT,
+        Vercel.RESULT_TEXT,
+        Vercel.RESULT_TOOL_CALLS,
+        Vercel.RESULT_OBJECT,
+        Langfuse.OBSERVATION_OUTPUT,
+        LiveKit.FUNCTION_TOOL_OUTPUT,
+        LiveKit.RESPONSE_TEXT,
+        LiveKit.RESPONSE_FUNCTION_CALLS,
+        PydanticAI.TOOL_RESPONSE,
+        PydanticAI.FINAL_RESULT,
     }
 )
-OUTPUT_ATTRIBUTE_PREFIXES: tuple[str, ...] = (
-    "gen_ai.output.messages.",
-    "gen_ai.completion.",
-    "llm.output_messages.",
-    "llm.choices.",
+# Flattened outputs: `<key>.<index>...`.
+OUTPUT_ATTRIBUTE_PREFIXES: tuple[str, ...] = tuple(
+    f"{key}."
+    for key in (
+        GenAI.OUTPUT_MESSAGES,
+        GenAI.COMPLETION,
+        OpenInference.OUTPUT_MESSAGES,
+        OpenInference.CHOICES,
+    )
 )
 
 # Span fields compared alongside attributes, under keys no convention uses.

@@ -11,6 +11,16 @@ from __future__ import annotations
 from typing import Protocol
 
 from otel_replay.core.records import Attributes, Span
+from otel_replay.semconv.attributes import (
+    GenAI,
+    Langfuse,
+    LangSmith,
+    LiveKit,
+    OpenInference,
+    OpenLLMetry,
+    TraceAI,
+    Vercel,
+)
 
 SpanKey = tuple[str, ...]
 
@@ -23,26 +33,26 @@ class KeyFunction(Protocol):
 
 # First non-empty wins. Span-kind keys of several conventions name the operation.
 _OPERATION_KEYS = (
-    "gen_ai.operation.name",
-    "openinference.span.kind",
-    "gen_ai.span.kind",
-    "fi.span.kind",
-    "langfuse.observation.type",
-    "traceloop.span.kind",
-    "llm.request.type",
-    "ai.operationId",
-    "langsmith.span.kind",
+    GenAI.OPERATION_NAME,
+    OpenInference.SPAN_KIND,
+    TraceAI.SPAN_KIND,
+    TraceAI.FI_SPAN_KIND,
+    Langfuse.OBSERVATION_TYPE,
+    OpenLLMetry.SPAN_KIND,
+    OpenLLMetry.REQUEST_TYPE,
+    Vercel.OPERATION_ID,
+    LangSmith.SPAN_KIND,
 )
-_TOOL_KEYS = ("gen_ai.tool.name", "tool.name", "lk.function_tool.name")
+_TOOL_KEYS = (GenAI.TOOL_NAME, OpenInference.TOOL_NAME, LiveKit.FUNCTION_TOOL_NAME)
 _MODEL_KEYS = (
-    "gen_ai.request.model",
-    "llm.request.model_name",
-    "llm.model_name",
-    "ai.model.id",
-    "embedding.model_name",
-    "langfuse.observation.model.name",
-    "gen_ai.response.model",
-    "llm.response.model_name",
+    GenAI.REQUEST_MODEL,
+    OpenInference.REQUEST_MODEL_NAME,
+    OpenInference.MODEL_NAME,
+    Vercel.MODEL_ID,
+    OpenInference.EMBEDDING_MODEL_NAME,
+    Langfuse.MODEL_NAME,
+    GenAI.RESPONSE_MODEL,
+    OpenInference.RESPONSE_MODEL_NAME,
 )
 
 

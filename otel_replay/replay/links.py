@@ -13,6 +13,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 
 from otel_replay.core.records import Span
 from otel_replay.scenario.model import ScenarioTurn
+from otel_replay.semconv.attributes import GenAI, OpenInference, Vercel
 from otel_replay.semconv.classify import classify_span
 from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY, REPLAY_OF
 from otel_replay.semconv.model import SpanRole
@@ -55,7 +56,7 @@ def leaf_spans(spans: Sequence[Span], role: SpanRole, roles: Mapping[str, SpanRo
 
 
 def _tool_name(span: Span) -> str:
-    for key in ("gen_ai.tool.name", "tool.name", "ai.toolCall.name"):
+    for key in (GenAI.TOOL_NAME, OpenInference.TOOL_NAME, Vercel.TOOL_CALL_NAME):
         value = span.attributes.get(key)
         if isinstance(value, str) and value:
             return value
@@ -84,7 +85,7 @@ def plan_links(
         for span in leaf_spans(turn_spans, SpanRole.TOOL, roles):
             if has_replay_link(span):
                 continue
-            call_id = span.attributes.get("gen_ai.tool.call.id")
+            call_id = span.attributes.get(GenAI.TOOL_CALL_ID)
             name = _tool_name(span)
             match = next(
                 (

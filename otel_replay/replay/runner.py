@@ -32,7 +32,17 @@ from otel_replay.replay.matchers import RecordedToolCall, ToolMatchMode, ToolPla
 from otel_replay.replay.observe import observe_turn
 from otel_replay.replay.tools import replay_link, tool_playback
 from otel_replay.scenario.model import Scenario, ScenarioTurn
-from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, REPLAY_TRACER_NAME
+from otel_replay.semconv.attributes import GenAI, General
+from otel_replay.semconv.keys import (
+    DEFAULT_SESSION_KEYS,
+    REPLAY_ORIGINAL_SESSION_ID,
+    REPLAY_ORIGINAL_SPAN_ID,
+    REPLAY_ORIGINAL_TRACE_ID,
+    REPLAY_RUN_ID,
+    REPLAY_SCENARIO,
+    REPLAY_TRACER_NAME,
+    REPLAY_TURN_INDEX,
+)
 from otel_replay.store.base import RunRecord, SpanStore
 from otel_replay.store.rows import build_span_batch
 
@@ -113,14 +123,14 @@ def _run_turns(
     tracer = trace.get_tracer(_TRACER)
     outcomes: list[_TurnOutcome] = []
     root_attributes = {
-        "otel_replay.run.id": run_id,
-        "otel_replay.scenario": scenario.name,
-        "otel_replay.original.session_id": scenario.source.session_id,
-        "gen_ai.conversation.id": session_id,
-        "session.id": session_id,
+        REPLAY_RUN_ID: run_id,
+        REPLAY_SCENARIO: scenario.name,
+        REPLAY_ORIGINAL_SESSION_ID: scenario.source.session_id,
+        GenAI.CONVERSATION_ID: session_id,
+        General.SESSION_ID: session_id,
     }
     originals = [(t.trace_id, t.span_id) for t in scenario.turns]
-    token = context.attach(baggage.set_baggage("session.id", session_id))
+    token = context.attach(baggage.set_baggage(General.SESSION_ID, session_id))
     try:
         with tracer.start_as_current_span(
             f"otel_replay.replay {scenario.name}",
@@ -161,11 +171,11 @@ def _run_turn(
     session_id: str,
 ) -> _TurnOutcome:
     attributes: dict[str, str | int] = {
-        "otel_replay.run.id": run_id,
-        "otel_replay.turn.index": turn.index,
-        "otel_replay.original.trace_id": turn.trace_id,
-        "otel_replay.original.span_id": turn.span_id,
-        "gen_ai.conversation.id": session_id,
+        REPLAY_RUN_ID: run_id,
+        REPLAY_TURN_INDEX: turn.index,
+        REPLAY_ORIGINAL_TRACE_ID: turn.trace_id,
+        REPLAY_ORIGINAL_SPAN_ID: turn.span_id,
+        GenAI.CONVERSATION_ID: session_id,
     }
     playback = ToolPlayback(
         turn.index, recorded_tool_calls(turn), options.tool_mode, options.live_tools

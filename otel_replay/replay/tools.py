@@ -20,8 +20,14 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 
 from otel_replay.core.errors import OtelReplayError
 from otel_replay.replay.matchers import LiveToolCall, RecordedToolCall, ToolDivergence, ToolPlayback
+from otel_replay.semconv.attributes import GenAI
 from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY as LINK_TYPE_KEY
-from otel_replay.semconv.keys import REPLAY_OF
+from otel_replay.semconv.keys import (
+    REPLAY_OF,
+    REPLAY_TOOL_DIVERGENCE,
+    REPLAY_TOOL_SOURCE,
+    REPLAY_TOOL_TRACER_NAME,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,7 +35,7 @@ R = TypeVar("R")
 _PLAYBACK: contextvars.ContextVar[ToolPlayback | None] = contextvars.ContextVar(
     "otel_replay_tool_playback", default=None
 )
-_TRACER_NAME = "otel_replay.tool"
+_TRACER_NAME = REPLAY_TOOL_TRACER_NAME
 
 
 class UnmatchedToolCallError(OtelReplayError):
@@ -104,27 +110,27 @@ class _ToolCall:
 
     def span_arguments(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {
-            "gen_ai.operation.name": "execute_tool",
-            "gen_ai.tool.name": self.name,
-            "gen_ai.tool.type": "function",
-            "gen_ai.tool.call.arguments": _to_json(self.arguments),
+            GenAI.OPERATION_NAME: "execute_tool",
+            GenAI.TOOL_NAME: self.name,
+            GenAI.TOOL_TYPE: "function",
+            GenAI.TOOL_CALL_ARGUMENTS: _to_json(self.arguments),
         }
         links = []
         if isinstance(self.recorded, RecordedToolCall):
-            attributes["otel_replay.tool.source"] = "recorded"
+            attributes[REPLAY_TOOL_SOURCE] = "recorded"
             if self.recorded.call_id:
-                attributes["gen_ai.tool.call.id"] = self.recorded.call_id
+                attributes[GenAI.TOOL_CALL_ID] = self.recorded.call_id
             link = replay_link(self.recorded.trace_id, self.recorded.span_id)
             if link is not None:
                 links.append(link)
         elif self.playback is not None and not self.sealed:
-            attributes["otel_replay.tool.source"] = "live"
+            attributes[REPLAY_TOOL_SOURCE] = "live"
         return {"attributes": attributes, "links": links, "kind": SpanKind.INTERNAL}
 
     def recorded_result(self, span: trace.Span) -> Any:
         """The recorded outcome; raises what the agent should see for errors and divergences."""
         if isinstance(self.recorded, ToolDivergence):
-            span.set_attribute("otel_replay.tool.divergence", self.recorded.describe())
+            span.set_attribute(REPLAY_TOOL_DIVERGENCE, self.recorded.describe())
             raise UnmatchedToolCallError(self.recorded)
         assert isinstance(self.recorded, RecordedToolCall)
         if self.recorded.error:
@@ -133,7 +139,7 @@ class _ToolCall:
 
 
 def _finish(span: trace.Span, result: Any) -> Any:
-    span.set_attribute("gen_ai.tool.call.result", _to_json(result))
+    span.set_attribute(GenAI.TOOL_CALL_RESULT, _to_json(result))
     return result
 
 

@@ -21,6 +21,7 @@ class GenAI:
 
     REQUEST_MODEL: Final = "gen_ai.request.model"
     REQUEST_PREFIX: Final = "gen_ai.request."
+    REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
     RESPONSE_MODEL: Final = "gen_ai.response.model"
     RESPONSE_ID: Final = "gen_ai.response.id"
     # Streaming: seconds from the request to the first chunk (double).
@@ -46,12 +47,17 @@ class GenAI:
     USAGE_CACHE_READ_LEGACY: Final = "gen_ai.usage.cache_read_input_tokens"
     USAGE_CACHE_CREATION_LEGACY: Final = "gen_ai.usage.cache_creation_input_tokens"
     USAGE_REASONING_LEGACY: Final = "gen_ai.usage.reasoning_tokens"
+    USAGE_PREFIX: Final = "gen_ai.usage."
 
     TOOL_NAME: Final = "gen_ai.tool.name"
     TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
     TOOL_CALL_ARGUMENTS: Final = "gen_ai.tool.call.arguments"
     TOOL_CALL_RESULT: Final = "gen_ai.tool.call.result"
     TOOL_DESCRIPTION: Final = "gen_ai.tool.description"
+    # `function`, `extension` or `datastore` (v1.37+).
+    TOOL_TYPE: Final = "gen_ai.tool.type"
+    # Vercel AI SDK v7 execute_tool spans.
+    EXECUTE_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
 
     # v1.26 span-event attributes; with a `.{i}.` suffix: legacy OpenLLMetry flattening;
     # on a span with `langsmith.*` keys: LangSmith run inputs/outputs (section 8.1).
@@ -79,6 +85,10 @@ class General:
     EXCEPTION_EVENT: Final = "exception"
     EXCEPTION_MESSAGE: Final = "exception.message"
     EXCEPTION_TYPE: Final = "exception.type"
+    THREAD_ID: Final = "thread.id"
+    # OTel `session.id` (also a session key, see keys.py; replays set it as baggage too).
+    SESSION_ID: Final = "session.id"
+    PROCESS_PID: Final = "process.pid"
 
 
 class OpenInference:
@@ -103,6 +113,8 @@ class OpenInference:
     TOKEN_CACHE_READ: Final = "llm.token_count.prompt_details.cache_read"
     TOKEN_CACHE_WRITE: Final = "llm.token_count.prompt_details.cache_write"
     TOKEN_REASONING: Final = "llm.token_count.completion_details.reasoning"
+    TOKEN_COUNT_PREFIX: Final = "llm.token_count."
+    EMBEDDING_MODEL_NAME: Final = "embedding.model_name"
     INPUT_VALUE: Final = "input.value"
     OUTPUT_VALUE: Final = "output.value"
     TOOL_NAME: Final = "tool.name"
@@ -138,6 +150,7 @@ class OpenLLMetry:
     REQUEST_TYPE: Final = "llm.request.type"
     REQUEST_FUNCTIONS: Final = "llm.request.functions"
     TOTAL_TOKENS: Final = "llm.usage.total_tokens"
+    USAGE_PREFIX: Final = "llm.usage."
     TOP_K: Final = "llm.top_k"
     FREQUENCY_PENALTY: Final = "llm.frequency_penalty"
     PRESENCE_PENALTY: Final = "llm.presence_penalty"
@@ -174,11 +187,17 @@ class Vercel:
     RESPONSE_OBJECT: Final = "ai.response.object"
     RESPONSE_FINISH_REASON: Final = "ai.response.finishReason"
     RESPONSE_ID: Final = "ai.response.id"
+    RESPONSE_TIMESTAMP: Final = "ai.response.timestamp"
     MS_TO_FIRST_CHUNK: Final = "ai.response.msToFirstChunk"
+    MS_TO_FINISH: Final = "ai.response.msToFinish"
+    AVG_OUTPUT_TOKENS_PER_SECOND: Final = "ai.response.avgOutputTokensPerSecond"
+    AVG_COMPLETION_TOKENS_PER_SECOND: Final = "ai.response.avgCompletionTokensPerSecond"
     RESPONSE_MODEL: Final = "ai.response.model"
     # v3 spellings.
     RESULT_TEXT: Final = "ai.result.text"
     RESULT_TOOL_CALLS: Final = "ai.result.toolCalls"
+    RESULT_OBJECT: Final = "ai.result.object"
+    USAGE_PREFIX: Final = "ai.usage."
     USAGE_PROMPT_TOKENS: Final = "ai.usage.promptTokens"
     USAGE_COMPLETION_TOKENS: Final = "ai.usage.completionTokens"
     USAGE_INPUT_TOKENS: Final = "ai.usage.inputTokens"
@@ -212,6 +231,12 @@ class PydanticAI:
     LOGFIRE_MSG: Final = "logfire.msg"
 
 
+class CrewAI:
+    """CrewAI native tracing (its `crewai.*` namespace; content goes in GenAI keys)."""
+
+    EXECUTION_UUID: Final = "crewai.execution_uuid"  # one per kickoff
+
+
 class LangSmith:
     """LangSmith SDK OTel exporter."""
 
@@ -230,6 +255,7 @@ class LiveKit:
     INSTRUCTIONS: Final = "lk.instructions"
     GENERATION_ID: Final = "lk.generation_id"
     PARENT_GENERATION_ID: Final = "lk.parent_generation_id"
+    PROVIDER_REQUEST_IDS: Final = "lk.provider_request_ids"
     CHAT_CTX: Final = "lk.chat_ctx"
     FUNCTION_TOOLS: Final = "lk.function_tools"
     RESPONSE_TEXT: Final = "lk.response.text"

@@ -46,3 +46,14 @@ def parse_key_list(text: str) -> tuple[str, ...]:
 REPLAY_LINK_TYPE_KEY = "otel_replay.link.type"
 REPLAY_OF = "replay_of"  # a link from a replayed span to the span it replays
 REPLAY_TRACER_NAME = "otel_replay.replay"  # the runner's scaffolding spans (run, turns)
+REPLAY_TOOL_TRACER_NAME = "otel_replay.tool"  # spans of `otel_replay.tool` functions
+# Every attribute a replay writes starts with this prefix; the diff ignores them.
+REPLAY_ATTRIBUTE_PREFIX = "otel_replay."
+REPLAY_RUN_ID = "otel_replay.run.id"
+REPLAY_SCENARIO = "otel_replay.scenario"
+REPLAY_TURN_INDEX = "otel_replay.turn.index"
+REPLAY_ORIGINAL_SESSION_ID = "otel_replay.original.session_id"
+REPLAY_ORIGINAL_TRACE_ID = "otel_replay.original.trace_id"
+REPLAY_ORIGINAL_SPAN_ID = "otel_replay.original.span_id"
+REPLAY_TOOL_SOURCE = "otel_replay.tool.source"  # `recorded` or `live`
+REPLAY_TOOL_DIVERGENCE = "otel_replay.tool.divergence"  # how the call differed from the recording
