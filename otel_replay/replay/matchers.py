@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -108,7 +109,9 @@ class ToolDivergence:
 
 @dataclass
 class ToolPlayback:
-    """The recorded calls of one turn, served once each to matching live calls."""
+    """The recorded calls of one turn, served once each to matching live calls.
+
+    The agent may call tools from several threads at once: every method holds one lock."""
 
     turn_index: int
     recorded: Sequence[RecordedToolCall]
@@ -116,16 +119,37 @@ class ToolPlayback:
     live_tools: frozenset[str] = frozenset()
     served: list[tuple[LiveToolCall, RecordedToolCall]] = field(default_factory=list)
     divergences: list[ToolDivergence] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
     _used: set[int] = field(default_factory=set)
     _calls_by_name: dict[str, int] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def next_call(self, name: str, arguments: dict[str, Any]) -> LiveToolCall:
-        order = self._calls_by_name.get(name, 0)
-        self._calls_by_name[name] = order + 1
-        return LiveToolCall(name, arguments, order)
+        with self._lock:
+            order = self._calls_by_name.get(name, 0)
+            self._calls_by_name[name] = order + 1
+            return LiveToolCall(name, arguments, order)
+
+    def call(
+        self, name: str, arguments: dict[str, Any]
+    ) -> tuple[LiveToolCall, RecordedToolCall | ToolDivergence | None]:
+        """Count a live call and, unless the tool is live, match it (None: a live tool)."""
+        with self._lock:
+            live = self.next_call(name, arguments)
+            return live, None if name in self.live_tools else self.match(live)
+
+    def refuse(self, message: str) -> None:
+        """Note a tool call that was refused because it could not be tied to a turn."""
+        with self._lock:
+            if message not in self.refused:
+                self.refused.append(message)
 
     def match(self, call: LiveToolCall) -> RecordedToolCall | ToolDivergence:
         """Serve the first unused recorded call all matchers accept, else a divergence."""
+        with self._lock:
+            return self._match(call)
+
+    def _match(self, call: LiveToolCall) -> RecordedToolCall | ToolDivergence:
         matchers = MATCHERS[self.mode]
         near: list[tuple[int, int, NearMiss]] = []
         order_by_name: dict[str, int] = {}

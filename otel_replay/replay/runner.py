@@ -30,7 +30,8 @@ from otel_replay.replay.capture import ensure_capture, spans_to_request
 from otel_replay.replay.links import add_links, plan_links
 from otel_replay.replay.matchers import RecordedToolCall, ToolMatchMode, ToolPlayback
 from otel_replay.replay.observe import observe_turn
-from otel_replay.replay.tools import replay_link, tool_playback
+from otel_replay.replay.sealing import ActiveReplay, active_replay, sealed_turn
+from otel_replay.replay.tools import replay_link
 from otel_replay.scenario.model import Scenario, ScenarioTurn
 from otel_replay.semconv.attributes import GenAI, General
 from otel_replay.semconv.keys import (
@@ -139,23 +140,24 @@ def _run_turns(
         ) as root:
             trace_id = root.get_span_context().trace_id
             capture.register(trace_id)
-            agent = factory()
-            try:
-                messages: list[ChatMessage] = []
-                for turn in scenario.turns:
-                    if turn.user is None:
-                        continue
-                    messages.append({"role": "user", "content": turn.user})
-                    outcome = _run_turn(
-                        tracer, agent, turn, list(messages), options, run_id, session_id
-                    )
-                    outcomes.append(outcome)
-                    if options.history is HistoryMode.RECORDED:
-                        messages.append({"role": "assistant", "content": turn.assistant or ""})
-                    elif outcome.reply is not None:
-                        messages.append(outcome.reply)
-            finally:
-                agent.close()
+            with active_replay(trace_id, options.live_tools) as replay:
+                agent = factory()
+                try:
+                    messages: list[ChatMessage] = []
+                    for turn in scenario.turns:
+                        if turn.user is None:
+                            continue
+                        messages.append({"role": "user", "content": turn.user})
+                        outcome = _run_turn(
+                            tracer, agent, replay, turn, list(messages), options, run_id, session_id
+                        )
+                        outcomes.append(outcome)
+                        if options.history is HistoryMode.RECORDED:
+                            messages.append({"role": "assistant", "content": turn.assistant or ""})
+                        elif outcome.reply is not None:
+                            messages.append(outcome.reply)
+                finally:
+                    agent.close()
     finally:
         context.detach(token)
     return trace_id, outcomes
@@ -164,6 +166,7 @@ def _run_turns(
 def _run_turn(
     tracer: trace.Tracer,
     agent: Callable[[list[ChatMessage]], ChatMessage],
+    replay: ActiveReplay,
     turn: ScenarioTurn,
     messages: list[ChatMessage],
     options: ReplayOptions,
@@ -190,7 +193,7 @@ def _run_turn(
         started = time.perf_counter_ns()
         reply: ChatMessage | None = None
         error: str | None = None
-        with tool_playback(playback):
+        with sealed_turn(replay, playback):
             try:
                 reply = agent(messages)
             except Exception as exc:
@@ -200,6 +203,16 @@ def _run_turn(
         latency_ms = (time.perf_counter_ns() - started) / 1e6
         span_id = f"{span.get_span_context().span_id:016x}"
     return _TurnOutcome(turn, span_id, reply, error, playback, latency_ms)
+
+
+def _turn_error(outcome: _TurnOutcome) -> str | None:
+    """What went wrong in the turn: the agent's error, and tool calls refused for want of a
+    turn (the agent may have swallowed the refusal, the run must not)."""
+    number = outcome.turn.index + 1
+    problems = [f"turn {number}: {refused}" for refused in outcome.playback.refused]
+    if outcome.error is not None:
+        problems.insert(0, outcome.error)
+    return "; ".join(problems) or None
 
 
 def _reply_text(reply: ChatMessage | None) -> str | None:
@@ -290,7 +303,7 @@ def replay_scenario(
                 original_span_id=turn.span_id,
                 trace_id=trace_hex if outcome else None,
                 span_id=outcome.span_id if outcome else None,
-                error=outcome.error if outcome else None,
+                error=_turn_error(outcome) if outcome else None,
                 divergences=[d.describe() for d in outcome.playback.divergences] if outcome else [],
                 note=None if outcome else "no user message recorded: turn not replayed",
             )

@@ -2,24 +2,29 @@
 
 Outside a replay it runs the function inside an OTel GenAI `execute_tool` span. Inside one it
 is sealed: it returns the recorded result of the matching recorded call and never runs the
-function, unless the tool was named live (`--live-tools`).
+function, unless the tool was named live (`--live-tools`). `sealing` finds the replay turn of
+a call, from whatever thread the agent makes it.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, overload
 
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from otel_replay.core.errors import OtelReplayError
-from otel_replay.replay.matchers import LiveToolCall, RecordedToolCall, ToolDivergence, ToolPlayback
+from otel_replay.replay.matchers import LiveToolCall, RecordedToolCall, ToolDivergence
+from otel_replay.replay.sealing import (
+    UnattributedToolCallError,
+    current_playback,
+    resolve_playback,
+    tool_playback,
+)
 from otel_replay.semconv.attributes import GenAI
 from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY as LINK_TYPE_KEY
 from otel_replay.semconv.keys import (
@@ -32,9 +37,6 @@ from otel_replay.semconv.keys import (
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_PLAYBACK: contextvars.ContextVar[ToolPlayback | None] = contextvars.ContextVar(
-    "otel_replay_tool_playback", default=None
-)
 _TRACER_NAME = REPLAY_TOOL_TRACER_NAME
 
 
@@ -48,20 +50,6 @@ class UnmatchedToolCallError(OtelReplayError):
 
 class RecordedToolError(OtelReplayError):
     """The recorded call failed; the replay raises the same error message."""
-
-
-@contextmanager
-def tool_playback(playback: ToolPlayback | None) -> Iterator[ToolPlayback | None]:
-    """Make `playback` the recording that decorated tools answer from, in this context."""
-    token = _PLAYBACK.set(playback)
-    try:
-        yield playback
-    finally:
-        _PLAYBACK.reset(token)
-
-
-def current_playback() -> ToolPlayback | None:
-    return _PLAYBACK.get()
 
 
 def replay_link(trace_id: str, span_id: str) -> Link | None:
@@ -99,14 +87,15 @@ class _ToolCall:
     def __init__(self, name: str, arguments: dict[str, Any]) -> None:
         self.name = name
         self.arguments = arguments
-        self.playback = current_playback()
+        resolution = resolve_playback(name)
+        self.playback = resolution.playback
+        # Where the span goes when the call was tied to its turn from outside the turn's context.
+        self.parent = resolution.parent
         self.sealed = self.playback is not None and name not in self.playback.live_tools
         self.live_call: LiveToolCall | None = None
         self.recorded: RecordedToolCall | ToolDivergence | None = None
         if self.playback is not None:
-            self.live_call = self.playback.next_call(name, arguments)
-            if self.sealed:
-                self.recorded = self.playback.match(self.live_call)
+            self.live_call, self.recorded = self.playback.call(name, arguments)
 
     def span_arguments(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {
@@ -125,7 +114,12 @@ class _ToolCall:
                 links.append(link)
         elif self.playback is not None and not self.sealed:
             attributes[REPLAY_TOOL_SOURCE] = "live"
-        return {"attributes": attributes, "links": links, "kind": SpanKind.INTERNAL}
+        return {
+            "attributes": attributes,
+            "links": links,
+            "kind": SpanKind.INTERNAL,
+            "context": self.parent,
+        }
 
     def recorded_result(self, span: trace.Span) -> Any:
         """The recorded outcome; raises what the agent should see for errors and divergences."""
@@ -200,3 +194,14 @@ def tool(func: Callable[P, R] | None = None, /, *, name: str | None = None) -> A
         return run
 
     return decorate(func) if func is not None else decorate
+
+
+__all__ = [
+    "RecordedToolError",
+    "UnattributedToolCallError",
+    "UnmatchedToolCallError",
+    "current_playback",
+    "replay_link",
+    "tool",
+    "tool_playback",
+]
