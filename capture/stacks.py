@@ -1,0 +1,158 @@
+"""Every capture: which environment it runs in, the command, its settings and session key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A virtual environment (or node_modules folder) installed from capture/envs/<pins>."""
+
+    name: str
+    pins: str
+    # The packages capture.json reports the versions of.
+    report: tuple[str, ...]
+    node: bool = False
+
+
+@dataclass(frozen=True)
+class Capture:
+    name: str
+    environment: Environment
+    # `{bin}` is the environment's bin folder (node_modules/.bin for Node).
+    command: tuple[str, ...]
+    summary: str
+    session_id: str | None
+    session_key: str | None
+    env: dict[str, str] = field(default_factory=dict)
+    streamed: bool = False
+    notes: str = ""
+    # False when nothing traces tool execution (a plain openai client app): the expected
+    # tool calls are then linked `request_only` (asked for, never seen running).
+    tool_spans: bool = True
+
+
+_OTEL = ("opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http")
+OPENAI_V2 = Environment(
+    "openai-v2",
+    "openai-v2.txt",
+    (
+        "openai",
+        "opentelemetry-instrumentation-openai-v2",
+        "opentelemetry-util-genai",
+        "opentelemetry-distro",
+        "opentelemetry-processor-baggage",
+        *_OTEL,
+    ),
+)
+OPENINFERENCE_OPENAI = Environment(
+    "openinference-openai",
+    "openinference-openai.txt",
+    (
+        "openai",
+        "openinference-instrumentation-openai",
+        "openinference-instrumentation",
+        "openinference-semantic-conventions",
+        *_OTEL,
+    ),
+)
+OPENAI_AGENTS = Environment(
+    "openai-agents",
+    "openai-agents.txt",
+    (
+        "openai-agents",
+        "openai",
+        "openinference-instrumentation-openai-agents",
+        "openinference-instrumentation",
+        *_OTEL,
+    ),
+)
+LANGGRAPH = Environment(
+    "langgraph",
+    "langgraph.txt",
+    (
+        "langchain",
+        "langchain-core",
+        "langchain-openai",
+        "langgraph",
+        "openinference-instrumentation-langchain",
+        "openinference-instrumentation",
+        *_OTEL,
+    ),
+)
+PYDANTIC_AI = Environment("pydantic-ai", "pydantic-ai.txt", ("pydantic-ai-slim", "openai", *_OTEL))
+
+_PY = "{bin}/python"
+_V2_ENV = {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}
+
+CAPTURES: dict[str, Capture] = {
+    c.name: c
+    for c in (
+        Capture(
+            "openai-v2-spans",
+            OPENAI_V2,
+            (_PY, "openai_chat.py", "--instrumentation", "openai-v2"),
+            "openai-v2, content as span attributes, session.id from baggage",
+            "capture-openai-v2-spans",
+            "session.id",
+            {**_V2_ENV, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_only"},
+            tool_spans=False,
+        ),
+        Capture(
+            "openai-v2-events-stream",
+            OPENAI_V2,
+            (_PY, "openai_chat.py", "--instrumentation", "openai-v2", "--stream"),
+            "openai-v2, content in log records (events), streamed",
+            "capture-openai-v2-events-stream",
+            "session.id",
+            {**_V2_ENV, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "event_only"},
+            streamed=True,
+            tool_spans=False,
+        ),
+        Capture(
+            "openai-v2-zero-code",
+            OPENAI_V2,
+            (
+                "{bin}/opentelemetry-instrument",
+                _PY,
+                "openai_chat.py",
+                "--instrumentation",
+                "zero-code",
+            ),
+            "opentelemetry-instrument (distro) + openai-v2, no session key at all",
+            None,
+            None,
+            {
+                **_V2_ENV,
+                "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_only",
+                "OTEL_SERVICE_NAME": "weather-agent",
+                "OTEL_TRACES_EXPORTER": "otlp",
+                "OTEL_LOGS_EXPORTER": "otlp",
+                "OTEL_METRICS_EXPORTER": "none",
+            },
+            notes="keyless: the session is the group:<first trace> of --group-by service-user-gap",
+            tool_spans=False,
+        ),
+        Capture(
+            "openinference-openai",
+            OPENINFERENCE_OPENAI,
+            (_PY, "openai_chat.py", "--instrumentation", "openinference", "--stream"),
+            "OpenInference openai instrumentor, using_session, streamed",
+            "capture-openinference-openai",
+            "session.id",
+            streamed=True,
+            tool_spans=False,
+        ),
+        Capture(
+            "openinference-openai-genai",
+            OPENINFERENCE_OPENAI,
+            (_PY, "openai_chat.py", "--instrumentation", "openinference"),
+            "OpenInference openai with OPENINFERENCE_ENABLE_GENAI_SEMCONV (dual keys)",
+            "capture-openinference-openai-genai",
+            "session.id",
+            {"OPENINFERENCE_ENABLE_GENAI_SEMCONV": "true"},
+            tool_spans=False,
+        ),
+    )
+}
