@@ -147,7 +147,7 @@ def test_a_changed_system_prompt_misses_with_an_error_naming_the_closest_call_an
             call.completion
         )
         exchanges = standin.exchanges(1)
-    message = raised.value.body["message"]  # type: ignore[index]
+    message = raised.value.body["message"]
     assert message == (
         "no recorded LLM call in turn 2 matches: closest is call 2 (gpt-4o-mini); "
         "system message differs: text at character 46: "
