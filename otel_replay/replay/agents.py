@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib
 import inspect
 import json
@@ -51,7 +52,9 @@ def normalise_reply(reply: Any) -> ChatMessage:
 
 
 class _CallableSession:
-    """Adapts a sync or async callable; async ones share one event loop per session."""
+    """Adapts a sync or async callable; async ones share one event loop per session, and each
+    turn runs in a copy of the caller's context (a runner's own context is copied once, on
+    its first run: later turns would see the first turn's playback and span)."""
 
     def __init__(self, function: Callable[..., Any]) -> None:
         self._function = function
@@ -62,7 +65,7 @@ class _CallableSession:
         if inspect.isawaitable(result):
             if self._runner is None:
                 self._runner = asyncio.Runner()
-            result = self._runner.run(_await(result))
+            result = self._runner.run(_await(result), context=contextvars.copy_context())
         return normalise_reply(result)
 
     def close(self) -> None:

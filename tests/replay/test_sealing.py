@@ -182,3 +182,37 @@ def test_a_tool_called_between_turns_of_a_replay_is_refused(side_effects: Path) 
         sealing_agents.issue_refund("1")
     assert list(side_effects.iterdir()) == []
     assert sealing_agents.issue_refund("1") == {"order_id": "1", "refund": "issued"}
+
+
+def test_each_turn_of_an_async_agent_answers_from_its_own_recording_under_its_own_span(
+    side_effects: Path, store: SqlSpanStore, finished_spans: InMemorySpanExporter
+) -> None:
+    recorded = [
+        ("where is order 1", "check_status", "1", {"order_id": "1", "status": "recorded 1"}),
+        ("refund order 2", "issue_refund", "2", {"order_id": "2", "refund": "recorded 2"}),
+        ("refund order 3, too", "issue_refund", "3", {"order_id": "3", "refund": "recorded 3"}),
+    ]
+    scenario = recorded_scenario(
+        "async-three-turns",
+        [
+            (user, [recorded_call(name, order, result, index + 1)])
+            for index, (user, name, order, result) in enumerate(recorded)
+        ],
+    )
+    run = _replay("async_support", scenario, store)
+    assert list(side_effects.iterdir()) == []
+    assert run.status is RunStatus.OK
+    spans = store.get_spans(run.trace_ids)
+    by_id = {s.span_id: s for s in spans}
+    turn_span_ids = {turn.span_id for turn in run.turns}
+    for turn, (_, name, order, result) in zip(run.turns, recorded, strict=True):
+        assert turn.error is None and turn.divergences == []
+        assert turn.replayed is not None
+        assert json.loads(turn.replayed.assistant or "") == result
+        assert [(t.name, t.arguments, t.source) for t in turn.replayed.tool_calls] == [
+            (name, {"order_id": order}, "recorded")
+        ]
+        (tool_span,) = [
+            s for s in spans if s.attributes.get("gen_ai.tool.call.id") == f"call_{turn.index + 1}"
+        ]
+        assert turn_span_ids & set(_ancestors(tool_span, by_id)) == {turn.span_id}
