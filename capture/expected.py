@@ -77,6 +77,38 @@ def _recorded_strings(traces: dict[str, Any], logs: dict[str, Any]) -> set[str]:
     return found
 
 
+def _keys(value: Any) -> Iterator[str]:
+    """Every mapping key in `value`, also inside JSON text."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+def _records_finish_reasons(traces: dict[str, Any], logs: dict[str, Any]) -> bool:
+    """Whether the telemetry holds finish reasons anywhere: an attribute, a key of a log body
+    or of a JSON message list (`finish_reason`, `finishReason`, `finish_reasons`...)."""
+    keys: set[str] = set()
+    for span in _spans(traces):
+        attributes = _attributes(span)
+        keys.update(attributes)
+        keys.update(_keys(attributes))
+    for resource_logs in logs.get("resourceLogs", []):
+        for scope_logs in resource_logs.get("scopeLogs", []):
+            for record in scope_logs.get("logRecords", []):
+                keys.update(_keys(_attributes(record)))
+                keys.update(_keys(_any_value(record.get("body", {}))))
+    return any("finish" in key.lower() for key in keys)
+
+
 def _tool_span_call_ids(traces: dict[str, Any]) -> set[str]:
     ids: set[str] = set()
     for span in _spans(traces):
@@ -140,6 +172,7 @@ def build_expected(
 ) -> dict[str, Any]:
     """expected.json for one capture (see capture/README.md for the format)."""
     recorded = _recorded_strings(traces, logs)
+    finishes = _records_finish_reasons(traces, logs)
     linked_ids = _tool_span_call_ids(traces)
     ttfts = first_token_times(traces) if streamed else []
     answered = [e for e in exchanges if e.completion is not None]
@@ -165,7 +198,7 @@ def build_expected(
                 "response_model": completion["model"] if completion["model"] in recorded else None,
                 "input_tokens": completion["usage"]["prompt_tokens"],
                 "output_tokens": completion["usage"]["completion_tokens"],
-                "finish": FINISHES[choice["finish_reason"]],
+                "finish": FINISHES[choice["finish_reason"]] if finishes else None,
                 "response_id": response_id if response_id in recorded else None,
                 "time_to_first_token_unix_nano": ttfts[number] if ttfts else None,
             }

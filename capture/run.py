@@ -9,8 +9,9 @@ For each capture: make (once) the stack's own environment under the cache folder
 the scripted model (otel_replay.testing.FakeOpenAIServer) and the capture receiver
 (capture/sink.py) on 127.0.0.1, run the stack's agent in its environment with the official
 OTLP/HTTP exporters pointed at the receiver, then write tests/fixtures/captures/<name>/:
-traces.json, logs.json (when there are log records), expected.json and capture.json
-(packages and versions, command).
+traces.json, logs.json (when there are log records), exchanges.json (what the model was
+sent and answered), expected.json and capture.json (packages and versions, command).
+`--expected-only` rewrites expected.json from the committed files without running anything.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from script import weather_model
 from sink import CaptureSink
 from stacks import CAPTURES, Capture, Environment
 
-from otel_replay.testing import FakeOpenAIServer
+from otel_replay.testing import Exchange, FakeOpenAIServer
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -145,20 +146,9 @@ def run_capture(capture: Capture) -> Path:
     bad = [e for e in exchanges if e.status != 200]
     if bad:
         raise RuntimeError(f"{capture.name}: the model refused {len(bad)} request(s): {bad[0]}")
-    trace_ids = _trace_ids_by_start(traces)
-    if not trace_ids:
+    if not _trace_ids_by_start(traces):
         raise RuntimeError(f"{capture.name}: no spans arrived\n{done.stderr[-6000:]}")
-    session_id = capture.session_id or f"group:{trace_ids[0]}"
-    expected = build_expected(
-        exchanges,
-        traces,
-        logs,
-        session_id=session_id,
-        trace_count=len(trace_ids),
-        streamed=capture.streamed,
-        tool_spans=capture.tool_spans,
-        notes=capture.notes,
-    )
+    expected = _expected(capture, exchanges, traces, logs)
     got = [turn["assistant"] for turn in expected["turns"]]
     if replies != got:
         raise RuntimeError(f"{capture.name}: the agent replied {replies}, the model said {got}")
@@ -169,6 +159,7 @@ def run_capture(capture: Capture) -> Path:
     _write(out / "traces.json", traces)
     if logs.get("resourceLogs"):
         _write(out / "logs.json", logs)
+    _write(out / "exchanges.json", [_exchange_json(e) for e in exchanges])
     _write(out / "expected.json", expected)
     versions = installed_versions(capture.environment)
     _write(
@@ -188,6 +179,53 @@ def run_capture(capture: Capture) -> Path:
     return out
 
 
+def _exchange_json(exchange: Exchange) -> dict[str, Any]:
+    """What the stack sent the model and what it got back (request headers left out: they
+    hold the client's platform details and nothing the conversation needs)."""
+    return {
+        "path": exchange.path,
+        "request": exchange.body,
+        "status": exchange.status,
+        "completion": exchange.completion,
+    }
+
+
+def _exchanges_from_json(items: list[dict[str, Any]]) -> list[Exchange]:
+    return [
+        Exchange(item["path"], {}, item["request"], item["status"], item["completion"])
+        for item in items
+    ]
+
+
+def rewrite_expected(capture: Capture) -> Path:
+    """expected.json again from the committed exchanges.json and telemetry (no run)."""
+    out = FIXTURES / capture.name
+    traces = json.loads((out / "traces.json").read_text())
+    logs_path = out / "logs.json"
+    logs = json.loads(logs_path.read_text()) if logs_path.exists() else {}
+    exchanges = _exchanges_from_json(json.loads((out / "exchanges.json").read_text()))
+    _write(out / "expected.json", _expected(capture, exchanges, traces, logs))
+    return out
+
+
+def _expected(
+    capture: Capture, exchanges: list[Exchange], traces: dict[str, Any], logs: dict[str, Any]
+) -> dict[str, Any]:
+    trace_ids = _trace_ids_by_start(traces)
+    if not trace_ids:
+        raise RuntimeError(f"{capture.name}: no spans arrived")
+    return build_expected(
+        exchanges,
+        traces,
+        logs,
+        session_id=capture.session_id or f"group:{trace_ids[0]}",
+        trace_count=len(trace_ids),
+        streamed=capture.streamed,
+        tool_spans=capture.tool_spans,
+        notes=capture.notes,
+    )
+
+
 def _runtime(capture: Capture) -> str:
     if capture.environment.node:
         return subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
@@ -203,6 +241,11 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help="captures to run (see --list)")
     parser.add_argument("--all", action="store_true", help="run every capture")
     parser.add_argument("--list", action="store_true", help="list the captures and exit")
+    parser.add_argument(
+        "--expected-only",
+        action="store_true",
+        help="rewrite expected.json from the committed exchanges.json and telemetry, no run",
+    )
     args = parser.parse_args()
     if args.list:
         for capture in CAPTURES.values():
@@ -215,7 +258,8 @@ def main() -> None:
     failed = 0
     for name in names:
         try:
-            print(f"{name}: {run_capture(CAPTURES[name]).relative_to(REPO)}", flush=True)
+            make = rewrite_expected if args.expected_only else run_capture
+            print(f"{name}: {make(CAPTURES[name]).relative_to(REPO)}", flush=True)
         except (RuntimeError, subprocess.SubprocessError) as exc:
             failed += 1
             print(f"{name}: FAILED {exc}", file=sys.stderr, flush=True)

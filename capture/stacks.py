@@ -154,5 +154,13 @@ CAPTURES: dict[str, Capture] = {
             {"OPENINFERENCE_ENABLE_GENAI_SEMCONV": "true"},
             tool_spans=False,
         ),
+        Capture(
+            "openai-agents",
+            OPENAI_AGENTS,
+            (_PY, "openai_agents_app.py"),
+            "OpenAI Agents SDK (chat completions) + OpenInference, SQLiteSession, group_id",
+            "capture-openai-agents",
+            "session.id",
+        ),
     )
 }
