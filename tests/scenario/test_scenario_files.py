@@ -70,7 +70,7 @@ def test_scenario_text_round_trips_and_is_stable() -> None:
     assert dump_scenario(load_scenario(text)) == text
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(
     user=st.text(max_size=40),
     arguments=st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otel_replay.core.records import AnyValue, LogRecord, Scope, Span
@@ -109,7 +109,7 @@ def spans(draw: st.DrawFn) -> list[Span]:
     return result
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(spans(), st.lists(values, max_size=3), st.lists(st.sampled_from(KEYS), max_size=3))
 def test_any_attribute_values_reconstruct_without_errors(
     drawn: list[Span], bodies: list[AnyValue], event_names: list[str]
