@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from otel_replay.store.rows import LogBatch, SpanBatch
 from tests.builders import make_span
 from tests.receiver.clients import PROTOBUF, call_grpc
 from tests.receiver.conftest import grpc_port, http_port, loopback_config
+from tests.waiting import wait_until
 
 ANSWER_TIMEOUT = 10.0
 
@@ -34,6 +34,22 @@ def _stop_in_background(receiver: Receiver) -> threading.Thread:
     return stopper
 
 
+def _refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=ANSWER_TIMEOUT).close()
+    except ConnectionRefusedError:
+        return True
+    except ConnectionResetError:  # queued while the listening socket closed: ask again
+        return False
+    return False
+
+
+def _refuses_grpc_calls(port: int) -> bool:
+    # An empty request stores nothing: while the server still accepts calls, the probe is
+    # answered OK without touching the store.
+    return call_grpc(port, b"", timeout=2).code is grpc.StatusCode.UNAVAILABLE
+
+
 def _stored_traces(url: str) -> list[str]:
     store = open_store(url)
     try:
@@ -44,18 +60,20 @@ def _stored_traces(url: str) -> list[str]:
 
 def test_stop_waits_for_an_http_request_whose_body_is_still_arriving(sqlite_url: str) -> None:
     receiver = Receiver(loopback_config(sqlite_url))
+    port = http_port(receiver)
     body = _body(7)
-    with socket.create_connection(
-        ("127.0.0.1", http_port(receiver)), timeout=ANSWER_TIMEOUT
-    ) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_TIMEOUT) as sock:
         head = (
             f"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {PROTOBUF}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         sock.sendall(head + body[:10])
-        time.sleep(0.2)  # the handler is now reading the body
+        # The handler counts a request before it reads the body.
+        wait_until(
+            lambda: receiver.ingestor.counters["http_requests"] == 1, "the handler has the request"
+        )
         stopper = _stop_in_background(receiver)
-        time.sleep(0.8)
+        wait_until(lambda: _refuses_connections(port), "the server stops accepting")
         assert stopper.is_alive()  # still waiting for the request in flight
         sock.sendall(body[10:])
         answer = sock.makefile("rb").readline()
@@ -93,18 +111,18 @@ def test_after_stop_a_kept_alive_http_connection_is_told_to_retry(sqlite_url: st
     assert _stored_traces(sqlite_url) == [f"{1:032x}"]
 
 
-class SlowStore:
-    """Delegates to a real store; each write takes `delay` seconds (a slow disk)."""
+class HeldStore:
+    """Delegates to a real store; each write waits until the test releases it (a slow disk)."""
 
-    def __init__(self, inner: SqlSpanStore, delay: float) -> None:
+    def __init__(self, inner: SqlSpanStore) -> None:
         self.inner = inner
         self.url = inner.url
-        self.delay = delay
         self.writing = threading.Event()
+        self.released = threading.Event()
 
     def write(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
         self.writing.set()
-        time.sleep(self.delay)
+        assert self.released.wait(ANSWER_TIMEOUT), "the test never released the write"
         self.inner.write(span_batches, log_batches)
 
     def __getattr__(self, name: str) -> object:
@@ -113,16 +131,20 @@ class SlowStore:
 
 def test_stop_waits_for_a_grpc_request_being_committed(tmp_path: Path) -> None:
     inner = open_store(f"sqlite:///{tmp_path / 'store.db'}")
-    slow = SlowStore(inner, delay=1.0)
-    receiver = Receiver(loopback_config(inner.url), store=slow)  # type: ignore[arg-type]
+    held = HeldStore(inner)
+    receiver = Receiver(loopback_config(inner.url), store=held)  # type: ignore[arg-type]
+    port = grpc_port(receiver)
     answers = []
-    sender = threading.Thread(
-        target=lambda: answers.append(call_grpc(grpc_port(receiver), _body(3))), daemon=True
-    )
+    sender = threading.Thread(target=lambda: answers.append(call_grpc(port, _body(3))), daemon=True)
     try:
         sender.start()
-        assert slow.writing.wait(ANSWER_TIMEOUT)
-        receiver.stop()
+        assert held.writing.wait(ANSWER_TIMEOUT)
+        stopper = _stop_in_background(receiver)
+        wait_until(lambda: _refuses_grpc_calls(port), "the server stops accepting calls")
+        assert stopper.is_alive()  # still waiting for the request being committed
+        held.released.set()
+        stopper.join(ANSWER_TIMEOUT)
+        assert not stopper.is_alive()
         sender.join(ANSWER_TIMEOUT)
         (answer,) = answers
         assert answer.code is grpc.StatusCode.OK
