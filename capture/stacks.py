@@ -162,5 +162,21 @@ CAPTURES: dict[str, Capture] = {
             "capture-openai-agents",
             "session.id",
         ),
+        Capture(
+            "langgraph-create-agent",
+            LANGGRAPH,
+            (_PY, "langgraph_app.py"),
+            "LangChain v1 create_agent (LangGraph) + ChatOpenAI + OpenInference langchain",
+            "capture-langgraph-create-agent",
+            "session.id",
+        ),
+        Capture(
+            "pydantic-ai",
+            PYDANTIC_AI,
+            (_PY, "pydantic_ai_app.py"),
+            "pydantic-ai built-in instrumentation (Agent.instrument_all()), conversation_id",
+            "capture-pydantic-ai",
+            "gen_ai.conversation.id",
+        ),
     )
 }

@@ -58,6 +58,12 @@ KNOWN_FAILURES: dict[str, str] = {
         "(request) model but is read as the response model: request_model None, "
         "response_model 'gpt-4o-mini' (the response model is not recorded)"
     ),
+    "langgraph-create-agent": (
+        "LangChain/LangGraph tool spans' output is a serialised ToolMessage: each result "
+        "rebuilds as {'type': 'tool', 'data': {'content': '<the JSON text>', 'tool_call_id': "
+        "...}} instead of the content; tools are paired by start time, not by the "
+        "ToolMessage's tool_call_id"
+    ),
     "openinference-openai-genai": (
         "OpenInference GenAI-mode writes the response model into the request model "
         "(gen_ai.request.model = llm.model_name; the request's model is only in "
