@@ -153,8 +153,8 @@ def _chunks(
         return {**head, "choices": [choice], **usage_field}
 
     # As OpenAI does: an answer with no text opens with a null content, not an empty one.
-    opening = "" if answer.text is not None else None
-    yield chunk({"role": "assistant", "content": opening, "refusal": None})
+    first_content = "" if answer.text is not None else None
+    yield chunk({"role": "assistant", "content": first_content, "refusal": None})
     for piece in text_pieces(answer.text):
         yield chunk({"content": piece})
     for index, call in enumerate(answer.tool_calls):
