@@ -17,6 +17,8 @@ class _Model(BaseModel):
 class RunStatus(StrEnum):
     OK = "ok"  # the replay ran; differences are findings, not failures
     AGENT_FAILED = "agent_failed"  # the agent raised in every turn
+    # A recorded tool ran for real, neither sealed nor named live: a side effect was repeated.
+    UNSEALED_TOOL = "unsealed_tool"
 
 
 class HistoryMode(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -32,6 +32,7 @@ from otel_replay.replay.matchers import RecordedToolCall, ToolMatchMode, ToolPla
 from otel_replay.replay.observe import observe_turn
 from otel_replay.replay.sealing import ActiveReplay, active_replay, sealed_turn
 from otel_replay.replay.tools import replay_link
+from otel_replay.replay.tripwire import describe_unsealed_tool_run, find_unsealed_tool_runs
 from otel_replay.scenario.model import Scenario, ScenarioTurn
 from otel_replay.semconv.attributes import GenAI, General
 from otel_replay.semconv.keys import (
@@ -205,14 +206,25 @@ def _run_turn(
     return _TurnOutcome(turn, span_id, reply, error, playback, latency_ms)
 
 
-def _turn_error(outcome: _TurnOutcome) -> str | None:
-    """What went wrong in the turn: the agent's error, and tool calls refused for want of a
-    turn (the agent may have swallowed the refusal, the run must not)."""
-    number = outcome.turn.index + 1
-    problems = [f"turn {number}: {refused}" for refused in outcome.playback.refused]
+def _turn_error(outcome: _TurnOutcome, unsealed_tools: Sequence[str]) -> str | None:
+    """What went wrong in the turn: the agent's error, recorded tools that ran for real, and
+    tool calls refused for want of a turn (the agent may have swallowed the refusal, the run
+    must not)."""
+    index = outcome.turn.index
+    problems = [describe_unsealed_tool_run(index, name) for name in unsealed_tools]
+    problems += [f"turn {index + 1}: {refused}" for refused in outcome.playback.refused]
     if outcome.error is not None:
         problems.insert(0, outcome.error)
     return "; ".join(problems) or None
+
+
+def _run_status(outcomes: Sequence[_TurnOutcome], unsealed: Mapping[int, list[str]]) -> RunStatus:
+    """A recorded tool that ran for real fails the run first: a side effect was repeated."""
+    if any(unsealed.values()):
+        return RunStatus.UNSEALED_TOOL
+    if outcomes and all(o.error is not None for o in outcomes):
+        return RunStatus.AGENT_FAILED
+    return RunStatus.OK
 
 
 def _reply_text(reply: ChatMessage | None) -> str | None:
@@ -286,6 +298,8 @@ def replay_scenario(
     request = spans_to_request(captured)
     spans = list(spans_from_request(request))
     turn_span_ids = {o.span_id: o.turn.index for o in outcomes}
+    recorded_tools = {t.name for turn in scenario.turns for t in turn.tool_calls}
+    unsealed = find_unsealed_tool_runs(spans, turn_span_ids, recorded_tools, options.live_tools)
     add_links(request, plan_links(spans, turn_span_ids, {t.index: t for t in scenario.turns}))
     span_batch = build_span_batch(request, DEFAULT_SESSION_KEYS)
     trace_hex = f"{trace_id:032x}"
@@ -303,19 +317,18 @@ def replay_scenario(
                 original_span_id=turn.span_id,
                 trace_id=trace_hex if outcome else None,
                 span_id=outcome.span_id if outcome else None,
-                error=_turn_error(outcome) if outcome else None,
+                error=_turn_error(outcome, unsealed.get(turn.index, [])) if outcome else None,
                 divergences=[d.describe() for d in outcome.playback.divergences] if outcome else [],
                 note=None if outcome else "no user message recorded: turn not replayed",
             )
         )
-    failed_all = bool(outcomes) and all(o.error is not None for o in outcomes)
     run = ReplayRun(
         run_id=run_id,
         scenario=scenario.name,
         agent=agent_label,
         original_session_id=scenario.source.session_id,
         session_id=session_id,
-        status=RunStatus.AGENT_FAILED if failed_all else RunStatus.OK,
+        status=_run_status(outcomes, unsealed),
         started_unix_nano=started,
         ended_unix_nano=time.time_ns(),
         trace_ids=[trace_hex],

@@ -21,7 +21,7 @@ from otel_replay.core.records import Span
 from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.matchers import RecordedToolCall, ToolPlayback
-from otel_replay.replay.runner import replay_many, replay_scenario
+from otel_replay.replay.runner import ReplayOptions, replay_many, replay_scenario
 from otel_replay.replay.sealing import (
     UnattributedToolCallError,
     active_replay,
@@ -216,3 +216,58 @@ def test_each_turn_of_an_async_agent_answers_from_its_own_recording_under_its_ow
             s for s in spans if s.attributes.get("gen_ai.tool.call.id") == f"call_{turn.index + 1}"
         ]
         assert turn_span_ids & set(_ancestors(tool_span, by_id)) == {turn.span_id}
+
+
+def _framework_scenario(recorded_tool: str = "issue_refund") -> Scenario:
+    return recorded_scenario(
+        "framework-refund",
+        [
+            ("hello", []),
+            ("please refund order 123", [recorded_call(recorded_tool, "123", REFUNDED, 1)]),
+        ],
+    )
+
+
+def test_a_recorded_tool_that_runs_for_real_under_its_own_span_fails_its_turn(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = _replay("framework_agent", _framework_scenario(), store)
+    assert [p.name for p in side_effects.iterdir()] == ["refund-123"]  # what the tripwire is for
+    assert run.status is RunStatus.UNSEALED_TOOL
+    assert run.turns[0].error is None
+    assert run.turns[1].error == (
+        "turn 2: tool issue_refund ran for real during the replay: "
+        "it is neither sealed nor in --live-tools"
+    )
+    assert run.failed_turns == 1
+
+
+def test_a_tool_named_live_may_run_for_real(side_effects: Path, store: SqlSpanStore) -> None:
+    factory = load_agent(f"{AGENTS}:framework_agent")
+    options = ReplayOptions(live_tools=frozenset({"issue_refund"}))
+    run = replay_scenario(_framework_scenario(), factory, store, agent_label="x", options=options)
+    assert run.status is RunStatus.OK
+    assert [t.error for t in run.turns] == [None, None]
+
+
+def test_a_framework_tool_span_around_the_sealed_tool_is_not_a_tripwire(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    scenario = recorded_scenario(
+        "framework-sealed",
+        [("please refund order 123", [recorded_call("issue_refund", "123", REFUNDED, 1)])],
+    )
+    run = _replay("framework_sealed_agent", scenario, store)
+    assert list(side_effects.iterdir()) == []
+    assert run.status is RunStatus.OK
+    (turn,) = run.turns
+    assert turn.error is None
+    assert turn.replayed is not None and json.loads(turn.replayed.assistant or "") == REFUNDED
+
+
+def test_the_tripwire_watches_only_tools_the_recording_called(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = _replay("framework_agent", _framework_scenario(recorded_tool="check_status"), store)
+    assert run.status is RunStatus.OK
+    assert [t.error for t in run.turns] == [None, None]
