@@ -100,6 +100,19 @@ def test_refund_called_from_a_worker_thread_is_served_the_recording_and_never_ru
     assert turn.span_id in _ancestors(tool_span, by_id)
 
 
+def test_a_live_tool_called_from_a_plain_thread_runs_for_real_under_its_turn(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    factory = load_agent(f"{AGENTS}:via_plain_thread")
+    options = ReplayOptions(live_tools=frozenset({"issue_refund"}))
+    run = replay_scenario(_refund_scenario(), factory, store, agent_label="x", options=options)
+    assert [p.name for p in side_effects.iterdir()] == ["refund-123"]
+    assert run.status is RunStatus.OK
+    (turn,) = run.turns
+    assert turn.replayed is not None
+    assert [(t.name, t.source) for t in turn.replayed.tool_calls] == [("issue_refund", "live")]
+
+
 def _two_refund_scenarios() -> list[Scenario]:
     return [
         recorded_scenario(
