@@ -15,6 +15,7 @@ import grpc
 from otel_replay.otlp.convert import spans_to_request
 from tests.builders import make_span
 from tests.receiver.clients import PROTOBUF, TRACES_METHOD
+from tests.waiting import wait_until
 
 SPANS_PER_REQUEST = 50
 MAX_REQUESTS = 5_000
@@ -79,10 +80,7 @@ class LoadClient(threading.Thread):
         """Release connections."""
 
     def wait_for_acks(self, count: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.acked) < count:
-            assert time.monotonic() < deadline, f"only {len(self.acked)} of {count} acknowledged"
-            time.sleep(0.02)
+        wait_until(lambda: len(self.acked) >= count, f"{count} requests are acknowledged", timeout)
 
     def finish(self) -> None:
         self.stopping.set()

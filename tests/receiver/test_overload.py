@@ -21,6 +21,8 @@ from otel_replay.store.rows import LogBatch, SpanBatch
 from tests.builders import make_span
 from tests.receiver.clients import GrpcAnswer, call_grpc
 from tests.receiver.conftest import grpc_port, loopback_config
+from tests.receiver.stores import HeldStore
+from tests.waiting import wait_until
 
 CONCURRENT_CALLS = 100
 SPANS_PER_CALL = 20
@@ -87,11 +89,22 @@ def test_pending_cap_answers_unavailable_with_retry_info_and_retries_get_in(
 ) -> None:
     inner = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     config = loopback_config(inner.url, max_pending_items=3 * SPANS_PER_CALL)
-    receiver = Receiver(config, store=SlowStore(inner, 0.05))  # type: ignore[arg-type]
+    held = HeldStore(inner)
+    receiver = Receiver(config, store=held)  # type: ignore[arg-type]
     calls = 20
     try:
         port = grpc_port(receiver)
-        answers = _send_concurrently(port, calls)
+        with ThreadPoolExecutor(1) as background:
+            sending = background.submit(_send_concurrently, port, calls)
+            try:
+                # While the first write is held, what is pending only grows: the cap must be hit.
+                wait_until(
+                    lambda: receiver.ingestor.counters["errors_overloaded"] > 0,
+                    "a call is refused",
+                )
+            finally:
+                held.released.set()
+            answers = sending.result(timeout=60)
         refused = [n for n, a in enumerate(answers, 1) if a.code is not grpc.StatusCode.OK]
         assert refused  # the cap was reached
         for trace in refused:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import time
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
@@ -61,15 +60,15 @@ def test_acknowledged_spans_survive_kill_9_and_restarts_exactly_once(tmp_path: P
                 "--grpc", f"127.0.0.1:{port}", "--http", "none", "--store", f"sqlite:///{db_path}"
             ) as server:
                 acked_before = len(client.acked)
-                client.wait_for_acks(acked_before + 5, timeout=20)
-                time.sleep(0.5 + 0.5 * cycle)  # mid-load, at a different point each cycle
+                # Mid-load, at a different point each cycle: after 5, 10, 15 more answers.
+                client.wait_for_acks(acked_before + 5 * (cycle + 1), timeout=20)
                 server.kill_hard()
                 assert server.proc.returncode == -9
             acked_per_cycle.append(len(client.acked) - acked_before)
     finally:
         client.finish()
 
-    assert all(acked >= 5 for acked in acked_per_cycle), acked_per_cycle
+    assert all(acked >= 5 * (n + 1) for n, acked in enumerate(acked_per_cycle)), acked_per_cycle
     assert client.failures > 0  # the kills did land while requests were being sent
     stored = _assert_stored_exactly_once(db_path, client.acked)
     assert stored >= len(client.acked) * SPANS_PER_REQUEST
@@ -92,9 +91,7 @@ def test_sigterm_finishes_requests_exits_0_and_prints_a_one_line_summary(tmp_pat
                 client.start()
             for client in clients:
                 client.wait_for_acks(5, timeout=20)
-            started = time.monotonic()
             assert server.terminate_and_wait(timeout=30) == 0
-            assert time.monotonic() - started < 15
         finally:
             for client in clients:
                 client.finish()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
@@ -14,11 +13,11 @@ from google.rpc import status_pb2
 
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.serve import Receiver
-from otel_replay.store import SqlSpanStore, open_store
-from otel_replay.store.rows import LogBatch, SpanBatch
+from otel_replay.store import open_store
 from tests.builders import make_span
 from tests.receiver.clients import PROTOBUF, call_grpc
 from tests.receiver.conftest import grpc_port, http_port, loopback_config
+from tests.receiver.stores import HeldStore
 from tests.waiting import wait_until
 
 ANSWER_TIMEOUT = 10.0
@@ -111,24 +110,6 @@ def test_after_stop_a_kept_alive_http_connection_is_told_to_retry(sqlite_url: st
     assert _stored_traces(sqlite_url) == [f"{1:032x}"]
 
 
-class HeldStore:
-    """Delegates to a real store; each write waits until the test releases it (a slow disk)."""
-
-    def __init__(self, inner: SqlSpanStore) -> None:
-        self.inner = inner
-        self.url = inner.url
-        self.writing = threading.Event()
-        self.released = threading.Event()
-
-    def write(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
-        self.writing.set()
-        assert self.released.wait(ANSWER_TIMEOUT), "the test never released the write"
-        self.inner.write(span_batches, log_batches)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
-
-
 def test_stop_waits_for_a_grpc_request_being_committed(tmp_path: Path) -> None:
     inner = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     held = HeldStore(inner)
@@ -150,6 +131,7 @@ def test_stop_waits_for_a_grpc_request_being_committed(tmp_path: Path) -> None:
         assert answer.code is grpc.StatusCode.OK
         assert [t.trace_id for t in inner.list_traces()] == [f"{3:032x}"]
     finally:
+        held.released.set()  # a failed assertion above must not leave the writer stuck
         inner.close()
 
 

@@ -1,0 +1,32 @@
+"""Fault injectors around a real store, for the receiver tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from otel_replay.store import SqlSpanStore
+from otel_replay.store.rows import LogBatch, SpanBatch
+
+HOLD_TIMEOUT = 30.0
+
+
+class HeldStore:
+    """Delegates to a real store; writes wait until the test releases them (a stuck disk).
+
+    `writing` is set when the first write starts; once `released` is set, writes go through.
+    """
+
+    def __init__(self, inner: SqlSpanStore) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.writing = threading.Event()
+        self.released = threading.Event()
+
+    def write(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
+        self.writing.set()
+        assert self.released.wait(HOLD_TIMEOUT), "the test never released the write"
+        self.inner.write(span_batches, log_batches)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
