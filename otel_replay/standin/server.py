@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler
@@ -30,6 +31,7 @@ from otel_replay.standin.model import (
     Divergence,
     ExchangeSource,
     ProviderApi,
+    RecordedExchange,
     StandInExchange,
     StandInMode,
 )
@@ -86,6 +88,7 @@ class StandIn(LoopbackServer):
         self.playback = Playback(cassette, match_on)
         self.upstream = upstream if upstream is not None else Upstream.from_env()
         self.failures = 0
+        self._failure_lock = threading.Lock()
         super().__init__(_Handler, port, "otel-replay-standin")
 
     @property
@@ -112,6 +115,11 @@ class StandIn(LoopbackServer):
     def divergences(self, turn: int | None = None) -> list[Divergence]:
         """The requests that matched no recorded call: all, or those of turn `turn`."""
         return self.playback.divergences(turn)
+
+    def unserved(self, turn: int) -> list[RecordedExchange]:
+        """The recorded calls of turn `turn` no request was answered with (since the turn
+        was last set): what the replayed agent did not ask."""
+        return self.playback.unserved(turn)
 
     def env(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """The variables that point an agent's SDKs here: OPENAI_BASE_URL (with `/v1`),
@@ -230,8 +238,9 @@ class StandIn(LoopbackServer):
 
     def count_failure(self) -> bool:
         """Count an unexpected failure; True while it should still be logged in full."""
-        self.failures += 1
-        return self.failures <= _LOGGED_FAILURES
+        with self._failure_lock:
+            self.failures += 1
+            return self.failures <= _LOGGED_FAILURES
 
 
 class _Handler(BaseHTTPRequestHandler):

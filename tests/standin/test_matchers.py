@@ -116,7 +116,11 @@ def test_model_and_parameters_compare_what_the_recording_has() -> None:
 def test_equal_requests_get_the_recorded_answers_in_order_and_a_turn_restarts_when_set() -> None:
     calls = [llm_call([ASK], "First.", span_id="c1"), llm_call([ASK], "Second.", span_id="c2")]
     playback = Playback(build_cassette(scenario([calls])))
+    playback.match(_request(ASK))
+    assert [e.span_id for e in playback.unserved(0)] == ["c2"]
+    playback.set_turn(0)
     served = [playback.match(_request(ASK))[1] for _ in range(3)]
+    assert playback.unserved(0) == []
     assert [s.answer.text for s in served[:2] if isinstance(s, RecordedExchange)] == [
         "First.",
         "Second.",
