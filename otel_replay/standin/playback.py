@@ -25,8 +25,17 @@ class Playback:
     turn's position in the scenario) and rewinds it, so a turn replayed again is answered
     again; the exchange log keeps every request until `clear()`."""
 
-    def __init__(self, cassette: Cassette, match_on: Sequence[str] = DEFAULT_MATCH_ON) -> None:
+    def __init__(
+        self,
+        cassette: Cassette,
+        match_on: Sequence[str] = DEFAULT_MATCH_ON,
+        *,
+        follow_turns: bool = False,
+    ) -> None:
         self.cassette = cassette
+        # An agent run by hand has no runner to set the turn: a request that matches nothing
+        # in the current turn may match a later one, which then becomes current.
+        self.follow_turns = follow_turns
         self.match_on = tuple(match_on)
         self._matchers = resolve_matchers(self.match_on)
         self._lock = threading.Lock()
@@ -48,16 +57,29 @@ class Playback:
             self._turn = index
             self._served[index] = set()
 
-    def match(self, request: LlmRequest) -> tuple[int, RecordedExchange | Divergence]:
-        """The current turn and the recorded call that answers `request` (now marked
-        served), or the Divergence that says why none does."""
+    def match(
+        self, request: LlmRequest, turn: int | None = None
+    ) -> tuple[int, RecordedExchange | Divergence]:
+        """The turn (`turn`, else the current one) and the recorded call that answers
+        `request` (now marked served), or the Divergence that says why none does."""
         with self._lock:
-            turn = self._turn
-            served = self._served.setdefault(turn, set())
-            found = match_request(turn, request, self.cassette.turn(turn), served, self._matchers)
+            current = self._turn if turn is None else turn
+            found = self._match_in(current, request)
+            if isinstance(found, Divergence) and turn is None and self.follow_turns:
+                for later in range(current + 1, len(self.cassette.turns)):
+                    self._served[later] = set()
+                    candidate = self._match_in(later, request)
+                    if isinstance(candidate, RecordedExchange):
+                        self._turn = current = later
+                        found = candidate
+                        break
             if isinstance(found, RecordedExchange):
-                served.add(found.index)
-            return turn, found
+                self._served[current].add(found.index)
+            return current, found
+
+    def _match_in(self, turn: int, request: LlmRequest) -> RecordedExchange | Divergence:
+        served = self._served.setdefault(turn, set())
+        return match_request(turn, request, self.cassette.turn(turn), served, self._matchers)
 
     def log(self, exchange: StandInExchange) -> None:
         with self._lock:

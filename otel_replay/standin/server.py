@@ -64,6 +64,10 @@ def _error_reply(shape: ProviderShape, kind: ErrorKind, message: str) -> Reply:
     return _json_reply(ERRORS[kind].status, shape.render_error(kind, message))
 
 
+# Names the turn (0-based) a request belongs to, for agents driven from another process.
+TURN_HEADER = "x-otel-replay-turn"
+
+
 class StandIn(LoopbackServer):
     """A recorded-model stand-in serving `scenario`'s LLM calls on 127.0.0.1 from
     construction until `close()` (or the end of a `with` block).
@@ -72,6 +76,9 @@ class StandIn(LoopbackServer):
     the closest recorded call and what differed; `hybrid` forwards a miss to `upstream`
     (default: the real providers, keys from OPENAI_API_KEY / ANTHROPIC_API_KEY as set now).
     `match_on` names the matchers a recorded call must pass (see `matchers`).
+    `follow_turns` (agents run by hand, `otel-replay model`): a request matching nothing in
+    the current turn may match a later turn, which becomes current. A request carrying the
+    header `X-Otel-Replay-Turn: N` (0-based) is matched in turn N, whatever is current.
     """
 
     def __init__(
@@ -82,10 +89,11 @@ class StandIn(LoopbackServer):
         match_on: Sequence[str] = DEFAULT_MATCH_ON,
         upstream: Upstream | None = None,
         port: int = 0,
+        follow_turns: bool = False,
     ) -> None:
         cassette = scenario if isinstance(scenario, Cassette) else build_cassette(scenario)
         self.mode = StandInMode(mode)
-        self.playback = Playback(cassette, match_on)
+        self.playback = Playback(cassette, match_on, follow_turns=follow_turns)
         self.upstream = upstream if upstream is not None else Upstream.from_env()
         self.failures = 0
         self._failure_lock = threading.Lock()
@@ -146,7 +154,13 @@ class StandIn(LoopbackServer):
         except (RequestShapeError, ValueError) as error:
             return _error_reply(shape, ErrorKind.BAD_REQUEST, str(error))
         stream = body.get("stream") is True
-        turn, found = self.playback.match(request)
+        named_turn = headers.get(TURN_HEADER)
+        if named_turn is not None and not named_turn.strip().isdigit():
+            message = f"{TURN_HEADER}: {named_turn!r} is not a turn index (0, 1, ...)"
+            return _error_reply(shape, ErrorKind.BAD_REQUEST, message)
+        turn, found = self.playback.match(
+            request, int(named_turn) if named_turn is not None else None
+        )
         # Completed below with where the answer came from.
         asked = StandInExchange(turn, api, request, stream, ExchangeSource.UNANSWERED, status=0)
         if isinstance(found, Divergence):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from otel_replay.standin import PLACEHOLDER_API_KEY, StandIn
+from otel_replay.standin.server import TURN_HEADER
 from tests.standin.builders import llm_call, message, scenario
 
 
@@ -89,3 +90,45 @@ def test_one_connection_carries_several_requests(standin: StandIn) -> None:
     finally:
         connection.close()
     assert answers == ["Hello.", "Hello."]
+
+
+def _two_turns() -> Any:
+    return scenario(
+        [
+            [llm_call([message("user", "Hi")], "Hello.")],
+            [llm_call([message("user", "Where is order 123?")], "On its way.")],
+        ],
+        system_prompt=None,
+        tools=(),
+    )
+
+
+def _chat(text: str) -> bytes:
+    request = {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": text}]}
+    return json.dumps(request).encode()
+
+
+def test_a_turn_header_answers_from_that_turn_whatever_is_current() -> None:
+    with StandIn(_two_turns()) as standin:
+        status, body = _post(
+            standin, "/v1/chat/completions", _chat("Where is order 123?"), {TURN_HEADER: "1"}
+        )
+        assert (status, body["choices"][0]["message"]["content"]) == (200, "On its way.")
+        assert standin.turn == 0
+        status, body = _post(standin, "/v1/chat/completions", _chat("Hi"), {TURN_HEADER: "x"})
+        assert status == 400
+        assert body["error"]["message"] == "x-otel-replay-turn: 'x' is not a turn index (0, 1, ...)"
+
+
+def test_following_turns_moves_on_to_the_turn_a_request_matches() -> None:
+    with StandIn(_two_turns(), follow_turns=True) as standin:
+        status, _ = _post(standin, "/v1/chat/completions", _chat("Where is order 123?"))
+        assert (status, standin.turn) == (200, 1)
+        status, _ = _post(standin, "/v1/chat/completions", _chat("Hi"))
+        assert status == 400  # turns only move forward: turn 0 is behind
+
+
+def test_without_following_a_later_turns_request_misses() -> None:
+    with StandIn(_two_turns()) as standin:
+        status, _ = _post(standin, "/v1/chat/completions", _chat("Where is order 123?"))
+        assert (status, standin.turn) == (400, 0)
