@@ -2,13 +2,17 @@
 
 The replay installs an SDK TracerProvider when the application has none, and otherwise adds
 its processor to the application's provider: every span the agent's instrumentation makes
-(openai instrumentations, LangChain, manual spans) under a replay trace is captured.
+(openai instrumentations, LangChain, manual spans) under a replay trace is captured. So are
+the traces the agent starts during a turn on threads that lost the OTel context (thread
+pools, `run_in_executor`): `sealing` says which turn adopts them, and they are stored in the
+replay trace, their roots under that turn's span.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -18,35 +22,67 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
 
+from otel_replay.replay.sealing import Adoption, adopt_trace
+from otel_replay.semconv.keys import REPLAY_TRACER_NAME
+
 _INSTALL_LOCK = threading.Lock()
 _CAPTURE: SpanCapture | None = None
 
 
+@dataclass(frozen=True)
+class CapturedTrace:
+    """A replay trace's finished spans, and the traces its turns adopted (by trace id, the
+    turn span id their roots join)."""
+
+    trace_id: int
+    spans: list[ReadableSpan]
+    adopted: Mapping[int, int]
+
+
 class SpanCapture(SpanProcessor):
-    """Keeps the finished spans of registered trace ids until they are taken."""
+    """Keeps the finished spans of registered trace ids, and of the traces they adopt, until
+    they are taken."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._spans: dict[int, list[ReadableSpan]] = {}
+        self._adopted: dict[int, Adoption] = {}
 
     def register(self, trace_id: int) -> None:
         with self._lock:
             self._spans.setdefault(trace_id, [])
 
-    def take(self, trace_id: int) -> list[ReadableSpan]:
+    def take(self, trace_id: int) -> CapturedTrace:
         """The trace's finished spans; the trace is no longer captured afterwards."""
         with self._lock:
-            return self._spans.pop(trace_id, [])
+            adopted = {t: a for t, a in self._adopted.items() if a.replay_trace_id == trace_id}
+            for adopted_trace_id in adopted:
+                del self._adopted[adopted_trace_id]
+            spans = self._spans.pop(trace_id, [])
+        return CapturedTrace(trace_id, spans, {t: a.turn_span_id for t, a in adopted.items()})
 
     def on_start(self, span: SdkSpan, parent_context: Context | None = None) -> None:
-        pass
+        context = span.context
+        scope = span.instrumentation_scope
+        if span.parent is not None or context is None:
+            return
+        if scope is not None and scope.name == REPLAY_TRACER_NAME:
+            return  # a replay's own root: it registers its trace
+        adoption = adopt_trace(context.trace_id)
+        if adoption is None:
+            return
+        with self._lock:
+            if adoption.replay_trace_id in self._spans:
+                self._adopted[context.trace_id] = adoption
 
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
         if context is None:
             return
         with self._lock:
-            spans = self._spans.get(context.trace_id)
+            adoption = self._adopted.get(context.trace_id)
+            owner = adoption.replay_trace_id if adoption is not None else context.trace_id
+            spans = self._spans.get(owner)
             if spans is not None:
                 spans.append(span)
 
@@ -81,7 +117,30 @@ def ensure_capture() -> SpanCapture:
         return capture
 
 
-def spans_to_request(spans: Sequence[ReadableSpan]) -> trace_service_pb2.ExportTraceServiceRequest:
-    """The captured spans as an OTLP export request (the official encoder)."""
-    request: trace_service_pb2.ExportTraceServiceRequest = encode_spans(spans)
+def spans_to_request(captured: CapturedTrace) -> trace_service_pb2.ExportTraceServiceRequest:
+    """The captured spans as an OTLP export request (the official encoder), adopted traces
+    moved into the replay trace with their roots under their turn span."""
+    request: trace_service_pb2.ExportTraceServiceRequest = encode_spans(captured.spans)
+    if captured.adopted:
+        _join_adopted(request, captured.trace_id, captured.adopted)
     return request
+
+
+def _join_adopted(
+    request: trace_service_pb2.ExportTraceServiceRequest,
+    trace_id: int,
+    adopted: Mapping[int, int],
+) -> None:
+    replay_trace = trace_id.to_bytes(16, "big")
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            for pb2_span in scope_spans.spans:
+                turn_span_id = adopted.get(int.from_bytes(pb2_span.trace_id, "big"))
+                if turn_span_id is None:
+                    continue
+                pb2_span.trace_id = replay_trace
+                if not pb2_span.parent_span_id:
+                    pb2_span.parent_span_id = turn_span_id.to_bytes(8, "big")
+                for link in pb2_span.links:
+                    if int.from_bytes(link.trace_id, "big") in adopted:
+                        link.trace_id = replay_trace

@@ -6,6 +6,10 @@ So every replay also registers itself process-wide while it runs. A tool call wi
 playback in its context is tied to a replay by its OpenTelemetry trace, else to the only
 replay running; when several run and nothing says which one the call belongs to, it is
 refused: a recorded tool never runs for real while a replay is active in the process.
+
+For the same reason a span that starts a new trace while exactly one replay is in a turn
+(an agent's work on a thread without the OTel context) is adopted by that turn: the capture
+files its trace under the turn span.
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ class ActiveReplay:
         self.trace_id = trace_id
         self.live_tools = live_tools
         self._turn: SealedTurn | None = None
+        self._adopted: set[int] = set()  # traces begun off-context during its turns
+
+    def owns_trace(self, trace_id: int) -> bool:
+        """Whether spans of `trace_id` are this replay's: its own trace or one it adopted."""
+        with _REGISTRY_LOCK:
+            return trace_id == self.trace_id or trace_id in self._adopted
 
     @property
     def turn(self) -> SealedTurn | None:
@@ -58,6 +68,14 @@ class ActiveReplay:
     def _enter(self, turn: SealedTurn | None) -> None:
         with _REGISTRY_LOCK:
             self._turn = turn
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A trace begun off-context during a turn: the replay's trace and the turn span it joins."""
+
+    replay_trace_id: int
+    turn_span_id: int
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,17 @@ def sealed_turn(replay: ActiveReplay, playback: ToolPlayback) -> Iterator[ToolPl
         replay._enter(None)
 
 
+def _owner(replays: list[ActiveReplay], trace_id: int | None) -> ActiveReplay | None:
+    """The replay a call in `trace_id` belongs to: by its own trace first, then by a trace it
+    adopted, else the only replay running."""
+    if trace_id is not None:
+        exact = [r for r in replays if r.trace_id == trace_id]
+        owners = exact or [r for r in replays if r.owns_trace(trace_id)]
+        if owners:
+            return owners[0]
+    return replays[0] if len(replays) == 1 else None
+
+
 def resolve_playback(tool_name: str) -> Resolution:
     """The playback a call of `tool_name` answers from, here; raises when a replay is active
     but the call cannot be tied to one of its turns."""
@@ -120,14 +149,13 @@ def resolve_playback(tool_name: str) -> Resolution:
     if not replays:
         return Resolution(None)
     span_context = trace.get_current_span().get_span_context()
-    owner = next((r for r in replays if r.trace_id == span_context.trace_id), None)
-    if owner is None and len(replays) == 1:
-        owner = replays[0]
+    trace_id = span_context.trace_id if span_context.is_valid else None
+    owner = _owner(replays, trace_id)
     if owner is not None:
         turn = owner.turn
         if turn is not None:
-            # A span already in the replay trace keeps its parent; others join the turn.
-            in_trace = span_context.is_valid and span_context.trace_id == owner.trace_id
+            # A span in a trace of the replay keeps its parent; others join the turn.
+            in_trace = trace_id is not None and owner.owns_trace(trace_id)
             return Resolution(turn.playback, None if in_trace else turn.otel_context)
         if tool_name in owner.live_tools:
             return Resolution(None)
@@ -149,3 +177,19 @@ def resolve_playback(tool_name: str) -> Resolution:
         if turn is not None:
             turn.playback.refuse(message)
     raise UnattributedToolCallError(message)
+
+
+def adopt_trace(trace_id: int) -> Adoption | None:
+    """Adopt a trace that a span starts now, when exactly one replay is running and in a turn:
+    the agent started it on a thread without the turn's context. None otherwise (with several
+    replays running, nothing says whose it is)."""
+    with _REGISTRY_LOCK:
+        if len(_ACTIVE) != 1:
+            return None
+        (replay,) = _ACTIVE.values()
+        turn = replay._turn
+        if turn is None or trace_id == replay.trace_id:
+            return None
+        replay._adopted.add(trace_id)
+    turn_span = trace.get_current_span(turn.otel_context).get_span_context()
+    return Adoption(replay.trace_id, turn_span.span_id)

@@ -22,6 +22,7 @@ from typing import Any
 from opentelemetry import trace
 from pydantic import JsonValue
 
+from otel_replay.demo import support_agent
 from otel_replay.replay.tools import tool
 from otel_replay.scenario.model import (
     AgentSpec,
@@ -156,6 +157,25 @@ def framework_agent(messages: list[Message]) -> str:
 
 def framework_sealed_agent(messages: list[Message]) -> str:
     return _answer(framework_sealed_refund(_order_id(messages)))
+
+
+def pooled_framework_agent(messages: list[Message]) -> str:
+    """The framework runs its tool on a thread pool that does not carry the OTel context."""
+    if "refund" not in str(messages[-1]["content"]):
+        return "Which order?"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return _answer(pool.submit(framework_refund, _order_id(messages)).result())
+
+
+def pooled_framework_sealed_agent(messages: list[Message]) -> str:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return _answer(pool.submit(framework_sealed_refund, _order_id(messages)).result())
+
+
+def threaded_buggy_agent(messages: list[Message]) -> str:
+    """The demo support agent, each turn run whole on a worker thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(support_agent.buggy_agent, messages).result()
 
 
 def _at_barrier() -> None:

@@ -17,8 +17,10 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import JsonValue
 
+from otel_replay.app.sessions import session_scenario
 from otel_replay.core.records import Span
 from otel_replay.core.runs import ReplayRun, RunStatus
+from otel_replay.demo import support_agent
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.matchers import RecordedToolCall, ToolPlayback
 from otel_replay.replay.runner import ReplayOptions, replay_many, replay_scenario
@@ -241,10 +243,12 @@ def _framework_scenario(recorded_tool: str = "issue_refund") -> Scenario:
     )
 
 
+@pytest.mark.parametrize("agent", ["framework_agent", "pooled_framework_agent"])
 def test_a_recorded_tool_that_runs_for_real_under_its_own_span_fails_its_turn(
-    side_effects: Path, store: SqlSpanStore
+    agent: str, side_effects: Path, store: SqlSpanStore
 ) -> None:
-    run = _replay("framework_agent", _framework_scenario(), store)
+    """Also when the framework runs it on a pool that lost the OTel context."""
+    run = _replay(agent, _framework_scenario(), store)
     assert [p.name for p in side_effects.iterdir()] == ["refund-123"]  # what the tripwire is for
     assert run.status is RunStatus.UNSEALED_TOOL
     assert run.turns[0].error is None
@@ -263,19 +267,17 @@ def test_a_tool_named_live_may_run_for_real(side_effects: Path, store: SqlSpanSt
     assert [t.error for t in run.turns] == [None, None]
 
 
+@pytest.mark.parametrize("agent", ["framework_sealed_agent", "pooled_framework_sealed_agent"])
 def test_a_framework_tool_span_around_the_sealed_tool_is_not_a_tripwire(
-    side_effects: Path, store: SqlSpanStore
+    agent: str, side_effects: Path, store: SqlSpanStore
 ) -> None:
-    scenario = recorded_scenario(
-        "framework-sealed",
-        [("please refund order 123", [recorded_call("issue_refund", "123", REFUNDED, 1)])],
-    )
-    run = _replay("framework_sealed_agent", scenario, store)
+    run = _replay(agent, _refund_scenario(), store)
     assert list(side_effects.iterdir()) == []
     assert run.status is RunStatus.OK
     (turn,) = run.turns
-    assert turn.error is None
-    assert turn.replayed is not None and json.loads(turn.replayed.assistant or "") == REFUNDED
+    assert turn.error is None and turn.replayed is not None
+    assert json.loads(turn.replayed.assistant or "") == REFUNDED
+    assert [(t.name, t.source) for t in turn.replayed.tool_calls] == [("issue_refund", "recorded")]
 
 
 def test_the_tripwire_watches_only_tools_the_recording_called(
@@ -284,3 +286,25 @@ def test_the_tripwire_watches_only_tools_the_recording_called(
     run = _replay("framework_agent", _framework_scenario(recorded_tool="check_status"), store)
     assert run.status is RunStatus.OK
     assert [t.error for t in run.turns] == [None, None]
+
+
+def test_a_turn_run_whole_on_a_worker_thread_is_captured_under_its_turn(
+    support_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refunds: list[str] = []
+    monkeypatch.setattr(support_agent, "REFUNDS", refunds)
+    store = open_store(support_store_url)
+    try:
+        scenario = session_scenario(store, "support-session-003")
+        run = _replay("threaded_buggy_agent", scenario, store)
+    finally:
+        store.close()
+    assert refunds == []
+    assert run.status is RunStatus.OK
+    for turn in run.turns:
+        assert turn.error is None and turn.replayed is not None
+        assert turn.replayed.assistant == turn.original.assistant
+        assert turn.replayed.llm_calls == turn.original.llm_calls
+        assert [(t.name, t.source) for t in turn.replayed.tool_calls] == [
+            (t.name, "recorded") for t in turn.original.tool_calls
+        ]
