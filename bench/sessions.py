@@ -21,7 +21,8 @@ from pathlib import Path
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from otel_replay.app.sessions import list_sessions, load_conversation
+from otel_replay.app.conversations import load_conversation
+from otel_replay.app.sessions import list_sessions
 from otel_replay.otlp.convert import value_to_pb2
 from otel_replay.scenario.emit import emit_scenario
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from otel_replay.app.sessions import (
+from otel_replay.app.conversations import (
     load_conversation,
     load_trace_conversation,
     session_scenario,

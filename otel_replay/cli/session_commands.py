@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from otel_replay.app.sessions import (
+from otel_replay.app.conversations import (
     load_conversation,
     session_scenario,
     session_trace_scenarios,

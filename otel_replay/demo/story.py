@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from otel_replay.app.cases import run_case
+from otel_replay.app.conversations import load_conversation, session_scenario
 from otel_replay.app.replaying import replay_scenarios, save_cases
-from otel_replay.app.sessions import list_sessions, load_conversation, session_scenario
+from otel_replay.app.sessions import list_sessions
 from otel_replay.app.targets import resolve_agent
 from otel_replay.core.errors import OtelReplayError
 from otel_replay.core.runs import ReplayRun

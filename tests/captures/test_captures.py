@@ -22,7 +22,8 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from otel_replay.app.sessions import list_sessions, load_conversation
+from otel_replay.app.conversations import load_conversation
+from otel_replay.app.sessions import list_sessions
 from otel_replay.importer import import_data
 from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
 from otel_replay.semconv.model import Conversation

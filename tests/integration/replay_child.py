@@ -17,7 +17,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from examples.openai_agent import agent
-from otel_replay.app.sessions import session_scenario
+from otel_replay.app.conversations import session_scenario
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.runner import replay_scenario
 from otel_replay.store import open_store

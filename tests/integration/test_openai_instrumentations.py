@@ -13,7 +13,7 @@ import pytest
 from examples.openai_agent.agent import MODEL, SYSTEM_PROMPT
 from examples.openai_agent.fake_model import FAKE_RESPONSE_MODEL, scripted_model
 from examples.openai_agent.record import SESSIONS
-from otel_replay.app.sessions import load_conversation, session_scenario
+from otel_replay.app.conversations import load_conversation, session_scenario
 from otel_replay.core.records import Span
 from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.semconv.classify import classify_span

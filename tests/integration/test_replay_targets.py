@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from examples.openai_agent.fake_model import FAKE_RESPONSE_MODEL, scripted_model
 from examples.openai_agent.record import SESSIONS
-from otel_replay.app.sessions import session_scenario
+from otel_replay.app.conversations import session_scenario
 from otel_replay.cli.main import cli
 from otel_replay.core.runs import RunStatus
 from otel_replay.replay.agents import http_agent

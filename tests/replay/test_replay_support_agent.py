@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from otel_replay.app.sessions import session_scenario
+from otel_replay.app.conversations import session_scenario
 from otel_replay.cli.main import cli
 from otel_replay.core.runs import HistoryMode, RunStatus
 from otel_replay.demo import support_agent

@@ -17,7 +17,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import JsonValue
 
-from otel_replay.app.sessions import session_scenario
+from otel_replay.app.conversations import session_scenario
 from otel_replay.core.records import Span
 from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.demo import support_agent

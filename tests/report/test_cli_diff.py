@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from otel_replay.app.conversations import session_scenario
 from otel_replay.app.reports import run_reports, write_reports
-from otel_replay.app.sessions import session_scenario
 from otel_replay.cli.main import cli
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun

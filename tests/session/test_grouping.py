@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from otel_replay.app.sessions import list_sessions, load_conversation
+from otel_replay.app.conversations import load_conversation
+from otel_replay.app.sessions import list_sessions
 from otel_replay.core.errors import BadInputError, NotFoundError
 from otel_replay.session.grouping import (
     GroupBy,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from otel_replay.app.sessions import session_scenario
+from otel_replay.app.conversations import session_scenario
 from otel_replay.scenario.model import Scenario
 from otel_replay.store import open_store
 from tests.integration import conftest as integration
