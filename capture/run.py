@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from child.conversation import RESPONSE_MODEL
+from child.conversation import RESPONSE_MODEL, node_settings
 from expected import build_expected
 from script import weather_model
 from sink import CaptureSink
@@ -98,8 +98,11 @@ def _child_env(capture: Capture, model: FakeOpenAIServer, sink: CaptureSink) -> 
             "OTEL_BLRP_SCHEDULE_DELAY": "200",
             "PYTHONPATH": str(HERE / "child"),
             "PYTHONUNBUFFERED": "1",
+            "CAPTURE_CONVERSATION": json.dumps(node_settings()),
         }
     )
+    if capture.environment.node:
+        env["NODE_PATH"] = str(_environment_folder(capture.environment) / "node_modules")
     if capture.session_id is not None:
         env["CAPTURE_SESSION_ID"] = capture.session_id
     env.update(capture.env)

@@ -83,7 +83,46 @@ LANGGRAPH = Environment(
 )
 PYDANTIC_AI = Environment("pydantic-ai", "pydantic-ai.txt", ("pydantic-ai-slim", "openai", *_OTEL))
 
+NODE_OPENAI = Environment(
+    "node-openai",
+    "node-openai.json",
+    (
+        "openai",
+        "@opentelemetry/instrumentation-openai",
+        "@opentelemetry/sdk-node",
+        "@opentelemetry/exporter-trace-otlp-proto",
+        "@opentelemetry/exporter-logs-otlp-proto",
+        "@opentelemetry/baggage-span-processor",
+    ),
+    node=True,
+)
+VERCEL_AI = Environment(
+    "vercel-ai",
+    "vercel-ai.json",
+    ("ai", "@ai-sdk/openai", "@opentelemetry/sdk-node", "@opentelemetry/exporter-trace-otlp-proto"),
+    node=True,
+)
+LLAMAINDEX = Environment(
+    "llamaindex",
+    "llamaindex.txt",
+    (
+        "llama-index-core",
+        "llama-index-llms-openai",
+        "openinference-instrumentation-llama-index",
+        "openinference-instrumentation",
+        "openai",
+        *_OTEL,
+    ),
+)
+
 _PY = "{bin}/python"
+# Only the service name on the resource (the default detectors add host and process
+# details, paths included, that no test needs); no metrics.
+_NODE_ENV = {
+    "OTEL_NODE_RESOURCE_DETECTORS": "env",
+    "OTEL_SERVICE_NAME": "weather-agent",
+    "OTEL_METRICS_EXPORTER": "none",
+}
 _V2_ENV = {"OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental"}
 
 CAPTURES: dict[str, Capture] = {
@@ -177,6 +216,33 @@ CAPTURES: dict[str, Capture] = {
             "pydantic-ai built-in instrumentation (Agent.instrument_all()), conversation_id",
             "capture-pydantic-ai",
             "gen_ai.conversation.id",
+        ),
+        Capture(
+            "llamaindex",
+            LLAMAINDEX,
+            (_PY, "llamaindex_app.py"),
+            "LlamaIndex FunctionAgent + llms-openai + OpenInference llama-index",
+            "capture-llamaindex",
+            "session.id",
+        ),
+        Capture(
+            "node-openai",
+            NODE_OPENAI,
+            ("node", "openai_app.cjs"),
+            "Node openai + @opentelemetry/instrumentation-openai, content in log records",
+            "capture-node-openai",
+            "session.id",
+            _NODE_ENV,
+            tool_spans=False,
+        ),
+        Capture(
+            "vercel-ai-sdk",
+            VERCEL_AI,
+            ("node", "vercel_ai_app.cjs"),
+            "Vercel AI SDK v6 generateText, experimental_telemetry with metadata.sessionId",
+            "capture-vercel-ai-sdk",
+            "ai.telemetry.metadata.sessionId",
+            _NODE_ENV,
         ),
     )
 }

@@ -32,6 +32,19 @@ def get_weather(city: str) -> str:
     return json.dumps({"city": city, **_WEATHER.get(city, {"error": "unknown city"})})
 
 
+def node_settings() -> dict[str, object]:
+    """The same conversation for the Node agents (the harness passes it as
+    CAPTURE_CONVERSATION, JSON): texts, models, the tool and its answers per city."""
+    return {
+        "userTurns": list(USER_TURNS),
+        "systemPrompt": SYSTEM_PROMPT,
+        "requestModel": REQUEST_MODEL,
+        "toolName": TOOL_NAME,
+        "toolDescription": TOOL_DESCRIPTION,
+        "weather": {city: get_weather(city) for city in CITIES},
+    }
+
+
 def session_id() -> str | None:
     """The conversation's session id the harness chose, or None for a keyless capture."""
     return os.environ.get("CAPTURE_SESSION_ID") or None
