@@ -1,6 +1,11 @@
-"""Attribute keys that identify a session, in resolution order (docs/semconv.md section 10)."""
+"""Attribute keys that identify a session and a user, in resolution order (semconv.md section 10).
+
+Resolved by `semconv/identity.py`, the one resolver both the store and the session builder use.
+"""
 
 from __future__ import annotations
+
+from otel_replay.semconv.attributes import LiveKit
 
 # First non-empty wins, looked up on the span, then on its resource.
 # Never `langsmith.trace.session_id` (a LangSmith project) or `openinference.project.name`.
@@ -29,6 +34,9 @@ DEFAULT_USER_KEYS: tuple[str, ...] = (
     "ai.telemetry.metadata.userId",
     "enduser.id",
     "langsmith.metadata.user_id",
+    # After the general keys: the voice frameworks' participant ids.
+    LiveKit.PARTICIPANT_IDENTITY,
+    LiveKit.pii(LiveKit.PARTICIPANT_IDENTITY),
 )
 
 

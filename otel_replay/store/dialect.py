@@ -57,37 +57,69 @@ def parse_store_url(url: str) -> StoreUrl:
     return StoreUrl(DialectName.SQLITE, url)
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """How our SQL is spelled in one database: its placeholder and its column types.
+
+    Statements are built from these once per dialect (see `store/statements.py`), never
+    rewritten per call.
+    """
+
+    name: DialectName
+    placeholder: str
+    int_type: str
+    blob_type: str
+
+    def params(self, count: int) -> str:
+        """`count` placeholders, comma-separated."""
+        return ", ".join([self.placeholder] * count)
+
+    def ddl(self, template: str) -> str:
+        """A DDL template with its `{int}` and `{blob}` column types filled in."""
+        return template.format(int=self.int_type, blob=self.blob_type)
+
+    def in_values(self, column: str, count: int) -> str:
+        """A condition that `column` is one of `count` values, given by `in_params`."""
+        if self.name is DialectName.POSTGRESQL:
+            return f"{column} = ANY({self.placeholder})"
+        return f"{column} IN ({self.params(count)})"
+
+    def in_params(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """The parameters of an `in_values` condition."""
+        if self.name is DialectName.POSTGRESQL:
+            return (list(values),)
+        return tuple(values)
+
+
+SQLITE = Dialect(DialectName.SQLITE, "?", "INTEGER", "BLOB")
+POSTGRESQL = Dialect(DialectName.POSTGRESQL, "%s", "BIGINT", "BYTEA")
+DIALECTS: dict[DialectName, Dialect] = {SQLITE.name: SQLITE, POSTGRESQL.name: POSTGRESQL}
+
+
 class Connection:
-    """A DB-API connection with our SQL (`?` placeholders, `{int}`/`{blob}` types) translated."""
+    """A DB-API connection; statements come already spelled for its `dialect`."""
 
     def __init__(self, url: StoreUrl) -> None:
         self.url = url
-        self.dialect = url.dialect
+        self.dialect = DIALECTS[url.dialect]
+        self._postgresql = url.dialect is DialectName.POSTGRESQL
         self._raw: Any
-        if url.dialect is DialectName.SQLITE:
-            self._raw = _connect_sqlite(url.target)
-        else:
+        if self._postgresql:
             self._raw = _connect_postgresql(url.target)
-
-    def sql(self, statement: str) -> str:
-        if self.dialect is DialectName.POSTGRESQL:
-            statement = statement.replace("%", "%%").replace("?", "%s")
-            return statement.format(int="BIGINT", blob="BYTEA")
-        return statement.format(int="INTEGER", blob="BLOB")
+        else:
+            self._raw = _connect_sqlite(url.target)
 
     def begin(self) -> None:
-        if self.dialect is DialectName.SQLITE:
+        if not self._postgresql:
             # IMMEDIATE takes the write lock now, so a second writer waits (busy_timeout)
             # instead of failing at commit time.
             self._raw.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
-        self._raw.commit() if self.dialect is DialectName.POSTGRESQL else self._raw.execute(
-            "COMMIT"
-        )
+        self._raw.commit() if self._postgresql else self._raw.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self.dialect is DialectName.POSTGRESQL:
+        if self._postgresql:
             if not self.is_broken():
                 self._raw.rollback()
         elif self._raw.in_transaction:
@@ -95,14 +127,14 @@ class Connection:
 
     def is_broken(self) -> bool:
         """True when the server dropped the connection (a PostgreSQL restart or failover)."""
-        if self.dialect is DialectName.POSTGRESQL:
+        if self._postgresql:
             return bool(self._raw.closed or self._raw.broken)
         return False
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self._raw.cursor()
         try:
-            cursor.execute(self.sql(statement), params)
+            cursor.execute(statement, params)
             rows = cursor.fetchall() if cursor.description is not None else []
             return [tuple(row) for row in rows]
         finally:
@@ -111,29 +143,18 @@ class Connection:
     def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> None:
         cursor = self._raw.cursor()
         try:
-            cursor.executemany(self.sql(statement), rows)
+            cursor.executemany(statement, rows)
         finally:
             cursor.close()
 
     def lock_for_migration(self) -> None:
         """Serialise schema migrations between processes sharing one database."""
-        if self.dialect is DialectName.POSTGRESQL:
+        if self._postgresql:
             self._raw.execute("SELECT pg_advisory_xact_lock(7405022301)")
-
-    def table_exists(self, name: str) -> bool:
-        if self.dialect is DialectName.POSTGRESQL:
-            rows = self.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_name = ?", (name,)
-            )
-        else:
-            rows = self.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name = ?", (name,)
-            )
-        return bool(rows)
 
     def integrity_problems(self) -> list[str]:
         """What the database's own consistency check reports (empty when sound)."""
-        if self.dialect is DialectName.SQLITE:
+        if not self._postgresql:
             rows = self.execute("PRAGMA integrity_check")
             return [str(r[0]) for r in rows if r[0] != "ok"]
         return []
@@ -144,7 +165,7 @@ class Connection:
     @property
     def errors(self) -> tuple[type[Exception], ...]:
         """Exceptions that mean the database is unavailable or busy (retryable)."""
-        if self.dialect is DialectName.SQLITE:
+        if not self._postgresql:
             return (sqlite3.OperationalError,)
         import psycopg
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from otel_replay.store.dialect import Connection
 
-# `{int}` and `{blob}` are filled in per dialect; `?` is the placeholder.
+# `{int}` and `{blob}` are filled in per dialect (`Dialect.ddl`); steps take no parameters.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: spans, their resource/scope groups, traces summarised per session, log records.
     (
@@ -78,6 +78,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE traces ADD COLUMN user_id TEXT",
         "ALTER TABLE traces ADD COLUMN turn_span_count {int} NOT NULL DEFAULT 0",
     ),
+    # 4: the user id is merged by key rank like the session id (1000000: no user key seen;
+    # a user id stored before this step keeps rank 0, so nothing replaces it). Ids of log
+    # records that were all zeros are stored empty, as absent ids are everywhere else.
+    (
+        "ALTER TABLE traces ADD COLUMN user_rank {int} NOT NULL DEFAULT 1000000",
+        "UPDATE traces SET user_rank = 0 WHERE user_id IS NOT NULL",
+        "UPDATE log_records SET trace_id = '' WHERE trace_id = '" + "0" * 32 + "'",
+        "UPDATE log_records SET span_id = '' WHERE span_id = '" + "0" * 16 + "'",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -88,7 +97,10 @@ def apply_migrations(conn: Connection) -> int:
     conn.begin()
     try:
         conn.lock_for_migration()
-        conn.execute("CREATE TABLE IF NOT EXISTS otel_replay_schema (version {int} PRIMARY KEY)")
+        dialect = conn.dialect
+        conn.execute(
+            dialect.ddl("CREATE TABLE IF NOT EXISTS otel_replay_schema (version {int} PRIMARY KEY)")
+        )
         rows = conn.execute("SELECT MAX(version) FROM otel_replay_schema")
         current = int(rows[0][0]) if rows and rows[0][0] is not None else 0
         if current > SCHEMA_VERSION:
@@ -100,8 +112,11 @@ def apply_migrations(conn: Connection) -> int:
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[version - 1]:
-                conn.execute(statement)
-            conn.execute("INSERT INTO otel_replay_schema (version) VALUES (?)", (version,))
+                conn.execute(dialect.ddl(statement))
+            conn.execute(
+                f"INSERT INTO otel_replay_schema (version) VALUES ({dialect.placeholder})",
+                (version,),
+            )
         conn.commit()
     except BaseException:
         conn.rollback()

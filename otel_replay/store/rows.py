@@ -7,22 +7,34 @@ columns that queries need beside it; resource and scope are stored once per requ
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 
-from otel_replay.semconv.keys import DEFAULT_USER_KEYS
+from otel_replay.semconv.identity import (
+    Identity,
+    find_resource_identity,
+    find_span_identity,
+    identity_keys,
+)
+from otel_replay.semconv.values import as_str
 
 # Index columns are signed 64-bit in both databases; the exact value stays in span_pb.
 _MAX_INT64 = (1 << 63) - 1
 
+# The rank of a trace none of whose spans carried a session (or user) key: below every key.
+# Migration 4 spells it as the user_rank column's default.
+NO_RANK = 1_000_000
+
 
 class ScopeRow(NamedTuple):
+    """A row of `scopes`: field names are its column names."""
+
     scope_key: str
     resource_pb: bytes
     scope_pb: bytes
@@ -32,24 +44,27 @@ class ScopeRow(NamedTuple):
 
 
 class SpanRow(NamedTuple):
+    """A row of `spans`: field names are its column names."""
+
     trace_id: str
     span_id: str
-    parent_span_id: str
+    parent_span_id: str  # "" for a root (absent or all-zero parent)
     name: str
     kind: int
     start_time_unix_nano: int
     end_time_unix_nano: int
     status_code: int
     # Where this span carried a session key; None also when an earlier span of its trace in
-    # the same request already settled the trace's session (the trace row is what counts).
+    # the same request already settled the trace's identity (the trace row is what counts).
     session_rank: int | None
     session_value: str | None
     scope_key: str
     span_pb: bytes
-    user_value: str | None = None  # not a column of spans: summarised per trace
 
 
 class LogRow(NamedTuple):
+    """A row of `log_records`: field names are its column names."""
+
     record_key: str
     trace_id: str
     span_id: str
@@ -59,12 +74,30 @@ class LogRow(NamedTuple):
     record_pb: bytes
 
 
+class TraceRow(NamedTuple):
+    """What one write knows of a trace, to be merged into its `traces` row by the upsert."""
+
+    trace_id: str
+    session_id: str
+    session_rank: int
+    min_start_unix_nano: int
+    max_end_unix_nano: int
+    root_span_id: str | None
+    root_name: str | None
+    root_start_unix_nano: int | None
+    service_name: str
+    user_id: str | None
+    user_rank: int
+
+
 @dataclass
 class SpanBatch:
     """The accepted rows of one request, and what was rejected and why."""
 
     scopes: list[ScopeRow] = field(default_factory=list)
     spans: list[SpanRow] = field(default_factory=list)
+    # Per trace id, the best session and user ids its spans in this request carried.
+    identities: dict[str, Identity] = field(default_factory=dict)
     rejected: int = 0
     error_message: str = ""
 
@@ -79,6 +112,23 @@ class LogBatch:
 
 _ZERO_TRACE_ID = bytes(16)
 _ZERO_SPAN_ID = bytes(8)
+
+
+_ABSENT_IDS = frozenset((b"", _ZERO_SPAN_ID, _ZERO_TRACE_ID))
+
+
+def hex_id(raw: bytes) -> str:
+    """An id as we keep it: lowercase hex, "" when absent or all zeros (OTLP's "invalid")."""
+    return "" if raw in _ABSENT_IDS else raw.hex()
+
+
+def clear_zero_ids(pb2_message: Any, fields: Sequence[str]) -> None:
+    """Clear the id fields of a stored protobuf message that hold all zeros, so the records
+    read back carry "" for them, as `hex_id` does on the way in."""
+    for name in fields:
+        raw = getattr(pb2_message, name)
+        if raw and raw in _ABSENT_IDS:
+            pb2_message.ClearField(name)
 
 
 def _scope_row(
@@ -98,66 +148,46 @@ def _scope_row(
         if kv.key == "service.name":
             service_name = kv.value.string_value
     return ScopeRow(
-        digest.hexdigest()[:32],
-        resource_pb,
-        scope_pb,
-        resource_schema_url,
-        scope_schema_url,
-        service_name,
+        scope_key=digest.hexdigest()[:32],
+        resource_pb=resource_pb,
+        scope_pb=scope_pb,
+        resource_schema_url=resource_schema_url,
+        scope_schema_url=scope_schema_url,
+        service_name=service_name,
     )
 
 
-# key -> (rank among session keys, rank among user keys); one lookup per attribute.
-_Ranks = Mapping[str, tuple[int | None, int | None]]
+def _identity_attributes(
+    pb2_key_values: Iterable[common_pb2.KeyValue], wanted: frozenset[str]
+) -> list[tuple[str, common_pb2.KeyValue]]:
+    """The (key, attribute) pairs whose key is an identity key: a cheap first pass."""
+    return [(kv.key, kv) for kv in pb2_key_values if kv.key in wanted]
 
 
-def _identity_ranks(session_keys: tuple[str, ...]) -> dict[str, tuple[int | None, int | None]]:
-    session_rank = {key: i for i, key in enumerate(session_keys)}
-    user_rank = {key: i for i, key in enumerate(DEFAULT_USER_KEYS)}
-    return {key: (session_rank.get(key), user_rank.get(key)) for key in (*session_rank, *user_rank)}
-
-
-def _identity_candidates(
-    pb2_key_values: object, ranks: _Ranks, offset: int
-) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
-    """The best-ranked session and user ids among these attributes (one pass)."""
-    session: tuple[int, str] | None = None
-    user: tuple[int, str] | None = None
-    get = ranks.get
-    for kv in pb2_key_values:  # type: ignore[attr-defined]
-        ranked = get(kv.key)
-        if ranked is None:
-            continue
-        value = kv.value
-        which = value.WhichOneof("value")
-        if which == "string_value":
-            text = value.string_value
-        elif which == "int_value":
-            text = str(value.int_value)
-        else:
-            continue
-        if not text:
-            continue
-        rank, urank = ranked
-        if rank is not None and (session is None or rank + offset < session[0]):
-            session = (rank + offset, text)
-        if urank is not None and (user is None or urank + offset < user[0]):
-            user = (urank + offset, text)
-    return session, user
+def _pb2_text(pb2_key_value: common_pb2.KeyValue) -> str | None:
+    """An id from a protobuf attribute value, by the rule `as_str` applies to ours."""
+    value = pb2_key_value.value
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return as_str(value.string_value)
+    if which == "int_value":
+        return str(value.int_value)
+    return None
 
 
 def build_span_batch(
     request: trace_service_pb2.ExportTraceServiceRequest, session_keys: tuple[str, ...]
 ) -> SpanBatch:
     """Validate every span and build store rows; bad ids are rejected, not fatal."""
-    ranks = _identity_ranks(session_keys)
-    resource_offset = len(session_keys) + len(DEFAULT_USER_KEYS)
+    keys = identity_keys(session_keys)
     batch = SpanBatch()
+    identities = batch.identities
+    settled: set[str] = set()
     bad_ids = 0
-    settled: set[bytes] = set()
+    wanted = keys.wanted
     for resource_spans in request.resource_spans:
-        resource_session, resource_user = _identity_candidates(
-            resource_spans.resource.attributes, ranks, resource_offset
+        resource_identity = find_resource_identity(
+            keys, _identity_attributes(resource_spans.resource.attributes, wanted), _pb2_text
         )
         for scope_spans in resource_spans.scope_spans:
             if not scope_spans.spans:
@@ -182,31 +212,36 @@ def build_span_batch(
                 ):
                     bad_ids += 1
                     continue
-                if trace_id in settled:
-                    # This trace already showed the best session and user keys there are
-                    # in this batch; the rest of its spans cannot change what it resolves to.
-                    session = user = None
-                else:
-                    session, user = _identity_candidates(pb2_span.attributes, ranks, 0)
-                    session = session or resource_session
-                    user = user or resource_user
-                    if session and session[0] == 0 and user and user[0] == 0:
-                        settled.add(trace_id)
+                trace_hex = trace_id.hex()
+                session = None
+                if trace_hex not in settled:
+                    # Once a trace showed the best session and user keys there are, the
+                    # rest of its spans cannot change what it resolves to: not scanned.
+                    own = resource_identity
+                    hits = _identity_attributes(pb2_span.attributes, wanted)
+                    if hits:
+                        own = find_span_identity(keys, pb2_span.name, hits, _pb2_text).best(own)
+                    known = identities.get(trace_hex)
+                    found = own if known is None else known.best(own)
+                    identities[trace_hex] = found
+                    if found.settled:
+                        settled.add(trace_hex)
+                    session = own.session
+                # Positional, in SpanRow's field order: this runs for every span received.
                 batch.spans.append(
                     SpanRow(
-                        trace_id.hex(),
+                        trace_hex,
                         span_id.hex(),
-                        "" if parent == _ZERO_SPAN_ID else parent.hex(),
+                        hex_id(parent),
                         pb2_span.name,
                         pb2_span.kind,
                         min(pb2_span.start_time_unix_nano, _MAX_INT64),
                         min(pb2_span.end_time_unix_nano, _MAX_INT64),
                         pb2_span.status.code,
-                        session[0] if session else None,
-                        session[1] if session else None,
+                        session.rank if session else None,
+                        session.value if session else None,
                         scope.scope_key,
                         pb2_span.SerializeToString(),
-                        user[1] if user else None,
                     )
                 )
     if bad_ids:
@@ -238,15 +273,16 @@ def build_log_batch(request: logs_service_pb2.ExportLogsServiceRequest) -> LogBa
                     continue
                 record_pb = pb2_log.SerializeToString(deterministic=True)
                 key = hashlib.sha256(scope.scope_key.encode() + record_pb).hexdigest()[:32]
+                time_unix_nano = pb2_log.time_unix_nano or pb2_log.observed_time_unix_nano
                 batch.logs.append(
                     LogRow(
-                        key,
-                        pb2_log.trace_id.hex(),
-                        pb2_log.span_id.hex(),
-                        min(pb2_log.time_unix_nano or pb2_log.observed_time_unix_nano, _MAX_INT64),
-                        pb2_log.event_name,
-                        scope.scope_key,
-                        record_pb,
+                        record_key=key,
+                        trace_id=hex_id(pb2_log.trace_id),
+                        span_id=hex_id(pb2_log.span_id),
+                        time_unix_nano=min(time_unix_nano, _MAX_INT64),
+                        event_name=pb2_log.event_name,
+                        scope_key=scope.scope_key,
+                        record_pb=record_pb,
                     )
                 )
     if batch.rejected:
@@ -255,3 +291,62 @@ def build_log_batch(request: logs_service_pb2.ExportLogsServiceRequest) -> LogBa
             "span_id empty or 8 bytes"
         )
     return batch
+
+
+@dataclass(slots=True)
+class _TraceExtent:
+    min_start_unix_nano: int
+    max_end_unix_nano: int
+    root: SpanRow | None
+    service_name: str
+
+
+def build_trace_rows(
+    spans: Iterable[SpanRow],
+    identities: Mapping[str, Identity],
+    services: Mapping[str, str],
+) -> list[TraceRow]:
+    """One row per trace of these spans, sorted by trace id, merged the way the upsert
+    merges rows (so spans may arrive in any order, in any number of writes).
+
+    `identities` holds each trace's best session and user ids; `services` the service name
+    of each scope key (a trace takes its root's).
+    """
+    extents: dict[str, _TraceExtent] = {}
+    for span in spans:
+        is_root = span.parent_span_id == ""
+        extent = extents.get(span.trace_id)
+        if extent is None:
+            extents[span.trace_id] = _TraceExtent(
+                span.start_time_unix_nano,
+                span.end_time_unix_nano,
+                span if is_root else None,
+                services.get(span.scope_key, ""),
+            )
+            continue
+        extent.min_start_unix_nano = min(extent.min_start_unix_nano, span.start_time_unix_nano)
+        extent.max_end_unix_nano = max(extent.max_end_unix_nano, span.end_time_unix_nano)
+        if is_root and extent.root is None:
+            extent.root = span
+            extent.service_name = services.get(span.scope_key, "")
+    rows = []
+    for trace_id in sorted(extents):
+        extent = extents[trace_id]
+        identity = identities.get(trace_id, Identity())
+        session, user, root = identity.session, identity.user, extent.root
+        rows.append(
+            TraceRow(
+                trace_id=trace_id,
+                session_id=session.value if session else trace_id,
+                session_rank=session.rank if session else NO_RANK,
+                min_start_unix_nano=extent.min_start_unix_nano,
+                max_end_unix_nano=extent.max_end_unix_nano,
+                root_span_id=root.span_id if root else None,
+                root_name=root.name if root else None,
+                root_start_unix_nano=root.start_time_unix_nano if root else None,
+                service_name=extent.service_name,
+                user_id=user.value if user else None,
+                user_rank=user.rank if user else NO_RANK,
+            )
+        )
+    return rows

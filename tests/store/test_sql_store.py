@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
 from otel_replay.core.records import SpanLink
 from otel_replay.otlp.decode import Encoding, decode_logs_request
 from otel_replay.store import SqlSpanStore, open_store
@@ -159,3 +164,86 @@ def test_postgresql_store_reconnects_after_the_server_drops_its_connection(
         assert store.counts().spans == 2
     finally:
         store.close()
+
+
+def test_all_zero_parent_id_is_stored_and_read_back_as_absent(store: SqlSpanStore) -> None:
+    # Some SDKs send a root's parent as eight zero bytes instead of leaving it empty.
+    root = make_span(11, 1, name="agent")
+    zero_parent = type(root)(**{**root.__dict__, "parent_span_id": "0" * 16})
+    store.write([batch_of(zero_parent)], [])
+    (stored,) = store.get_spans([root.trace_id])
+    assert stored.parent_span_id == ""
+    assert stored == root
+    trace = store.get_trace(root.trace_id)
+    assert trace is not None
+    assert (trace.root_span_id, trace.root_name) == (root.span_id, "agent")
+
+
+def test_log_record_with_all_zero_ids_reads_back_with_empty_ids(store: SqlSpanStore) -> None:
+    body = (
+        b'{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"5",'
+        b'"traceId":"' + b"0" * 32 + b'","spanId":"' + b"0" * 16 + b'",'
+        b'"body":{"stringValue":"boot"}}]}]}]}'
+    )
+    store.write([], [build_log_batch(decode_logs_request(body, Encoding.JSON))])
+    (record,) = store.get_log_records([""])
+    assert (record.trace_id, record.span_id, record.body) == ("", "", "boot")
+
+
+def test_a_version_3_store_is_migrated_without_losing_its_users_or_log_records(
+    store_url: str,
+) -> None:
+    from otel_replay.store.dialect import Connection, parse_store_url
+    from otel_replay.store.migrations import MIGRATIONS
+
+    conn = Connection(parse_store_url(store_url))
+    p = conn.dialect.placeholder
+    conn.begin()
+    conn.execute(conn.dialect.ddl("CREATE TABLE otel_replay_schema (version {int} PRIMARY KEY)"))
+    for version, steps in enumerate(MIGRATIONS[:3], start=1):
+        for step in steps:
+            conn.execute(conn.dialect.ddl(step))
+        conn.execute(f"INSERT INTO otel_replay_schema (version) VALUES ({p})", (version,))
+    conn.execute(
+        "INSERT INTO traces (trace_id, session_id, session_rank, span_count, "
+        "min_start_unix_nano, max_end_unix_nano, service_name, user_id) "
+        f"VALUES ({conn.dialect.params(8)})",
+        (f"{1:032x}", "s", 1, 0, T0, T0, "svc", "old-user"),
+    )
+    conn.commit()
+    conn.close()
+    store = open_store(store_url)
+    try:
+        # Version 3 kept the first user id seen; it is kept, not replaced by a later key.
+        store.write([batch_of(make_span(1, 1, attributes={"user.id": "new-user"}))], [])
+        trace = store.get_trace(f"{1:032x}")
+        assert trace is not None
+        assert trace.user_id == "old-user"
+        assert store.integrity_problems() == []
+    finally:
+        store.close()
+
+
+def test_spans_and_logs_of_many_traces_load_in_one_query_per_batch_of_traces(
+    store: SqlSpanStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from otel_replay.store.dialect import Connection
+    from otel_replay.store.statements import ID_BATCH
+
+    trace_count = ID_BATCH + 1
+    spans = [make_span(n, 1, start=n) for n in range(1, trace_count + 1)]
+    store.write([batch_of(*spans)], [])
+    queries: list[str] = []
+    execute = Connection.execute
+
+    def counting(self: Connection, statement: str, params: Sequence[Any] = ()) -> Any:
+        queries.append(statement)
+        return execute(self, statement, params)
+
+    monkeypatch.setattr(Connection, "execute", counting)
+    wanted = [s.trace_id for s in reversed(spans)]
+    loaded = store.get_spans(wanted)
+    assert [s.trace_id for s in loaded] == wanted  # in the order asked for
+    assert len(queries) == 2
+    assert store.get_log_records(wanted) == []
+    assert len(queries) == 4
