@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
-from pydantic import JsonValue
 
 from otel_replay.demo import support_agent
 from otel_replay.replay.tools import tool
@@ -37,6 +36,7 @@ from otel_replay.scenario.model import (
 Message = dict[str, Any]
 SIDE_EFFECTS = Path("/nonexistent/otel-replay-side-effects")
 BARRIER: threading.Barrier | None = None
+BACKGROUND_LOOP: asyncio.AbstractEventLoop | None = None
 BARRIER_TIMEOUT_S = 30.0  # a bound on a broken test, never a stand-in for an event
 
 # Created at import, before any replay, as an application's process-wide singleton would be.
@@ -108,6 +108,17 @@ async def via_run_in_executor(messages: list[Message]) -> str:
 
 async def via_to_thread(messages: list[Message]) -> str:
     return _answer(await asyncio.to_thread(issue_refund, _order_id(messages)))
+
+
+async def _refund_soon(order_id: str) -> dict[str, str]:
+    return issue_refund(order_id)
+
+
+def via_background_loop(messages: list[Message]) -> str:
+    """An event loop the application runs on its own thread, started before the replay."""
+    assert BACKGROUND_LOOP is not None
+    future = asyncio.run_coroutine_threadsafe(_refund_soon(_order_id(messages)), BACKGROUND_LOOP)
+    return _answer(future.result(BARRIER_TIMEOUT_S))
 
 
 def _in_thread(target: Callable[[], Any], copy_context: bool = False) -> Any:
@@ -224,7 +235,7 @@ def recorded_scenario(name: str, turns: Sequence[tuple[str, Sequence[RecordedToo
     )
 
 
-def recorded_call(name: str, order_id: str, result: JsonValue, span: int) -> RecordedTool:
+def recorded_call(name: str, order_id: str, result: Any, span: int) -> RecordedTool:
     return RecordedTool(
         name=name,
         call_id=f"call_{span}",

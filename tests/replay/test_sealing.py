@@ -4,6 +4,7 @@ fails the run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -100,6 +101,31 @@ def test_refund_called_from_a_worker_thread_is_served_the_recording_and_never_ru
     by_id = {s.span_id: s for s in spans}
     (tool_span,) = [s for s in spans if s.name == "execute_tool issue_refund"]
     assert turn.span_id in _ancestors(tool_span, by_id)
+
+
+@pytest.fixture
+def background_loop(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    monkeypatch.setattr(sealing_agents, "BACKGROUND_LOOP", loop)
+    yield
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join()
+    loop.close()
+
+
+@pytest.mark.usefixtures("background_loop")
+def test_refund_called_on_an_event_loop_started_before_the_replay_is_sealed(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = _replay("via_background_loop", _refund_scenario(), store)
+    assert list(side_effects.iterdir()) == []
+    assert run.status is RunStatus.OK
+    (turn,) = run.turns
+    assert turn.replayed is not None
+    assert json.loads(turn.replayed.assistant or "") == REFUNDED
+    assert [(t.name, t.source) for t in turn.replayed.tool_calls] == [("issue_refund", "recorded")]
 
 
 def test_a_live_tool_called_from_a_plain_thread_runs_for_real_under_its_turn(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from otel_replay.core.records import Scope, Span
+from otel_replay.core.records import AnyValue, Scope, Span
 from otel_replay.replay.tripwire import describe_unsealed_tool_run, find_unsealed_tool_runs
 from tests.builders import make_span
 
-GENAI_TOOL = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "issue_refund"}
+GENAI_TOOL: dict[str, AnyValue] = {
+    "gen_ai.operation.name": "execute_tool",
+    "gen_ai.tool.name": "issue_refund",
+}
 TURNS = {f"{2:016x}": 0, f"{3:016x}": 1}  # turn span id -> 0-based turn index
 RECORDED = {"issue_refund", "check_status"}
 
@@ -30,7 +33,10 @@ def test_a_foreign_tool_span_deep_in_a_turn_is_a_real_run_of_that_turn() -> None
 
 
 def test_any_convention_names_the_tool_and_repeated_runs_are_named_once() -> None:
-    openinference = {"openinference.span.kind": "TOOL", "tool.name": "check_status"}
+    openinference: dict[str, AnyValue] = {
+        "openinference.span.kind": "TOOL",
+        "tool.name": "check_status",
+    }
     spans = _spans(
         make_span(1, 5, 2, name="check_status", attributes=openinference),
         make_span(1, 6, 2, name="check_status", start=1, attributes=openinference),
@@ -41,7 +47,10 @@ def test_any_convention_names_the_tool_and_repeated_runs_are_named_once() -> Non
 
 
 def test_our_sealed_spans_live_tools_unrecorded_tools_and_stray_spans_are_not_real_runs() -> None:
-    weather = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather"}
+    weather: dict[str, AnyValue] = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+    }
     spans = _spans(
         _ours(make_span(1, 5, 2, name="execute_tool issue_refund", attributes=GENAI_TOOL)),
         make_span(1, 6, 3, name="execute_tool get_weather", attributes=weather),
@@ -55,7 +64,10 @@ def test_our_sealed_spans_live_tools_unrecorded_tools_and_stray_spans_are_not_re
 def test_a_framework_span_around_our_sealed_span_of_the_same_tool_did_not_run_it() -> None:
     framework = make_span(1, 5, 4, name="execute_tool issue_refund", attributes=GENAI_TOOL)
     sealed = _ours(make_span(1, 6, 5, name="execute_tool issue_refund", attributes=GENAI_TOOL))
-    other = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "check_status"}
+    other: dict[str, AnyValue] = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "check_status",
+    }
     around_another = make_span(1, 7, 4, name="execute_tool check_status", attributes=other)
     sealed_refund = _ours(
         make_span(1, 8, 7, name="execute_tool issue_refund", attributes=GENAI_TOOL)
