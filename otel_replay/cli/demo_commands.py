@@ -10,7 +10,8 @@ import click
 from rich.rule import Rule
 
 from otel_replay.cli.options import console
-from otel_replay.cli.render import conversation_view, replay_table, sessions_table
+from otel_replay.cli.render import conversation_view, replay_table
+from otel_replay.cli.tables import sessions_table
 from otel_replay.core.runs import ReplayRun
 from otel_replay.demo.story import DemoView, run_demo
 from otel_replay.semconv.model import Conversation

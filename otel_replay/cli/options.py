@@ -55,9 +55,9 @@ def console() -> Console:
 
 
 def print_json(data: Any) -> None:
-    from otel_replay.cli.render import jsonable
+    from otel_replay.core.values import to_json_data
 
-    click.echo(json.dumps(jsonable(data), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(to_json_data(data), indent=2, ensure_ascii=False))
 
 
 def grouping_options(func: F) -> F:

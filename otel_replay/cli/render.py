@@ -1,84 +1,23 @@
-"""Terminal rendering of store listings (rich) and their JSON forms."""
+"""Terminal views of traces, conversations and runs (rich), and the JSON form of records."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-from collections.abc import Sequence
-from enum import Enum
 from typing import TYPE_CHECKING
 
 from pydantic import JsonValue
 from rich.table import Table
 from rich.tree import Tree
 
+from otel_replay.cli.tables import format_duration
 from otel_replay.core.records import Span
-from otel_replay.core.values import to_json_value
+from otel_replay.core.values import to_json_data
 from otel_replay.session.trace_tree import TraceTree
-from otel_replay.store import SessionSummary, TraceSummary
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from otel_replay.core.runs import ReplayRun, TurnSide
     from otel_replay.semconv.model import Conversation
-
-
-def format_time(unix_nano: int) -> str:
-    moment = dt.datetime.fromtimestamp(unix_nano / 1e9, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
-
-
-def format_duration(nanos: int) -> str:
-    if nanos < 0:
-        return f"-{format_duration(-nanos)}"
-    if nanos < 1_000_000:
-        return f"{nanos / 1000:.0f}µs"
-    if nanos < 1_000_000_000:
-        return f"{nanos / 1e6:.1f}ms"
-    return f"{nanos / 1e9:.2f}s"
-
-
-def sessions_table(sessions: Sequence[SessionSummary]) -> Table:
-    table = Table(title=f"{len(sessions)} session(s)")
-    for column in ("session id", "turns", "traces", "spans", "first", "last", "service"):
-        table.add_column(
-            column,
-            justify="right" if column in ("turns", "traces", "spans") else "left",
-            overflow="fold",
-        )
-    for s in sessions:
-        table.add_row(
-            s.session_id,
-            str(s.turn_count),
-            str(s.trace_count),
-            str(s.span_count),
-            format_time(s.first_start_unix_nano),
-            format_time(s.last_end_unix_nano),
-            s.service_name,
-        )
-    return table
-
-
-def traces_table(traces: Sequence[TraceSummary]) -> Table:
-    table = Table(title=f"{len(traces)} trace(s)")
-    for column in ("trace id", "session id", "root", "spans", "start", "duration", "service"):
-        table.add_column(
-            column,
-            justify="right" if column in ("spans", "duration") else "left",
-            overflow="fold",
-        )
-    for t in traces:
-        table.add_row(
-            t.trace_id,
-            t.session_id,
-            t.root_name or "(root not received)",
-            str(t.span_count),
-            format_time(t.start_time_unix_nano),
-            format_duration(t.end_time_unix_nano - t.start_time_unix_nano),
-            t.service_name,
-        )
-    return table
 
 
 def _is_orphan(tree: TraceTree, span: Span) -> bool:
@@ -103,25 +42,8 @@ def span_tree(tree: TraceTree) -> Tree:
     return rendered
 
 
-def jsonable(value: object) -> JsonValue:
-    """Dataclasses, enums and bytes as JSON-ready data (bytes as base64, `to_json_value`)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        return [jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return to_json_value(value)
-    if isinstance(value, Enum):
-        return jsonable(value.value)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise TypeError(f"no JSON form for {type(value).__name__}")
-
-
 def _span_fields(tree: TraceTree, span: Span) -> dict[str, JsonValue]:
-    data = jsonable(span)
+    data = to_json_data(span)
     assert isinstance(data, dict)
     data.pop("resource", None)
     data.pop("scope", None)
@@ -151,7 +73,7 @@ def trace_json(tree: TraceTree) -> dict[str, JsonValue]:
 def _short_json(value: object, limit: int = 160) -> str:
     import json
 
-    text = value if isinstance(value, str) else json.dumps(jsonable(value), ensure_ascii=False)
+    text = value if isinstance(value, str) else json.dumps(to_json_data(value), ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -19,7 +19,8 @@ from otel_replay.cli.options import (
     report_option,
     store_option,
 )
-from otel_replay.cli.render import format_time, replay_table
+from otel_replay.cli.render import replay_table
+from otel_replay.cli.tables import format_time
 from otel_replay.core.runs import HistoryMode, ReplayRun
 from otel_replay.diff.trials import flag_differences, summarise_trials
 from otel_replay.replay.matchers import ToolMatchMode

@@ -29,7 +29,7 @@ def sessions(
 ) -> None:
     """List sessions, most recent first, with their turn, trace and span counts."""
     from otel_replay.app.sessions import list_sessions
-    from otel_replay.cli.render import sessions_table
+    from otel_replay.cli.tables import sessions_table
 
     store = open_cli_store(store_url)
     try:
@@ -49,7 +49,7 @@ def sessions(
 @click.option("--session", "session_id", default=None, help="Only the traces of this session.")
 def traces(store_url: str, as_json: bool, limit: int, session_id: str | None) -> None:
     """List recent traces, or the traces of one session in start order."""
-    from otel_replay.cli.render import traces_table
+    from otel_replay.cli.tables import traces_table
 
     store = open_cli_store(store_url)
     try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from otel_replay.core.records import LogRecord, Span
-from otel_replay.store.rows import LogBatch, SpanBatch
+
+if TYPE_CHECKING:  # protobuf is not imported to list sessions (`otel-replay sessions`)
+    from otel_replay.store.rows import LogBatch, SpanBatch
 
 
 @dataclass(frozen=True)
