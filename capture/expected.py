@@ -192,12 +192,17 @@ def build_expected(
         turn = turns[_turn_of(exchange.body)]
         choice = completion["choices"][0]
         response_id = completion["id"]
+        body = exchange.body
+        # A stream carries usage only when the client asked for it (include_usage).
+        usage_sent = not body.get("stream") or bool(
+            (body.get("stream_options") or {}).get("include_usage")
+        )
         turn["llm_calls"].append(
             {
                 "request_model": exchange.body.get("model"),
                 "response_model": completion["model"] if completion["model"] in recorded else None,
-                "input_tokens": completion["usage"]["prompt_tokens"],
-                "output_tokens": completion["usage"]["completion_tokens"],
+                "input_tokens": completion["usage"]["prompt_tokens"] if usage_sent else None,
+                "output_tokens": completion["usage"]["completion_tokens"] if usage_sent else None,
                 "finish": FINISHES[choice["finish_reason"]] if finishes else None,
                 "response_id": response_id if response_id in recorded else None,
                 "time_to_first_token_unix_nano": ttfts[number] if ttfts else None,

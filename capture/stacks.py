@@ -221,9 +221,10 @@ CAPTURES: dict[str, Capture] = {
             "llamaindex",
             LLAMAINDEX,
             (_PY, "llamaindex_app.py"),
-            "LlamaIndex FunctionAgent + llms-openai + OpenInference llama-index",
+            "LlamaIndex FunctionAgent (streams) + llms-openai + OpenInference llama-index",
             "capture-llamaindex",
             "session.id",
+            streamed=True,
         ),
         Capture(
             "node-openai",

@@ -65,6 +65,14 @@ KNOWN_FAILURES: dict[str, str] = {
         "...}} instead of the content; tools are paired by start time, not by the "
         "ToolMessage's tool_call_id"
     ),
+    "llamaindex": (
+        "LlamaIndex + OpenInference: `OpenAI._prepare_chat_with_tools` spans (kind LLM, no "
+        "model call, no messages) count as model calls (4 calls in turn 1, 2 in turn 2), so "
+        "the user text is read from them and is None; llm.model_name (the configured model) "
+        "is read as the response model; tool results are the serialised ToolOutput "
+        "({'blocks', 'raw_output', 'raw_input', 'tool_name', 'is_error'}) instead of the "
+        "tool's JSON; 'First Token Stream Event' TTFT not read"
+    ),
     "openinference-openai-genai": (
         "OpenInference GenAI-mode writes the response model into the request model "
         "(gen_ai.request.model = llm.model_name; the request's model is only in "
