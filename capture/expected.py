@@ -109,6 +109,24 @@ def _records_finish_reasons(traces: dict[str, Any], logs: dict[str, Any]) -> boo
     return any("finish" in key.lower() for key in keys)
 
 
+def _stated_response_models(traces: dict[str, Any]) -> set[str]:
+    return {
+        value
+        for span in _spans(traces)
+        if isinstance(value := _attributes(span).get("gen_ai.response.model"), str)
+    }
+
+
+def _expected_response_model(model: str, recorded: set[str], stated: set[str]) -> str | None:
+    """The model that answered when the telemetry holds it; else what the dedicated
+    `gen_ai.response.model` attribute states when it states one thing (a producer that
+    writes the configured model there, as CrewAI does, is believed: nothing better is
+    recorded); else None (OpenInference's `llm.model_name` is not a dedicated key)."""
+    if model in recorded:
+        return model
+    return next(iter(stated)) if len(stated) == 1 else None
+
+
 def _tool_span_call_ids(traces: dict[str, Any]) -> set[str]:
     ids: set[str] = set()
     for span in _spans(traces):
@@ -142,8 +160,10 @@ def first_token_times(traces: dict[str, Any]) -> list[int]:
 
 
 def _turn_of(body: dict[str, Any]) -> int:
+    # The last user message holds the turn's text (frameworks such as CrewAI wrap it in a
+    # prompt of their own).
     users = [message_text(m) for m in body["messages"] if m.get("role") == "user"]
-    return USER_TURNS.index(users[-1])
+    return next(i for i, text in reversed(list(enumerate(USER_TURNS))) if text in users[-1])
 
 
 def _tool_result(text: str) -> Any:
@@ -173,6 +193,7 @@ def build_expected(
     """expected.json for one capture (see capture/README.md for the format)."""
     recorded = _recorded_strings(traces, logs)
     finishes = _records_finish_reasons(traces, logs)
+    stated_models = _stated_response_models(traces)
     linked_ids = _tool_span_call_ids(traces)
     ttfts = first_token_times(traces) if streamed else []
     answered = [e for e in exchanges if e.completion is not None]
@@ -200,7 +221,9 @@ def build_expected(
         turn["llm_calls"].append(
             {
                 "request_model": exchange.body.get("model"),
-                "response_model": completion["model"] if completion["model"] in recorded else None,
+                "response_model": _expected_response_model(
+                    completion["model"], recorded, stated_models
+                ),
                 "input_tokens": completion["usage"]["prompt_tokens"] if usage_sent else None,
                 "output_tokens": completion["usage"]["completion_tokens"] if usage_sent else None,
                 "finish": FINISHES[choice["finish_reason"]] if finishes else None,

@@ -115,6 +115,8 @@ LLAMAINDEX = Environment(
     ),
 )
 
+CREWAI = Environment("crewai", "crewai.txt", ("crewai", "openai", *_OTEL))
+
 _PY = "{bin}/python"
 # Only the service name on the resource (the default detectors add host and process
 # details, paths included, that no test needs); no metrics.
@@ -225,6 +227,15 @@ CAPTURES: dict[str, Capture] = {
             "capture-llamaindex",
             "session.id",
             streamed=True,
+        ),
+        Capture(
+            "crewai",
+            CREWAI,
+            (_PY, "crewai_app.py"),
+            "CrewAI native tracing (telemetry_session + OTLP/HTTP exporter), one kickoff a turn",
+            "capture-crewai",
+            "gen_ai.conversation.id",
+            {"CREWAI_TRACING_ENABLED": "false", "CREWAI_DISABLE_TELEMETRY": "true"},
         ),
         Capture(
             "node-openai",

@@ -59,6 +59,12 @@ KNOWN_FAILURES: dict[str, str] = {
         "(request) model but is read as the response model: request_model None, "
         "response_model 'gpt-4o-mini' (the response model is not recorded)"
     ),
+    "crewai": (
+        "CrewAI native tracing: the user text is read from the LLM call's templated prompt "
+        "('\\nCurrent Task: <text>\\n\\nThis is the expected criteria...') instead of the "
+        "task's input (`execute task` span: crewai.task.description and its "
+        "gen_ai.input.messages hold exactly the user's text)"
+    ),
     "langgraph-create-agent": (
         "LangChain/LangGraph tool spans' output is a serialised ToolMessage: each result "
         "rebuilds as {'type': 'tool', 'data': {'content': '<the JSON text>', 'tool_call_id': "

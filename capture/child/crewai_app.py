@@ -1,0 +1,74 @@
+"""CrewAI with its native tracing (crewai.telemetry.tracing, GenAI-semconv shaped spans),
+exported by the official OTLP/HTTP span exporter through the host API the library offers
+for it (`telemetry_session(..., exporters=[otlp_exporter(endpoint)])`).
+
+CrewAI is not a chat framework: each user turn is one crew kickoff of a one-agent,
+one-task crew whose task is the user's message; the conversation id is the session's
+`gen_ai.conversation.id` attribute, shared by both kickoffs.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from conversation import (
+    REQUEST_MODEL,
+    SYSTEM_PROMPT,
+    TOOL_DESCRIPTION,
+    TOOL_NAME,
+    USER_TURNS,
+    get_weather,
+    print_replies,
+    session_id,
+)
+from crewai import LLM, Agent, Crew, Task
+from crewai.telemetry.tracing.session import otlp_exporter, telemetry_session
+from crewai.tools import tool
+from opentelemetry.sdk.resources import Resource
+
+
+@tool(TOOL_NAME)
+def weather_tool(city: str) -> str:
+    """Current weather of a city."""
+    return get_weather(city)
+
+
+weather_tool.description = TOOL_DESCRIPTION
+
+
+def main() -> None:
+    sid = session_id()
+    assert sid is not None
+    endpoint = os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] + "/v1/traces"
+    llm = LLM(
+        model=f"openai/{REQUEST_MODEL}",
+        base_url=os.environ["OPENAI_BASE_URL"],
+        api_key=os.environ["OPENAI_API_KEY"],
+        max_retries=0,
+    )
+    agent = Agent(
+        role="weather assistant",
+        goal=SYSTEM_PROMPT,
+        backstory="You answer weather questions.",
+        tools=[weather_tool],
+        llm=llm,
+    )
+    replies: list[str] = []
+    for text in USER_TURNS:
+        task = Task(description=text, expected_output="A short answer.", agent=agent)
+        crew = Crew(agents=[agent], tasks=[task])
+        with telemetry_session(
+            str(uuid.uuid4()),
+            "weather-crew",
+            exporters=[otlp_exporter(endpoint)],
+            resource=Resource({"service.name": "weather-agent"}),
+            attributes={"gen_ai.conversation.id": sid},
+        ):
+            result = crew.kickoff()
+        replies.append(str(result.raw))
+    print_replies(replies)
+
+
+if __name__ == "__main__":
+    main()
