@@ -1,7 +1,9 @@
-"""OTLP/gRPC: TraceService/Export and LogsService/Export, ending in the shared Ingestor.
+"""OTLP/gRPC: TraceService, LogsService and MetricsService Export, ending in the shared
+Ingestor (metrics are accepted and discarded).
 
 Methods are registered with raw-bytes (de)serializers so that undecodable bodies reach our
-decoder and get INVALID_ARGUMENT, rather than grpcio's INTERNAL.
+decoder and get INVALID_ARGUMENT, rather than grpcio's INTERNAL. A call is admitted against
+the bytes-in-flight budget before its message is decoded: a refusal costs almost nothing.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from google.rpc import error_details_pb2, status_pb2
 from otel_replay.otlp.decode import Encoding
 from otel_replay.receiver.ingest import ExportResult, Ingestor
 from otel_replay.receiver.responses import Signal, build_export_response
-from otel_replay.receiver.status import ANSWERS, ErrorKind, classify_error
+from otel_replay.receiver.status import ANSWERS, ErrorKind
 
 TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
+METRICS_SERVICE = "opentelemetry.proto.collector.metrics.v1.MetricsService"
+_INTERNAL_MESSAGE = "internal error: the request was dropped (the receiver logged why)"
 
 
 def _abort(context: grpc.ServicerContext, kind: ErrorKind, message: str) -> None:
@@ -51,11 +55,11 @@ def _handler(
     def handle(body: bytes, context: grpc.ServicerContext) -> bytes:
         ingestor.count("grpc_requests")
         try:
-            result = consume(body, Encoding.PROTOBUF)
+            with ingestor.budget.admit(len(body)):
+                result = consume(body, Encoding.PROTOBUF)
         except Exception as exc:
-            kind = classify_error(exc)
-            ingestor.count(f"errors_{kind}")
-            _abort(context, kind, str(exc) if kind is not ErrorKind.INTERNAL else "internal error")
+            kind = ingestor.fail(exc, f"OTLP/gRPC {signal} export")
+            _abort(context, kind, str(exc) if kind is not ErrorKind.INTERNAL else _INTERNAL_MESSAGE)
             raise  # unreachable: abort raises
         return build_export_response(signal, result).SerializeToString()
 
@@ -103,31 +107,26 @@ def start_grpc_server(
     workers: int = 16,
 ) -> tuple[grpc.Server, int]:
     """Start the gRPC server; returns it and the bound port (useful with port 0)."""
-    handlers = {
-        TRACE_SERVICE: grpc.method_handlers_generic_handler(
-            TRACE_SERVICE,
-            {
-                "Export": grpc.unary_unary_rpc_method_handler(
-                    _handler(ingestor, Signal.TRACES, ingestor.consume_traces)
-                )
-            },
-        ),
-        LOGS_SERVICE: grpc.method_handlers_generic_handler(
-            LOGS_SERVICE,
-            {
-                "Export": grpc.unary_unary_rpc_method_handler(
-                    _handler(ingestor, Signal.LOGS, ingestor.consume_logs)
-                )
-            },
-        ),
+    services = {
+        TRACE_SERVICE: (Signal.TRACES, ingestor.consume_traces),
+        LOGS_SERVICE: (Signal.LOGS, ingestor.consume_logs),
+        METRICS_SERVICE: (Signal.METRICS, ingestor.consume_metrics),
     }
+    handlers = [
+        grpc.method_handlers_generic_handler(
+            service,
+            {"Export": grpc.unary_unary_rpc_method_handler(_handler(ingestor, signal, consume))},
+        )
+        for service, (signal, consume) in services.items()
+    ]
     # No maximum_concurrent_rpcs: grpcio answers calls over it RESOURCE_EXHAUSTED without
     # RetryInfo, which a Collector drops as permanent. Waiting calls have not read their
-    # message yet (a worker does), and overload is answered by the Ingestor's pending cap
-    # with UNAVAILABLE and RetryInfo.
+    # message yet (a worker does): at most `workers` messages are in memory before admission,
+    # and overload is answered by the bytes-in-flight budget (before decoding) and the
+    # Ingestor's pending cap, with UNAVAILABLE and RetryInfo.
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otel-replay-grpc"),
-        handlers=list(handlers.values()),
+        handlers=handlers,
         interceptors=[_BearerTokenInterceptor(auth_token, ingestor)] if auth_token else [],
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
@@ -149,4 +148,4 @@ def start_grpc_server(
     return server, bound
 
 
-__all__ = ["LOGS_SERVICE", "TRACE_SERVICE", "start_grpc_server"]
+__all__ = ["LOGS_SERVICE", "METRICS_SERVICE", "TRACE_SERVICE", "start_grpc_server"]

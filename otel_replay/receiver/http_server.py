@@ -1,13 +1,20 @@
-"""OTLP/HTTP: POST /v1/traces and /v1/logs (protobuf or JSON, gzip, chunked) into the Ingestor."""
+"""OTLP/HTTP: POST /v1/traces, /v1/logs and /v1/metrics (protobuf or JSON, gzip, chunked).
+
+Everything that can refuse a request (route, token, content type, size, the bytes-in-flight
+budget) is decided from the headers, before the body is read. A refusal then reads and
+discards the body (bounded) before closing: clients send the whole body before they read
+the answer, and closing on an unread body would reset the connection under the answer.
+"""
 
 from __future__ import annotations
 
 import hmac
+import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from google.rpc import status_pb2
@@ -19,11 +26,17 @@ from otel_replay.otlp.decode import (
     encode_message,
     encoding_from_content_type,
 )
+from otel_replay.receiver.admission import Ticket
+from otel_replay.receiver.http_connections import HttpLimits, OtlpHttpServer
 from otel_replay.receiver.ingest import ExportResult, Ingestor
 from otel_replay.receiver.responses import Signal, build_export_response
-from otel_replay.receiver.status import ANSWERS, ErrorKind, classify_error
+from otel_replay.receiver.status import ANSWERS, ErrorKind
 
 _READ_CHUNK = 1 << 16
+# An answer given before the body was read is followed by reading and discarding the body,
+# for at most the read timeout and this many bytes; past either the connection is closed as
+# it stands (and the client may see a reset instead of the answer).
+_MAX_DISCARDED_BYTES = 1 << 30
 
 
 def _encoding_or_protobuf(content_type: str) -> Encoding:
@@ -39,39 +52,8 @@ class _HttpError(Exception):
         self.kind = kind
 
 
-class OtlpHttpServer(ThreadingHTTPServer):
-    """The HTTP server; counts the requests being handled so that stopping can wait for them.
-
-    Handler threads are daemons, which server_close() does not join (an idle keep-alive
-    connection would hold it forever): `stop_http_server` waits for requests instead.
-    """
-
-    daemon_threads = True
-    block_on_close = False
-    ingestor: Ingestor
-    max_request_bytes: int
-    auth_token: str | None
-
-    def __init__(self, address: tuple[str, int]) -> None:
-        super().__init__(address, _OtlpHandler)
-        self._handling = 0
-        self._idle = threading.Condition()
-
-    @contextmanager
-    def handling(self) -> Iterator[None]:
-        """Count one request as in flight while the block runs."""
-        with self._idle:
-            self._handling += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._handling -= 1
-                self._idle.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: self._handling == 0, timeout)
+class _ClientGone(Exception):
+    """The client stalled past the read timeout or dropped the connection: nobody to answer."""
 
 
 class _OtlpHandler(BaseHTTPRequestHandler):
@@ -79,20 +61,54 @@ class _OtlpHandler(BaseHTTPRequestHandler):
     server: OtlpHttpServer
     server_version = "otel-replay"
     sys_version = ""
+    _requests_on_connection = 0
+    _deadline = 0.0
+    # Bytes of the current request's body not read yet: None while unknown (chunked).
+    _body_left: int | None = 0
 
     def log_message(self, format: str, *args: Any) -> None:
         """No log line per request: the receiver counts instead."""
+
+    def setup(self) -> None:
+        super().setup()
+        self._limits: HttpLimits = self.server.limits
+
+    def handle_one_request(self) -> None:
+        # A new connection has `read_seconds` to send its request line, a kept-alive one
+        # `idle_seconds`; http.server closes the connection when the wait times out.
+        first = self._requests_on_connection == 0
+        self.connection.settimeout(
+            self._limits.read_seconds if first else self._limits.idle_seconds
+        )
+        self._requests_on_connection += 1
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        # From the request line on, the whole request must arrive within `read_seconds`.
+        self._deadline = time.monotonic() + self._limits.read_seconds
+        self._body_left = 0
+        self.connection.settimeout(self._limits.read_seconds)
+        return super().parse_request()
+
+    def handle_expect_100(self) -> bool:
+        """`100 Continue` is sent only once the request is admitted (see _export)."""
+        return True
 
     def _routes(self) -> dict[str, tuple[Signal, Callable[[bytes, Encoding], ExportResult]]]:
         ingestor = self.server.ingestor
         return {
             "/v1/traces": (Signal.TRACES, ingestor.consume_traces),
             "/v1/logs": (Signal.LOGS, ingestor.consume_logs),
+            "/v1/metrics": (Signal.METRICS, ingestor.consume_metrics),
         }
 
     def do_POST(self) -> None:
         with self.server.handling():
-            self._export()
+            try:
+                self._export()
+            except _ClientGone:
+                self.server.ingestor.count("http_clients_gone")
+                self.close_connection = True
 
     def _export(self) -> None:
         ingestor = self.server.ingestor
@@ -103,38 +119,58 @@ class _OtlpHandler(BaseHTTPRequestHandler):
         # included); protobuf when the content type is not one of ours.
         encoding = _encoding_or_protobuf(content_type)
         try:
+            length = self._body_length()
             route = self._routes().get(path)
             if route is None:
                 raise _HttpError(
-                    ErrorKind.NOT_FOUND, f"no OTLP endpoint at {path}: use /v1/traces or /v1/logs"
+                    ErrorKind.NOT_FOUND,
+                    f"no OTLP endpoint at {path}: use /v1/traces, /v1/logs or /v1/metrics",
                 )
             signal, consume = route
             self._check_auth()
             encoding_from_content_type(content_type)  # 415 for any other content type
-            raw = self._read_body()
-            body = decode_content(
-                raw, self.headers.get("Content-Encoding", ""), self.server.max_request_bytes
-            )
-            result = consume(body, encoding)
+            limit = self.server.max_request_bytes
+            if length is not None and length > limit:
+                raise PayloadTooLargeError(
+                    f"request of {length} bytes exceeds the limit of {limit} bytes"
+                )
+            with ingestor.budget.admit(length or 0) as ticket:
+                if self.headers.get("Expect", "").lower() == "100-continue":
+                    self.send_response_only(100)
+                    self.end_headers()
+                raw = self._read_body(length, ticket)
+                body = decode_content(raw, self.headers.get("Content-Encoding", ""), limit)
+                del raw
+                ticket.grow(len(body))
+                result = consume(body, encoding)
+        except _ClientGone:
+            raise
+        except _HttpError as exc:
+            ingestor.count(f"errors_{exc.kind}")
+            self._send_error(exc.kind, str(exc), encoding)
+            return
         except Exception as exc:
-            kind = exc.kind if isinstance(exc, _HttpError) else classify_error(exc)
-            ingestor.count(f"errors_{kind}")
-            self._send_error(
-                kind, str(exc) if kind is not ErrorKind.INTERNAL else "internal error", encoding
-            )
+            kind = ingestor.fail(exc, f"OTLP/HTTP {path}")
+            message = str(exc) if kind is not ErrorKind.INTERNAL else _INTERNAL_MESSAGE
+            self._send_error(kind, message, encoding)
             return
         response = build_export_response(signal, result)
         self._send(200, encode_message(response, encoding), encoding)
 
     def _not_allowed(self) -> None:
         self.server.ingestor.count(f"errors_{ErrorKind.METHOD_NOT_ALLOWED}")
+        try:
+            self._body_left = self._body_length()
+        except BadInputError:
+            self._body_left = None
         self._send_error(
             ErrorKind.METHOD_NOT_ALLOWED,
             f"method {self.command} not allowed: use POST",
             Encoding.PROTOBUF,
         )
 
-    do_GET = do_PUT = do_DELETE = do_PATCH = _not_allowed
+    do_GET = do_HEAD = do_OPTIONS = do_PUT = do_DELETE = do_PATCH = _not_allowed
+    do_TRACE = do_CONNECT = _not_allowed
 
     def _check_auth(self) -> None:
         token = self.server.auth_token
@@ -144,49 +180,106 @@ class _OtlpHandler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(given, f"Bearer {token}".encode()):
             raise _HttpError(ErrorKind.UNAUTHENTICATED, "missing or wrong bearer token")
 
-    def _read_body(self) -> bytes:
-        limit = self.server.max_request_bytes
+    def _body_length(self) -> int | None:
+        """The Content-Length, 0 without one, None for a chunked body; records it as unread."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked(limit)
+            self._body_left = None
+            return None
         length_header = self.headers.get("Content-Length")
         if length_header is None:
-            return b""
+            self._body_left = 0
+            return 0
         try:
             length = int(length_header)
         except ValueError:
-            raise BadInputError(f"invalid Content-Length {length_header!r}") from None
+            length = -1
         if length < 0:
+            # Where the body ends is unknown: nothing more can be read on this connection.
+            self._body_left = None
             raise BadInputError(f"invalid Content-Length {length_header!r}")
-        if length > limit:
-            raise PayloadTooLargeError(
-                f"request of {length} bytes exceeds the limit of {limit} bytes"
-            )
-        body = self.rfile.read(length)
-        if len(body) != length:
-            raise BadInputError("request body shorter than its Content-Length")
-        return body
+        self._body_left = length
+        return length
 
-    def _read_chunked(self, limit: int) -> bytes:
+    def _wait_budget(self) -> None:
+        """Arm the socket with what is left of the request's read time."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise _ClientGone("request not received within the read timeout")
+        self.connection.settimeout(left)
+
+    def _read_some(self, size: int) -> bytes:
+        self._wait_budget()
+        try:
+            return self.rfile.read1(size)
+        except (TimeoutError, OSError) as exc:
+            raise _ClientGone(str(exc)) from None
+
+    def _read_exact(self, size: int) -> bytes:
+        parts: list[bytes] = []
+        left = size
+        while left:
+            chunk = self._read_some(min(left, _READ_CHUNK))
+            if not chunk:
+                raise _ClientGone("request body shorter than its Content-Length")
+            parts.append(chunk)
+            left -= len(chunk)
+            if self._body_left is not None:
+                self._body_left -= len(chunk)
+        return b"".join(parts)
+
+    def _read_line(self) -> bytes:
+        self._wait_budget()
+        try:
+            return self.rfile.readline(1024)
+        except (TimeoutError, OSError) as exc:
+            raise _ClientGone(str(exc)) from None
+
+    def _read_body(self, length: int | None, ticket: Ticket) -> bytes:
+        if length is None:
+            return self._read_chunked(self.server.max_request_bytes, ticket)
+        return self._read_exact(length)
+
+    def _read_chunked(self, limit: int, ticket: Ticket) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
-            size_line = self.rfile.readline(1024)
+            size_line = self._read_line()
             try:
                 size = int(size_line.split(b";", 1)[0].strip(), 16)
             except ValueError:
                 raise BadInputError("malformed chunked body") from None
             if size == 0:
-                while self.rfile.readline(1024).strip():  # trailers
+                while self._read_line().strip():  # trailers
                     pass
+                self._body_left = 0
                 return b"".join(parts)
             total += size
             if total > limit:
                 raise PayloadTooLargeError(f"request exceeds the limit of {limit} bytes")
-            chunk = self.rfile.read(size)
-            if len(chunk) != size:
-                raise BadInputError("truncated chunked body")
-            parts.append(chunk)
-            self.rfile.readline(8)
+            ticket.grow(total)  # a chunked body is admitted as it arrives
+            parts.append(self._read_exact(size))
+            self._read_line()
+
+    def _discard_unread_body(self) -> None:
+        """Read the rest of a body that will not be used, bounded in bytes and time."""
+        left = self._body_left
+        if left == 0:
+            return
+        budget = _MAX_DISCARDED_BYTES
+        self._deadline = time.monotonic() + self._limits.read_seconds
+        try:
+            if left is None:
+                # Where the body ends is unknown: tell the client we are done, read to EOF.
+                if not isinstance(self.connection, ssl.SSLSocket):
+                    self.connection.shutdown(socket.SHUT_WR)
+                while budget > 0 and (chunk := self._read_some(min(budget, _READ_CHUNK))):
+                    budget -= len(chunk)
+            elif left <= budget:
+                while left > 0 and (chunk := self._read_some(min(left, _READ_CHUNK))):
+                    left -= len(chunk)
+        except (_ClientGone, OSError):
+            pass  # the client went away: nothing left to protect
+        self._body_left = 0
 
     def _send_error(self, kind: ErrorKind, message: str, encoding: Encoding) -> None:
         answer = ANSWERS[kind]
@@ -196,10 +289,15 @@ class _OtlpHandler(BaseHTTPRequestHandler):
             headers["Retry-After"] = str(answer.retry_after_seconds)
         if kind is ErrorKind.METHOD_NOT_ALLOWED:
             headers["Allow"] = "POST"
-        # The body may be unread (too large, unauthenticated): do not reuse the connection.
+        # The body may be unread (too large, unauthenticated, busy): do not reuse the
+        # connection, and read the body away before closing it.
         self.close_connection = True
         headers["Connection"] = "close"
-        self._send(answer.http_status, encode_message(status, encoding), encoding, headers)
+        try:
+            self._send(answer.http_status, encode_message(status, encoding), encoding, headers)
+        except OSError:
+            return
+        self._discard_unread_body()
 
     def _send(
         self, code: int, payload: bytes, encoding: Encoding, headers: dict[str, str] | None = None
@@ -210,7 +308,12 @@ class _OtlpHandler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":  # a HEAD answer has no body
+            self.wfile.write(payload)
+        self.wfile.flush()
+
+
+_INTERNAL_MESSAGE = "internal error: the request was dropped (the receiver logged why)"
 
 
 def start_http_server(
@@ -221,10 +324,17 @@ def start_http_server(
     max_request_bytes: int,
     auth_token: str | None = None,
     tls_files: tuple[str, str] | None = None,
+    limits: HttpLimits | None = None,
 ) -> tuple[OtlpHttpServer, int, threading.Thread]:
     """Start the HTTP server in a thread; returns it, the bound port and the thread."""
+    tls_context = None
+    if tls_files is not None:
+        tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_context.load_cert_chain(tls_files[0], tls_files[1])
     try:
-        server = OtlpHttpServer((host, port))
+        server = OtlpHttpServer(
+            (host, port), _OtlpHandler, limits=limits or HttpLimits(), tls_context=tls_context
+        )
     except OSError as exc:
         raise BadInputError(
             f"cannot listen for OTLP/HTTP on {host}:{port}: {exc.strerror}"
@@ -232,10 +342,6 @@ def start_http_server(
     server.ingestor = ingestor
     server.max_request_bytes = max_request_bytes
     server.auth_token = auth_token
-    if tls_files is not None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(tls_files[0], tls_files[1])
-        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, name="otel-replay-http", daemon=True)
     thread.start()
     return server, server.server_address[1], thread
@@ -243,6 +349,7 @@ def start_http_server(
 
 def stop_http_server(server: OtlpHttpServer, grace_seconds: float) -> None:
     """Stop accepting connections, then wait (up to the grace period) for requests in flight."""
+    server.begin_stop()
     server.shutdown()
     server.server_close()
     server.wait_idle(grace_seconds)

@@ -7,6 +7,7 @@ which keeps one fsync per group rather than per request.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections import Counter
@@ -15,6 +16,10 @@ from dataclasses import dataclass
 
 from otel_replay.core.errors import OverloadedError, StoreUnavailableError
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
+from otel_replay.otlp.redact import Redactor
+from otel_replay.receiver.admission import DEFAULT_MAX_INFLIGHT_BYTES, ByteBudget
+from otel_replay.receiver.errorlog import RateLimitedLog
+from otel_replay.receiver.status import ErrorKind, classify_error
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store.base import SpanStore
 from otel_replay.store.rows import LogBatch, SpanBatch, build_log_batch, build_span_batch
@@ -48,9 +53,17 @@ class Ingestor:
         store: SpanStore,
         session_keys: tuple[str, ...] = DEFAULT_SESSION_KEYS,
         max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS,
+        *,
+        redactor: Redactor | None = None,
+        max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES,
+        error_log: RateLimitedLog | None = None,
     ) -> None:
         self.store = store
         self.session_keys = session_keys
+        # Secrets are replaced in the decoded request, before rows are built or written.
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.budget = ByteBudget(max_inflight_bytes)
+        self.error_log = error_log if error_log is not None else RateLimitedLog()
         self.counters: Counter[str] = Counter()
         self._counter_lock = threading.Lock()
         self._max_pending = max_pending_items
@@ -71,10 +84,28 @@ class Ingestor:
         with self._counter_lock:
             self.counters[name] += amount
 
+    def fail(self, exc: BaseException, context: str) -> ErrorKind:
+        """Count a failed request and return its kind; unknown errors are logged (rate-limited,
+        without their message: it may quote span data), a store that is down is warned of."""
+        kind = classify_error(exc)
+        self.count(f"errors_{kind}")
+        if kind is ErrorKind.INTERNAL:
+            self.error_log.log_exception(exc, f"{context} failed and was dropped")
+        elif kind is ErrorKind.STORE_UNAVAILABLE:
+            self.error_log.log(
+                logging.WARNING,
+                "store unavailable",
+                f"{context}: store {self.store.url} unavailable; senders are told to retry",
+            )
+        return kind
+
     def consume_traces(self, body: bytes, encoding: Encoding) -> ExportResult:
-        """Decode, validate and commit an ExportTraceServiceRequest body."""
+        """Decode, redact, validate and commit an ExportTraceServiceRequest body."""
         with self._decoding:
-            batch = build_span_batch(decode_trace_request(body, encoding), self.session_keys)
+            request = decode_trace_request(body, encoding)
+            if self.redactor.enabled:
+                self.redactor.redact_traces(request)
+            batch = build_span_batch(request, self.session_keys)
         if batch.spans:
             self._commit(_Pending(batch, None, len(batch.spans), Future()))
         self.count("spans_accepted", len(batch.spans))
@@ -82,14 +113,23 @@ class Ingestor:
         return ExportResult(batch.rejected, batch.error_message)
 
     def consume_logs(self, body: bytes, encoding: Encoding) -> ExportResult:
-        """Decode, validate and commit an ExportLogsServiceRequest body."""
+        """Decode, redact, validate and commit an ExportLogsServiceRequest body."""
         with self._decoding:
-            batch = build_log_batch(decode_logs_request(body, encoding))
+            request = decode_logs_request(body, encoding)
+            if self.redactor.enabled:
+                self.redactor.redact_logs(request)
+            batch = build_log_batch(request)
         if batch.logs:
             self._commit(_Pending(None, batch, len(batch.logs), Future()))
         self.count("log_records_accepted", len(batch.logs))
         self.count("log_records_rejected", batch.rejected)
         return ExportResult(batch.rejected, batch.error_message)
+
+    def consume_metrics(self, body: bytes, encoding: Encoding) -> ExportResult:
+        """Accept and discard an ExportMetricsServiceRequest: SDKs export metrics by default,
+        and an error answer would only fill their logs."""
+        self.count("metrics_requests_discarded")
+        return ExportResult()
 
     def _commit(self, pending: _Pending) -> None:
         with self._pending_lock:
@@ -153,6 +193,7 @@ class Ingestor:
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer; later requests are told to retry."""
+        self.budget.close()
         with self._pending_lock:
             self._closed = True
             self._queue.put(None)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 
 import grpc
 
 from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.decode import DEFAULT_MAX_REQUEST_BYTES
+from otel_replay.otlp.redact import Redactor
+from otel_replay.receiver.admission import DEFAULT_MAX_INFLIGHT_BYTES
+from otel_replay.receiver.errorlog import LOGGER_NAME
 from otel_replay.receiver.grpc_server import start_grpc_server
-from otel_replay.receiver.http_server import OtlpHttpServer, start_http_server, stop_http_server
+from otel_replay.receiver.http_connections import HttpLimits, OtlpHttpServer
+from otel_replay.receiver.http_server import start_http_server, stop_http_server
 from otel_replay.receiver.ingest import DEFAULT_MAX_PENDING_ITEMS, Ingestor
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store import DEFAULT_STORE_URL, SpanStore, open_store
@@ -55,6 +60,10 @@ class ServeConfig:
     session_keys: tuple[str, ...] = field(default=DEFAULT_SESSION_KEYS)
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS
+    max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES
+    http_limits: HttpLimits = field(default_factory=HttpLimits)
+    # Secrets are redacted by default; Redactor(default_rules=False) turns that off.
+    redactor: Redactor = field(default_factory=Redactor)
 
     def check(self) -> None:
         """Refuse settings that would expose an open receiver, or serve nothing."""
@@ -70,6 +79,28 @@ class ServeConfig:
                     f"listening on {endpoint} (not loopback) requires --auth-token or TLS"
                 )
 
+    def warnings(self) -> list[str]:
+        """What is risky but allowed: a bearer token sent in clear text beyond loopback."""
+        return [
+            f"listening on {endpoint} (not loopback) without TLS: the bearer token and the "
+            "telemetry cross the network in clear text (use --tls-cert and --tls-key)"
+            for endpoint in (self.grpc, self.http)
+            if endpoint
+            and not is_loopback(endpoint.host)
+            and self.auth_token
+            and not self.tls_files
+        ]
+
+
+def describe_redactions(redactor: Redactor) -> str:
+    """`3 values redacted (authorization 1, openai-key 2)`, or that redaction was off."""
+    if not redactor.enabled:
+        return "redaction off"
+    counts = dict(sorted(redactor.counts.items()))
+    total = sum(counts.values())
+    kinds = ", ".join(f"{kind} {n}" for kind, n in counts.items())
+    return f"{total} values redacted" + (f" ({kinds})" if kinds else "")
+
 
 class Receiver:
     """A running receiver. `stop()` stops accepting, finishes in-flight requests, commits."""
@@ -79,7 +110,15 @@ class Receiver:
         self.config = config
         self.store = store if store is not None else open_store(config.store_url)
         self._owns_store = store is None
-        self.ingestor = Ingestor(self.store, config.session_keys, config.max_pending_items)
+        for warning in config.warnings():
+            logging.getLogger(LOGGER_NAME).warning("%s", warning)
+        self.ingestor = Ingestor(
+            self.store,
+            config.session_keys,
+            config.max_pending_items,
+            redactor=config.redactor,
+            max_inflight_bytes=config.max_inflight_bytes,
+        )
         self.grpc_endpoint: Endpoint | None = None
         self.http_endpoint: Endpoint | None = None
         self._grpc: grpc.Server | None = None
@@ -103,6 +142,7 @@ class Receiver:
                     max_request_bytes=config.max_request_bytes,
                     auth_token=config.auth_token,
                     tls_files=config.tls_files,
+                    limits=config.http_limits,
                 )
                 self.http_endpoint = Endpoint(config.http.host, port)
         except BaseException:
@@ -128,6 +168,7 @@ class Receiver:
             f"otel-replay stopped: {c['grpc_requests'] + c['http_requests']} requests, "
             f"{c['spans_accepted']} spans and {c['log_records_accepted']} log records stored, "
             f"{c['spans_rejected'] + c['log_records_rejected']} rejected, {errors} failed requests"
+            f", {describe_redactions(self.ingestor.redactor)}"
         )
 
     def stop(self, grace_seconds: float = 10.0) -> None:

@@ -37,6 +37,9 @@ class Answer:
 
 # OTLP: retryable are gRPC UNAVAILABLE (with RetryInfo) and HTTP 429/502/503/504; everything
 # else tells the sender to drop the data. Undecodable input is never INTERNAL/500.
+# As the Collector's otlpreceiver does, only a cause that goes away (overload, a store that is
+# down) is retryable; an unknown error would fail the same way on every retry, so it is
+# permanent: INVALID_ARGUMENT/400, and the receiver logs it (receiver/errorlog.py).
 ANSWERS: dict[ErrorKind, Answer] = {
     ErrorKind.BAD_INPUT: Answer(grpc.StatusCode.INVALID_ARGUMENT, 400, None),
     ErrorKind.TOO_LARGE: Answer(grpc.StatusCode.RESOURCE_EXHAUSTED, 413, None),
@@ -46,7 +49,7 @@ ANSWERS: dict[ErrorKind, Answer] = {
     ErrorKind.METHOD_NOT_ALLOWED: Answer(grpc.StatusCode.UNIMPLEMENTED, 405, None),
     ErrorKind.OVERLOADED: Answer(grpc.StatusCode.UNAVAILABLE, 503, 1),
     ErrorKind.STORE_UNAVAILABLE: Answer(grpc.StatusCode.UNAVAILABLE, 503, 1),
-    ErrorKind.INTERNAL: Answer(grpc.StatusCode.INTERNAL, 500, None),
+    ErrorKind.INTERNAL: Answer(grpc.StatusCode.INVALID_ARGUMENT, 400, None),
 }
 
 

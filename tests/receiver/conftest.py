@@ -10,13 +10,13 @@ from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
 
 
 def loopback_config(store_url: str, **options: object) -> ServeConfig:
-    """Both transports on free 127.0.0.1 ports."""
-    return ServeConfig(
-        grpc=Endpoint("127.0.0.1", 0),
-        http=Endpoint("127.0.0.1", 0),
-        store_url=store_url,
-        **options,  # type: ignore[arg-type]
-    )
+    """Both transports on free 127.0.0.1 ports (`grpc=None` or `http=None` turns one off)."""
+    settings: dict[str, object] = {
+        "grpc": Endpoint("127.0.0.1", 0),
+        "http": Endpoint("127.0.0.1", 0),
+        **options,
+    }
+    return ServeConfig(store_url=store_url, **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ A Collector's exporter drops data on RESOURCE_EXHAUSTED that carries no RetryInf
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,32 +14,15 @@ from google.rpc import error_details_pb2
 
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.serve import Receiver
-from otel_replay.store import SqlSpanStore, open_store
-from otel_replay.store.rows import LogBatch, SpanBatch
+from otel_replay.store import open_store
 from tests.builders import make_span
 from tests.receiver.clients import GrpcAnswer, call_grpc
 from tests.receiver.conftest import grpc_port, loopback_config
-from tests.receiver.stores import HeldStore
+from tests.receiver.stores import HeldStore, SlowStore
 from tests.waiting import wait_until
 
 CONCURRENT_CALLS = 100
 SPANS_PER_CALL = 20
-
-
-class SlowStore:
-    """Delegates to a real store; each write takes `delay` seconds (a slow disk)."""
-
-    def __init__(self, inner: SqlSpanStore, delay: float) -> None:
-        self.inner = inner
-        self.url = inner.url
-        self.delay = delay
-
-    def write(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
-        time.sleep(self.delay)
-        self.inner.write(span_batches, log_batches)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
 
 
 def _body(trace: int) -> bytes:

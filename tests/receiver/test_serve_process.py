@@ -21,7 +21,8 @@ from tests.receiver.serve_process import free_port, running_serve
 KILL_CYCLES = 3
 SUMMARY = re.compile(
     r"otel-replay stopped: (?P<requests>\d+) requests, (?P<spans>\d+) spans and "
-    r"0 log records stored, 0 rejected, (?P<failed>\d+) failed requests"
+    r"0 log records stored, 0 rejected, (?P<failed>\d+) failed requests, "
+    r"(?P<redacted>\d+) values redacted"
 )
 
 

@@ -24,7 +24,7 @@ EXPECTED = {
     ErrorKind.METHOD_NOT_ALLOWED: Answer(grpc.StatusCode.UNIMPLEMENTED, 405, None),
     ErrorKind.OVERLOADED: Answer(grpc.StatusCode.UNAVAILABLE, 503, 1),
     ErrorKind.STORE_UNAVAILABLE: Answer(grpc.StatusCode.UNAVAILABLE, 503, 1),
-    ErrorKind.INTERNAL: Answer(grpc.StatusCode.INTERNAL, 500, None),
+    ErrorKind.INTERNAL: Answer(grpc.StatusCode.INVALID_ARGUMENT, 400, None),
 }
 
 # OTLP specification: what a client may retry.

@@ -1,0 +1,134 @@
+"""Admission before work: over the bytes-in-flight budget, a request is refused as retryable
+before it is decoded (gRPC) or read (HTTP, tested in test_http_hardening)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2
+
+from otel_replay.core.errors import OverloadedError
+from otel_replay.otlp.convert import spans_to_request
+from otel_replay.receiver.admission import ByteBudget
+from otel_replay.receiver.serve import Receiver
+from otel_replay.store import open_store
+from tests.builders import make_span
+from tests.receiver.clients import call_grpc
+from tests.receiver.conftest import grpc_port, loopback_config
+from tests.receiver.stores import HeldStore
+
+CALL_TIMEOUT = 20.0
+
+
+def test_a_budget_admits_up_to_its_ceiling_and_always_one_request_alone() -> None:
+    budget = ByteBudget(100)
+    with budget.admit(500), pytest.raises(OverloadedError, match="busy"):  # alone: admitted
+        budget.take(1)
+    with budget.admit(60), budget.admit(40):
+        assert budget.in_flight == 100
+        with pytest.raises(OverloadedError):
+            budget.take(1)
+    assert budget.in_flight == 0
+    assert budget.peak == 500
+
+
+def test_a_ticket_grows_within_the_budget_or_is_refused() -> None:
+    budget = ByteBudget(100)
+    with budget.admit(10) as first, budget.admit(10) as second:
+        first.grow(80)
+        assert budget.in_flight == 90
+        with pytest.raises(OverloadedError):
+            second.grow(30)
+        assert budget.in_flight == 90
+    assert budget.in_flight == 0
+
+
+def test_a_closed_budget_refuses_everything() -> None:
+    budget = ByteBudget(100)
+    budget.close()
+    with pytest.raises(OverloadedError, match="shutting down"):
+        budget.take(1)
+
+
+def test_grpc_over_the_budget_is_unavailable_with_retry_info_before_decoding(
+    tmp_path: Path,
+) -> None:
+    inner = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    held = HeldStore(inner)
+    receiver = Receiver(
+        loopback_config(inner.url, http=None, max_inflight_bytes=4096),
+        store=held,  # type: ignore[arg-type]
+    )
+    port = grpc_port(receiver)
+    good = spans_to_request([make_span(1, 1)]).SerializeToString()
+    try:
+        with ThreadPoolExecutor(1) as background:
+            first = background.submit(call_grpc, port, good, timeout=CALL_TIMEOUT)
+            assert held.writing.wait(CALL_TIMEOUT)
+            # Garbage: decoding it would answer INVALID_ARGUMENT; admission answers first.
+            refused = call_grpc(port, b"\xff" * 100_000, timeout=CALL_TIMEOUT)
+            held.released.set()
+            assert first.result(CALL_TIMEOUT).code is grpc.StatusCode.OK
+        assert refused.code is grpc.StatusCode.UNAVAILABLE, refused.details
+        assert "busy" in refused.details
+        retry_info = refused.trailers["google.rpc.retryinfo-bin"]
+        assert isinstance(retry_info, bytes)
+        assert error_details_pb2.RetryInfo.FromString(retry_info).retry_delay.seconds == 1
+        assert receiver.ingestor.counters["errors_overloaded"] == 1
+        assert receiver.ingestor.counters["errors_bad_input"] == 0
+    finally:
+        held.released.set()
+        receiver.stop()
+        inner.close()
+    assert receiver.ingestor.budget.in_flight == 0
+
+
+def test_overload_cycles_end_with_every_request_stored_once_and_nothing_held(
+    tmp_path: Path,
+) -> None:
+    """A few bounded cycles of overload: many senders against a small budget and a held
+    store; every refusal is retryable and a retry gets in once the store moves again."""
+    inner = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    held = HeldStore(inner)
+    receiver = Receiver(
+        loopback_config(inner.url, http=None, max_inflight_bytes=1),
+        store=held,  # type: ignore[arg-type]
+    )
+    port = grpc_port(receiver)
+    senders, cycles = 12, 3
+    try:
+        for cycle in range(cycles):
+            held.released.clear()
+            held.writing.clear()
+            barrier = threading.Barrier(senders)
+
+            def send(
+                n: int, cycle: int = cycle, barrier: threading.Barrier = barrier
+            ) -> grpc.StatusCode:
+                body = spans_to_request([make_span(cycle * 100 + n + 1, 1)]).SerializeToString()
+                barrier.wait(CALL_TIMEOUT)
+                return call_grpc(port, body, timeout=CALL_TIMEOUT).code
+
+            with ThreadPoolExecutor(senders) as pool:
+                answers = pool.map(send, range(senders))
+                assert held.writing.wait(CALL_TIMEOUT)
+                held.released.set()
+                codes = list(answers)
+            assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}
+            for n, code in enumerate(codes):
+                body = spans_to_request([make_span(cycle * 100 + n + 1, 1)]).SerializeToString()
+                for _attempt in range(20):
+                    if code is grpc.StatusCode.OK:
+                        break
+                    code = call_grpc(port, body, timeout=CALL_TIMEOUT).code
+                assert code is grpc.StatusCode.OK
+        assert inner.counts().spans == senders * cycles
+        assert receiver.ingestor.budget.in_flight == 0
+    finally:
+        held.released.set()
+        receiver.stop()
+        inner.close()
