@@ -6,8 +6,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
 from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
+from otel_replay.otlp.redact import Redactor
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store.base import SpanStore
 from otel_replay.store.rows import LogBatch, SpanBatch, build_log_batch, build_span_batch
@@ -19,6 +23,7 @@ class ImportResult:
     spans: int
     log_records: int
     rejected: int
+    redacted: int = 0  # values replaced by redaction markers
 
 
 def _json_documents(data: bytes, name: str) -> list[bytes]:
@@ -39,10 +44,32 @@ def _json_documents(data: bytes, name: str) -> list[bytes]:
     return lines
 
 
+def _span_batch(
+    request: trace_service_pb2.ExportTraceServiceRequest,
+    session_keys: tuple[str, ...],
+    redactor: Redactor | None,
+) -> SpanBatch:
+    if redactor is not None and redactor.enabled:
+        redactor.redact_traces(request)
+    return build_span_batch(request, session_keys)
+
+
+def _log_batch(
+    request: logs_service_pb2.ExportLogsServiceRequest, redactor: Redactor | None
+) -> LogBatch:
+    if redactor is not None and redactor.enabled:
+        redactor.redact_logs(request)
+    return build_log_batch(request)
+
+
 def decode_file(
-    data: bytes, name: str, session_keys: tuple[str, ...]
+    data: bytes,
+    name: str,
+    session_keys: tuple[str, ...],
+    redactor: Redactor | None = None,
 ) -> tuple[list[SpanBatch], list[LogBatch]]:
-    """Decode one file's content into batches; BadInputError names the file and the problem."""
+    """Decode one file's content into batches, secrets redacted by `redactor` before rows are
+    built; BadInputError names the file and the problem."""
     spans: list[SpanBatch] = []
     logs: list[LogBatch] = []
     if data.lstrip()[:1] in (b"{", b"["):
@@ -52,10 +79,12 @@ def decode_file(
                 raise BadInputError(f"{name}: expected an OTLP/JSON object")
             try:
                 if "resourceLogs" in head:
-                    logs.append(build_log_batch(decode_logs_request(doc, Encoding.JSON)))
+                    logs.append(_log_batch(decode_logs_request(doc, Encoding.JSON), redactor))
                 elif "resourceSpans" in head:
                     spans.append(
-                        build_span_batch(decode_trace_request(doc, Encoding.JSON), session_keys)
+                        _span_batch(
+                            decode_trace_request(doc, Encoding.JSON), session_keys, redactor
+                        )
                     )
                 elif "resourceMetrics" in head:
                     raise BadInputError("metrics are not imported")
@@ -65,29 +94,34 @@ def decode_file(
                 raise BadInputError(f"{name}: {exc}") from None
         return spans, logs
     try:
-        span_batch = build_span_batch(decode_trace_request(data, Encoding.PROTOBUF), session_keys)
+        trace_request = decode_trace_request(data, Encoding.PROTOBUF)
     except BadInputError as exc:
         raise BadInputError(f"{name}: {exc}") from None
-    if span_batch.spans or not data:
-        return [span_batch], []
+    # Rows are built unredacted only to tell the two kinds apart; what is kept is redacted.
+    if build_span_batch(trace_request, session_keys).spans or not data:
+        return [_span_batch(trace_request, session_keys, redactor)], []
     # Both requests put a repeated message in field 1; a logs request read as traces yields
     # spans with no valid ids, so try logs next.
     log_request = decode_logs_request(data, Encoding.PROTOBUF)
     if any(sl.log_records for rl in log_request.resource_logs for sl in rl.scope_logs):
-        return [], [build_log_batch(log_request)]
-    return [span_batch], []
+        return [], [_log_batch(log_request, redactor)]
+    return [_span_batch(trace_request, session_keys, redactor)], []
 
 
 def import_data(
     store: SpanStore,
     sources: Iterable[tuple[str, bytes]],
     session_keys: tuple[str, ...] = DEFAULT_SESSION_KEYS,
+    redactor: Redactor | None = None,
 ) -> ImportResult:
-    """Decode every source first, then commit all of it in one transaction (all or nothing)."""
+    """Decode and redact every source first (default redaction rules unless `redactor` says
+    otherwise), then commit all of it in one transaction (all or nothing)."""
+    redactor = redactor if redactor is not None else Redactor()
+    redacted_before = sum(redactor.counts.values())
     span_batches: list[SpanBatch] = []
     log_batches: list[LogBatch] = []
     for name, data in sources:
-        file_spans, file_logs = decode_file(data, name, session_keys)
+        file_spans, file_logs = decode_file(data, name, session_keys, redactor)
         span_batches.extend(file_spans)
         log_batches.extend(file_logs)
     store.write(span_batches, log_batches)
@@ -96,6 +130,7 @@ def import_data(
         spans=sum(len(b.spans) for b in span_batches),
         log_records=sum(len(b.logs) for b in log_batches),
         rejected=sum(b.rejected for b in span_batches) + sum(b.rejected for b in log_batches),
+        redacted=sum(redactor.counts.values()) - redacted_before,
     )
 
 

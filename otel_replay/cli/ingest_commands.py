@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,9 +15,53 @@ from otel_replay.cli.options import open_cli_store, store_option
 from otel_replay.core.errors import BadInputError
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, parse_key_list
 
+if TYPE_CHECKING:
+    from otel_replay.otlp.redact import Redactor
+
 _SESSION_KEYS_HELP = (
     "Comma-separated session attribute keys, in priority order (env OTEL_REPLAY_SESSION_KEYS)."
 )
+_REDACT_HELP = (
+    "Redaction rule, repeatable: 'off' (no default rules), 'key:REGEX' (blank attributes whose "
+    "key matches) or 'value:KIND=REGEX' (replace matches in values). Secrets (Authorization, "
+    "API keys, bearer tokens, JWTs, cloud keys) are redacted by default, before anything is "
+    "stored."
+)
+
+
+def redact_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--redact", "redact_rules", multiple=True, metavar="RULE", help=_REDACT_HELP
+    )(func)
+
+
+def _redactor(rules: tuple[str, ...]) -> Redactor:
+    from otel_replay.otlp.redact import parse_redaction_rules
+
+    return parse_redaction_rules(rules)
+
+
+def read_auth_token(
+    token: str | None, token_file: str | None, from_command_line: bool
+) -> str | None:
+    """The bearer token from --auth-token, OTEL_REPLAY_AUTH_TOKEN or --auth-token-file (one of
+    them); a token typed on the command line is visible to every user (ps), so warn."""
+    if token and token_file:
+        raise BadInputError("give --auth-token or --auth-token-file, not both")
+    if token_file:
+        try:
+            text = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise BadInputError(f"cannot read --auth-token-file {token_file}: {exc}") from None
+        if not text or "\n" in text:
+            raise BadInputError(f"--auth-token-file {token_file} must hold one non-empty line")
+        return text
+    if token and from_command_line:
+        logging.getLogger("otel_replay.receiver").warning(
+            "--auth-token on the command line is visible to other users of this machine: "
+            "prefer --auth-token-file or OTEL_REPLAY_AUTH_TOKEN"
+        )
+    return token or None
 
 
 @click.command()
@@ -40,7 +86,15 @@ _SESSION_KEYS_HELP = (
     "--auth-token",
     envvar="OTEL_REPLAY_AUTH_TOKEN",
     default=None,
-    help="Require 'Authorization: Bearer TOKEN' (env OTEL_REPLAY_AUTH_TOKEN).",
+    help="Require 'Authorization: Bearer TOKEN' (env OTEL_REPLAY_AUTH_TOKEN; the environment "
+    "or --auth-token-file keep it out of the process list).",
+)
+@click.option(
+    "--auth-token-file",
+    envvar="OTEL_REPLAY_AUTH_TOKEN_FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Read the bearer token from this file (env OTEL_REPLAY_AUTH_TOKEN_FILE).",
 )
 @click.option(
     "--tls-cert",
@@ -67,30 +121,85 @@ _SESSION_KEYS_HELP = (
     show_default=True,
     help="Largest request accepted, after decompression.",
 )
+@click.option(
+    "--max-inflight-mib",
+    type=click.IntRange(1, 65536),
+    default=128,
+    show_default=True,
+    help="Request bytes being read, decoded or committed at once (both transports); past it "
+    "senders are told to retry (HTTP 503, gRPC UNAVAILABLE), before their body is read.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1, 100_000),
+    default=64,
+    show_default=True,
+    help="OTLP/HTTP connections served at once; more wait to be accepted.",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds an OTLP/HTTP client has to send a whole request (and to finish the TLS "
+    "handshake).",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds a kept-alive OTLP/HTTP connection may wait for its next request.",
+)
+@redact_option
+@click.pass_context
 def serve(
+    ctx: click.Context,
     grpc_endpoint: str,
     http_endpoint: str,
     store_url: str,
     auth_token: str | None,
+    auth_token_file: str | None,
     tls_cert: str | None,
     tls_key: str | None,
     session_keys: str,
     max_request_mib: int,
+    max_inflight_mib: int,
+    max_connections: int,
+    read_timeout: float,
+    idle_timeout: float,
+    redact_rules: tuple[str, ...],
 ) -> None:
-    """Receive OTLP traces and logs (gRPC and HTTP) into the store."""
+    """Receive OTLP traces and logs (gRPC and HTTP) into the store; metrics are accepted and
+    discarded. Secrets are redacted before anything is written (see --redact)."""
     # The receiver (gRPC, HTTP servers) and the importer load only for the command that runs.
+    from otel_replay.receiver.http_connections import HttpLimits
     from otel_replay.receiver.serve import Receiver, ServeConfig, parse_endpoint
 
+    # Warnings and unknown errors of the receiver go to stderr; stdout keeps its two lines.
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if (tls_cert is None) != (tls_key is None):
         raise BadInputError("--tls-cert and --tls-key go together")
+    from_command_line = (
+        ctx.get_parameter_source("auth_token") is click.core.ParameterSource.COMMANDLINE
+    )
     config = ServeConfig(
         grpc=parse_endpoint(grpc_endpoint, "--grpc"),
         http=parse_endpoint(http_endpoint, "--http"),
         store_url=store_url,
-        auth_token=auth_token or None,
+        auth_token=read_auth_token(auth_token, auth_token_file, from_command_line),
         tls_files=(tls_cert, tls_key) if tls_cert and tls_key else None,
         session_keys=parse_key_list(session_keys),
         max_request_bytes=max_request_mib * 1024 * 1024,
+        max_inflight_bytes=max_inflight_mib * 1024 * 1024,
+        http_limits=HttpLimits(
+            read_seconds=read_timeout, idle_seconds=idle_timeout, max_connections=max_connections
+        ),
+        redactor=_redactor(redact_rules),
     )
     stopping = threading.Event()
 
@@ -117,10 +226,15 @@ def serve(
     default=",".join(DEFAULT_SESSION_KEYS),
     help=_SESSION_KEYS_HELP,
 )
-def import_command(files: tuple[str, ...], store_url: str, session_keys: str) -> None:
-    """Import OTLP trace or log requests: JSON, JSON lines, or protobuf files ('-' for stdin)."""
+@redact_option
+def import_command(
+    files: tuple[str, ...], store_url: str, session_keys: str, redact_rules: tuple[str, ...]
+) -> None:
+    """Import OTLP trace or log requests: JSON, JSON lines, or protobuf files ('-' for stdin).
+    Secrets are redacted before anything is written (see --redact)."""
     from otel_replay.importer import import_data
 
+    redactor = _redactor(redact_rules)
     sources = []
     for name in files:
         if name == "-":
@@ -133,12 +247,15 @@ def import_command(files: tuple[str, ...], store_url: str, session_keys: str) ->
     keys = parse_key_list(session_keys)
     store = open_cli_store(store_url)
     try:
-        result = import_data(store, sources, keys)
+        result = import_data(store, sources, keys, redactor)
     finally:
         store.close()
+    from otel_replay.receiver.summary import describe_redactions
+
     click.echo(
         f"imported {result.spans} spans and {result.log_records} log records "
-        f"from {len(files)} file(s) ({result.rejected} rejected)"
+        f"from {len(files)} file(s) ({result.rejected} rejected, "
+        f"{describe_redactions(redactor)})"
     )
 
 

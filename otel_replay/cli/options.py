@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,6 +14,7 @@ from otel_replay.session.grouping import GroupBy, GroupingPolicy
 from otel_replay.store import DEFAULT_STORE_URL
 
 if TYPE_CHECKING:
+    from pydantic import JsonValue
     from rich.console import Console
 
     from otel_replay.store import SqlSpanStore
@@ -54,10 +56,27 @@ def console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 120)
 
 
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _finite(data: JsonValue) -> JsonValue:
+    if isinstance(data, float) and not math.isfinite(data):
+        return _NON_FINITE[repr(data)]
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_finite(value) for value in data]
+    return data
+
+
 def print_json(data: Any) -> None:
+    """Print `--json` output: always valid JSON (RFC 8259 has no NaN or Infinity), so a float
+    attribute that is NaN, Infinity or -Infinity is printed as that string."""
     from otel_replay.core.values import to_json_data
 
-    click.echo(json.dumps(to_json_data(data), indent=2, ensure_ascii=False))
+    click.echo(
+        json.dumps(_finite(to_json_data(data)), indent=2, ensure_ascii=False, allow_nan=False)
+    )
 
 
 def grouping_options(func: F) -> F:

@@ -17,6 +17,7 @@ from otel_replay.receiver.grpc_server import start_grpc_server
 from otel_replay.receiver.http_connections import HttpLimits, OtlpHttpServer
 from otel_replay.receiver.http_server import start_http_server, stop_http_server
 from otel_replay.receiver.ingest import DEFAULT_MAX_PENDING_ITEMS, Ingestor
+from otel_replay.receiver.summary import describe_redactions
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store import DEFAULT_STORE_URL, SpanStore, open_store
 
@@ -90,16 +91,6 @@ class ServeConfig:
             and self.auth_token
             and not self.tls_files
         ]
-
-
-def describe_redactions(redactor: Redactor) -> str:
-    """`3 values redacted (authorization 1, openai-key 2)`, or that redaction was off."""
-    if not redactor.enabled:
-        return "redaction off"
-    counts = dict(sorted(redactor.counts.items()))
-    total = sum(counts.values())
-    kinds = ", ".join(f"{kind} {n}" for kind, n in counts.items())
-    return f"{total} values redacted" + (f" ({kinds})" if kinds else "")
 
 
 class Receiver:

@@ -28,10 +28,11 @@ def free_port() -> int:
 class ServeProcess:
     """A running `python -m otel_replay serve`; stdout lines are collected by a thread."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "otel_replay", "serve", *args],
             cwd=_REPO,
+            env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -113,8 +114,8 @@ class ServeProcess:
 
 
 @contextmanager
-def running_serve(*args: str) -> Iterator[ServeProcess]:
-    server = ServeProcess(list(args))
+def running_serve(*args: str, env: dict[str, str] | None = None) -> Iterator[ServeProcess]:
+    server = ServeProcess(list(args), env)
     try:
         server.wait_ready()
         yield server

@@ -86,7 +86,8 @@ def test_public_otlp_trace_example_imports_as_one_session(sqlite_url: str) -> No
     result = _invoke("import", str(PUBLIC_TRACE), "--store", sqlite_url)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"imported {facts.spans} spans and 0 log records from 1 file(s) (0 rejected)\n"
+        f"imported {facts.spans} spans and 0 log records from 1 file(s) "
+        "(0 rejected, 0 values redacted)\n"
     )
     # No span carries a session key: the trace is its own session, under its lowercase id.
     (session,) = _sessions(sqlite_url)
@@ -121,7 +122,7 @@ def test_semconv_fixture_imports_as_its_expected_session(name: str, sqlite_url: 
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         f"imported {facts.spans} spans and {log_records} log records "
-        f"from {len(files)} file(s) (0 rejected)\n"
+        f"from {len(files)} file(s) (0 rejected, 0 values redacted)\n"
     )
     (session,) = _sessions(sqlite_url)
     assert session["session_id"] == expected["session_id"]
@@ -166,7 +167,9 @@ def test_json_lines_as_the_collector_file_exporter_writes_them_import(
     lines.write_bytes(b"\n".join(otlp_json(r) for r in requests) + b"\n")
     result = _invoke("import", str(lines), "--store", sqlite_url)
     assert result.exit_code == 0, result.output
-    assert result.stdout == "imported 4 spans and 0 log records from 1 file(s) (0 rejected)\n"
+    assert result.stdout == (
+        "imported 4 spans and 0 log records from 1 file(s) (0 rejected, 0 values redacted)\n"
+    )
     listed = {s["session_id"]: (s["trace_count"], s["span_count"]) for s in _sessions(sqlite_url)}
     assert listed == {"s-1": (2, 3), f"{3:032x}": (1, 1)}
 
