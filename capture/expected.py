@@ -21,6 +21,7 @@ CALL_ID_KEYS = frozenset(
     {"gen_ai.tool.call.id", "tool.id", "tool_call.id", "ai.toolCall.id", "lk.function_tool.id"}
 )
 FIRST_TOKEN_EVENT = "First Token Stream Event"  # OpenInference's span event
+STRANDS_FIRST_TOKEN = "gen_ai.server.time_to_first_token"  # Strands Agents, milliseconds
 
 
 def _any_value(value: dict[str, Any]) -> Any:
@@ -98,9 +99,10 @@ def _records_finish_reasons(traces: dict[str, Any], logs: dict[str, Any]) -> boo
     or of a JSON message list (`finish_reason`, `finishReason`, `finish_reasons`...)."""
     keys: set[str] = set()
     for span in _spans(traces):
-        attributes = _attributes(span)
-        keys.update(attributes)
-        keys.update(_keys(attributes))
+        for item in (span, *span.get("events", [])):
+            attributes = _attributes(item)
+            keys.update(attributes)
+            keys.update(_keys(attributes))
     for resource_logs in logs.get("resourceLogs", []):
         for scope_logs in resource_logs.get("scopeLogs", []):
             for record in scope_logs.get("logRecords", []):
@@ -139,7 +141,8 @@ def _tool_span_call_ids(traces: dict[str, Any]) -> set[str]:
 def first_token_times(traces: dict[str, Any]) -> list[int]:
     """Time to first token of every span that records one, in span start order: the GenAI
     `gen_ai.response.time_to_first_chunk` (seconds), the Vercel `ai.response.msToFirstChunk`,
-    or OpenInference's first-token span event (its time less the span's start)."""
+    Strands' `gen_ai.server.time_to_first_token` (milliseconds), or OpenInference's
+    first-token span event (its time less the span's start)."""
     found: list[tuple[int, int]] = []
     for span in _spans(traces):
         start = int(span["startTimeUnixNano"])
@@ -149,6 +152,8 @@ def first_token_times(traces: dict[str, Any]) -> list[int]:
             value = round(attributes["gen_ai.response.time_to_first_chunk"] * 1e9)
         elif isinstance(attributes.get("ai.response.msToFirstChunk"), int | float):
             value = round(attributes["ai.response.msToFirstChunk"] * 1e6)
+        elif isinstance(attributes.get(STRANDS_FIRST_TOKEN), int | float):
+            value = round(attributes[STRANDS_FIRST_TOKEN] * 1e6)
         else:
             for event in span.get("events", []):
                 if event.get("name") == FIRST_TOKEN_EVENT:

@@ -117,6 +117,8 @@ LLAMAINDEX = Environment(
 
 CREWAI = Environment("crewai", "crewai.txt", ("crewai", "openai", *_OTEL))
 
+STRANDS = Environment("strands", "strands.txt", ("strands-agents", "openai", *_OTEL))
+
 _PY = "{bin}/python"
 # Only the service name on the resource (the default detectors add host and process
 # details, paths included, that no test needs); no metrics.
@@ -236,6 +238,15 @@ CAPTURES: dict[str, Capture] = {
             "capture-crewai",
             "gen_ai.conversation.id",
             {"CREWAI_TRACING_ENABLED": "false", "CREWAI_DISABLE_TELEMETRY": "true"},
+        ),
+        Capture(
+            "strands",
+            STRANDS,
+            (_PY, "strands_app.py"),
+            "Strands Agents built-in tracing, OpenAI provider (streams), trace_attributes",
+            "capture-strands",
+            "session.id",
+            streamed=True,
         ),
         Capture(
             "node-openai",

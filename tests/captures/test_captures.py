@@ -79,6 +79,13 @@ KNOWN_FAILURES: dict[str, str] = {
         "({'blocks', 'raw_output', 'raw_input', 'tool_name', 'is_error'}) instead of the "
         "tool's JSON; 'First Token Stream Event' TTFT not read"
     ),
+    "strands": (
+        "Strands Agents: span-event content (gen_ai.user.message / gen_ai.choice 'content' "
+        "and 'message') is JSON of Bedrock-style content blocks ([{'text': ...}], "
+        "{'toolUse': ...}, {'toolResult': ...}) and is not parsed: the user text is the raw "
+        "JSON, the assistant text None, tool calls unmatched (span_only, no arguments or "
+        "results); TTFT gen_ai.server.time_to_first_token (milliseconds) not read"
+    ),
     "openinference-openai-genai": (
         "OpenInference GenAI-mode writes the response model into the request model "
         "(gen_ai.request.model = llm.model_name; the request's model is only in "
