@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from otel_replay.app.targets import AgentRef, AgentTarget
 from otel_replay.core.errors import BadInputError
 from otel_replay.regression.check import CaseResult, check_case
 from otel_replay.regression.files import LoadedCase, find_case_folders, load_case, write_baseline
-from otel_replay.replay.agents import AgentFactory, load_agent
 from otel_replay.store.base import SpanStore
 
 DEFAULT_CASES_FOLDER = "otel-replay-cases"
@@ -51,19 +51,20 @@ def run_cases(
     update_baseline: bool = False,
     on_result: OnResult | None = None,
 ) -> CaseSuiteOutcome:
-    """Replay every case against `agent` (default: the agent each case names) and check it;
-    with `update_baseline`, each run becomes its case's approved baseline."""
-    factories: dict[str, AgentFactory] = {}
+    """Replay every case against `agent` (MODULE:ATTR or an endpoint URL; default: the agent
+    each case names) and check it; with `update_baseline`, each run becomes its case's
+    approved baseline."""
+    targets: dict[str, AgentTarget] = {}
     results: list[CaseResult] = []
     for loaded in cases:
         spec = agent or loaded.case.agent
         if spec is None:
             raise BadInputError(
-                f"{loaded.folder}: the case names no agent: pass --agent MODULE:ATTR"
+                f"{loaded.folder}: the case names no agent: pass --agent MODULE:ATTR or URL"
             )
-        if spec not in factories:
-            factories[spec] = load_agent(spec)
-        result = check_case(loaded, factories[spec], store, agent_label=spec)
+        if spec not in targets:
+            targets[spec] = AgentRef.parse(spec).load(loaded.scenario.agent.model)
+        result = check_case(loaded, targets[spec].factory, store, agent_label=spec)
         results.append(result)
         if on_result is not None:
             on_result(result)

@@ -6,13 +6,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from otel_replay.app.targets import AgentTarget
+from otel_replay.app.models import LlmMode, mark_model_sources, model_standin
+from otel_replay.app.targets import AgentRef, AgentTarget
+from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.evals.evaluate import check_expectations, default_expectations, score_expectations
 from otel_replay.regression.files import save_case
 from otel_replay.regression.model import CaseOptions
 from otel_replay.replay.runner import ReplayOptions, replay_many, replay_scenario
 from otel_replay.scenario.model import Scenario
+from otel_replay.standin import StandIn
 from otel_replay.store.base import SpanStore
 
 # Called once per finished scenario (the first trial), for progress display.
@@ -25,60 +28,94 @@ class ReplayOutcome:
 
     scenarios: list[Scenario]
     runs: list[ReplayRun]
+    agent: AgentRef
     trials: Mapping[str, list[ReplayRun]] = field(default_factory=dict)
 
     @property
-    def all_failed(self) -> bool:
-        """The agent failed every turn of every run."""
-        return bool(self.runs) and all(r.status is RunStatus.AGENT_FAILED for r in self.runs)
+    def passed(self) -> bool:
+        """Every scenario replayed whole (no failed, timed-out or interrupted turn, no tool
+        run for real) and every check passed, in every trial."""
+        every = [run for runs in self.trials.values() for run in runs] or self.runs
+        return all(run.passed for run in [*self.runs, *every])
+
+    @property
+    def interrupted(self) -> bool:
+        return any(run.status is RunStatus.INTERRUPTED for run in self.runs)
 
 
 def replay_scenarios(
     store: SpanStore,
     scenarios: Sequence[Scenario],
-    agent: AgentTarget,
+    agent: AgentRef,
     options: ReplayOptions,
     *,
     concurrency: int = 1,
     trials: int = 1,
+    llm: LlmMode = LlmMode.LIVE,
+    llm_upstream: str | None = None,
     on_run: OnRun | None = None,
 ) -> ReplayOutcome:
-    """Replay each scenario (`concurrency` at once when there are several), `trials` times;
-    every run is scored by its scenario's expectations and stored with its scores.
+    """Replay each scenario (`concurrency` at once when there are several and the model is
+    live), `trials` times; every run is scored by its scenario's expectations and stored
+    with its scores. Ctrl-C stops after the run it interrupted (stored as `interrupted`).
 
     Every scenario's expectations are checked before any agent runs: a bad evaluator is
     bad input, not a failed run.
     """
     for scenario in scenarios:
         check_expectations(scenario.expectations)
-    if len(scenarios) > 1:
-        runs = replay_many(
-            scenarios,
+    if not scenarios:
+        raise BadInputError("nothing to replay: no scenarios")
+    with model_standin(llm, scenarios, llm_upstream) as standin:
+        # Loaded only now, so that a module-level client sees the stand-in's base URL.
+        target = agent.load(scenarios[0].agent.model)
+        if len(scenarios) > 1 and concurrency > 1 and standin is None:
+            runs = replay_many(
+                scenarios,
+                target.factory,
+                store,
+                agent_label=target.label,
+                options=options,
+                concurrency=concurrency,
+                on_done=on_run,
+                score=score_expectations,
+            )
+        else:
+            runs = []
+            for scenario in scenarios:
+                run = _replay_one(store, scenario, target, options, standin)
+                runs.append(run)
+                if on_run is not None:
+                    on_run(run)
+                if run.status is RunStatus.INTERRUPTED:
+                    break
+        trial_runs: dict[str, list[ReplayRun]] = {}
+        if trials > 1 and not any(r.status is RunStatus.INTERRUPTED for r in runs):
+            for scenario, run in zip(scenarios, runs, strict=False):
+                trial_runs[run.run_id] = [run] + [
+                    _replay_one(store, scenario, target, options, standin)
+                    for _ in range(trials - 1)
+                ]
+    return ReplayOutcome(list(scenarios[: len(runs)]), runs, agent, trial_runs)
+
+
+def _replay_one(
+    store: SpanStore,
+    scenario: Scenario,
+    agent: AgentTarget,
+    options: ReplayOptions,
+    standin: StandIn | None,
+) -> ReplayRun:
+    if standin is None:
+        return replay_scenario(
+            scenario,
             agent.factory,
             store,
             agent_label=agent.label,
             options=options,
-            concurrency=concurrency,
-            on_done=on_run,
             score=score_expectations,
         )
-    else:
-        runs = [_replay_one(store, scenario, agent, options) for scenario in scenarios]
-        if on_run is not None:
-            for run in runs:
-                on_run(run)
-    trial_runs: dict[str, list[ReplayRun]] = {}
-    if trials > 1:
-        for scenario, run in zip(scenarios, runs, strict=True):
-            trial_runs[run.run_id] = [run] + [
-                _replay_one(store, scenario, agent, options) for _ in range(trials - 1)
-            ]
-    return ReplayOutcome(list(scenarios), runs, trial_runs)
-
-
-def _replay_one(
-    store: SpanStore, scenario: Scenario, agent: AgentTarget, options: ReplayOptions
-) -> ReplayRun:
+    standin.load(scenario)
     return replay_scenario(
         scenario,
         agent.factory,
@@ -86,6 +123,8 @@ def _replay_one(
         agent_label=agent.label,
         options=options,
         score=score_expectations,
+        on_turn=standin.set_turn,
+        annotate=lambda run: mark_model_sources(run, standin),
     )
 
 
@@ -98,9 +137,7 @@ def case_options(options: ReplayOptions) -> CaseOptions:
     )
 
 
-def save_cases(
-    outcome: ReplayOutcome, folder: Path, agent: AgentTarget, options: ReplayOptions
-) -> list[Path]:
+def save_cases(outcome: ReplayOutcome, folder: Path, options: ReplayOptions) -> list[Path]:
     """Save every run of the outcome as a regression case, its baseline and its default
     expectations (the tool sequence per turn and a reply similarity)."""
     return [
@@ -110,7 +147,7 @@ def save_cases(
             run,
             default_expectations(run),
             case_options(options),
-            agent.module,
+            outcome.agent.label,
         )
         for scenario, run in zip(outcome.scenarios, outcome.runs, strict=True)
     ]

@@ -49,24 +49,65 @@ def resolve_scenarios(store: SpanStore, target: str, mode: ReplayMode) -> list[S
 
 @dataclass(frozen=True)
 class AgentTarget:
-    """The agent under test: how to start its sessions, and how runs and cases name it."""
+    """The agent under test, loaded: how to start its sessions, and how runs name it."""
 
     factory: AgentFactory
-    label: str  # MODULE:ATTR or the URL
-    module: str | None = None  # MODULE:ATTR, when it is a Python agent
-    url: str | None = None  # the endpoint, when it is an HTTP agent
+    ref: AgentRef
+
+    @property
+    def label(self) -> str:
+        return self.ref.label
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """The agent under test, by name: a Python callable (MODULE:ATTR) or an OpenAI-compatible
+    endpoint (URL); loaded only when the replay starts (after the model stand-in is up)."""
+
+    module: str | None = None
+    url: str | None = None
+    model: str | None = None  # the model name sent to an endpoint (default: the recorded one)
+    timeout: float | None = None  # seconds an endpoint may take per turn
+
+    @classmethod
+    def parse(
+        cls,
+        agent: str | None,
+        agent_url: str | None = None,
+        model: str | None = None,
+        timeout: float | None = None,
+    ) -> AgentRef:
+        """Exactly one of a Python agent and an endpoint. A case file's agent may be either:
+        one that starts with http:// or https:// is an endpoint."""
+        if agent is not None and agent_url is None and agent.startswith(_URL_SCHEMES):
+            agent, agent_url = None, agent
+        if (agent is None) == (agent_url is None):
+            raise BadInputError("give exactly one of --agent MODULE:ATTR and --agent-url URL")
+        return cls(module=agent, url=agent_url, model=model, timeout=timeout)
+
+    @property
+    def label(self) -> str:
+        """How runs and saved cases name the agent: MODULE:ATTR or the URL."""
+        return self.module or self.url or ""
+
+    def load(self, recorded_model: str | None = None) -> AgentTarget:
+        """Import the Python agent, or connect the endpoint (sending `model`, else the
+        recorded one)."""
+        if self.module is not None:
+            return AgentTarget(load_agent(self.module), self)
+        assert self.url is not None
+        factory = http_agent(self.url, self.model or recorded_model, self.timeout or 120.0)
+        return AgentTarget(factory, self)
+
+
+_URL_SCHEMES = ("http://", "https://")
 
 
 def resolve_agent(
-    agent: str | None, agent_url: str | None, model: str | None = None
+    agent: str | None, agent_url: str | None = None, model: str | None = None
 ) -> AgentTarget:
-    """Exactly one of a Python agent (MODULE:ATTR) and an OpenAI-compatible endpoint."""
-    if (agent is None) == (agent_url is None):
-        raise BadInputError("give exactly one of --agent MODULE:ATTR and --agent-url URL")
-    if agent is not None:
-        return AgentTarget(load_agent(agent), agent, module=agent)
-    assert agent_url is not None
-    return AgentTarget(http_agent(agent_url, model), agent_url, url=agent_url)
+    """Exactly one of a Python agent (MODULE:ATTR) and an OpenAI-compatible endpoint, loaded."""
+    return AgentRef.parse(agent, agent_url, model).load()
 
 
 @dataclass(frozen=True)

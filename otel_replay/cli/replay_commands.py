@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 from rich.progress import Progress
 
+from otel_replay.app.models import LlmMode
 from otel_replay.app.replaying import replay_scenarios, save_cases
 from otel_replay.app.reports import check_report_path, run_reports, write_reports
-from otel_replay.app.targets import ReplayMode, resolve_agent, resolve_run, resolve_scenarios
+from otel_replay.app.targets import AgentRef, ReplayMode, resolve_run, resolve_scenarios
 from otel_replay.cli.options import (
     console,
     json_option,
@@ -56,6 +57,25 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
 )
 @click.option("--live-tools", default="", help="Comma-separated read-only tools that run for real.")
 @click.option(
+    "--turn-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds a turn may take; a later turn is marked timed out and the replay goes on.",
+)
+@click.option(
+    "--llm",
+    type=_enum_choice([m.value for m in LlmMode]),
+    default="live",
+    show_default=True,
+    help="Model answers: live provider, the recording only, or recorded with misses live.",
+)
+@click.option(
+    "--llm-upstream",
+    default=None,
+    metavar="URL",
+    help="Provider base URL for --llm hybrid misses (default: OpenAI's and Anthropic's).",
+)
+@click.option(
     "--mode",
     type=_enum_choice(["session", "trace"]),
     default="session",
@@ -88,6 +108,9 @@ def replay(
     history: str,
     tool_mode: str,
     live_tools: str,
+    turn_timeout: float | None,
+    llm: str,
+    llm_upstream: str | None,
     mode: str,
     concurrency: int,
     trials: int,
@@ -103,11 +126,12 @@ def replay(
         history=HistoryMode(history),
         tool_mode=ToolMatchMode(tool_mode),
         live_tools=frozenset(t.strip() for t in live_tools.split(",") if t.strip()),
+        turn_timeout=turn_timeout,
     )
+    agent_ref = AgentRef.parse(agent, agent_url, model, turn_timeout)
     store = open_cli_store(store_url)
     try:
         scenarios = resolve_scenarios(store, target, ReplayMode(mode))
-        target_agent = resolve_agent(agent, agent_url, model or scenarios[0].agent.model)
         with Progress(
             console=console(),
             transient=True,
@@ -117,10 +141,12 @@ def replay(
             outcome = replay_scenarios(
                 store,
                 scenarios,
-                target_agent,
+                agent_ref,
                 options,
                 concurrency=concurrency,
                 trials=trials,
+                llm=LlmMode(llm),
+                llm_upstream=llm_upstream,
                 on_run=lambda _run: bar.advance(task),
             )
         if report_file:
@@ -132,9 +158,11 @@ def replay(
         for run in outcome.runs:
             _print_trials(outcome.trials[run.run_id])
     if save_dir is not None:
-        for folder in save_cases(outcome, Path(save_dir), target_agent, options):
+        for folder in save_cases(outcome, Path(save_dir), options):
             click.echo(f"saved regression case {folder}", err=as_json)
-    if outcome.all_failed:
+    if outcome.interrupted:
+        click.echo("interrupted: the finished turns are stored with the run", err=True)
+    if not outcome.passed:
         sys.exit(1)
 
 

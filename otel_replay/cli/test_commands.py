@@ -10,12 +10,14 @@ import click
 from otel_replay.app.cases import find_cases, run_cases
 from otel_replay.app.reports import check_report_path, run_reports, write_reports
 from otel_replay.cli.options import console, open_cli_store, report_option, store_option
+from otel_replay.core.errors import BadInputError
 from otel_replay.regression.junit import junit_xml
 
 
 @click.command(name="test")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--agent", default=None, help="MODULE:ATTR to test (default: each case's own agent).")
+@click.option("--agent-url", default=None, help="An OpenAI-compatible endpoint to test instead.")
 @click.option(
     "--junit",
     "junit_file",
@@ -33,6 +35,7 @@ from otel_replay.regression.junit import junit_xml
 def test_command(
     paths: tuple[str, ...],
     agent: str | None,
+    agent_url: str | None,
     junit_file: str | None,
     report_file: str | None,
     update_baseline: bool,
@@ -41,6 +44,8 @@ def test_command(
     """Rerun regression cases (folders saved by `replay --save`); exit 1 if any fails."""
     if report_file:
         check_report_path(report_file)  # a bad extension fails before anything runs
+    if agent and agent_url:
+        raise BadInputError("give at most one of --agent MODULE:ATTR and --agent-url URL")
     cases = find_cases(paths)
     out = console()
     store = open_cli_store(store_url)
@@ -48,7 +53,7 @@ def test_command(
         outcome = run_cases(
             store,
             cases,
-            agent=agent,
+            agent=agent or agent_url,
             update_baseline=update_baseline,
             on_result=lambda r: out.print(r.describe(), markup=False, highlight=False),
         )

@@ -15,8 +15,12 @@ class _Model(BaseModel):
 
 
 class RunStatus(StrEnum):
-    OK = "ok"  # the replay ran; differences are findings, not failures
-    AGENT_FAILED = "agent_failed"  # the agent raised in every turn
+    """How a replay ended. Only `ok` means every turn ran; the others fail a run (exit 1)."""
+
+    OK = "ok"  # every turn ran; differences are findings, not failures
+    AGENT_FAILED = "agent_failed"  # the agent failed every turn (or could not be created)
+    TURN_FAILED = "turn_failed"  # the agent failed or timed out in some turns
+    INTERRUPTED = "interrupted"  # stopped by the user (Ctrl-C): the finished turns are kept
     # A recorded tool ran for real, neither sealed nor named live: a side effect was repeated.
     UNSEALED_TOOL = "unsealed_tool"
 
@@ -47,6 +51,10 @@ class TurnSide(_Model):
     output_tokens: int | None = None
     llm_calls: int = 0
     errors: int = 0
+    llm_sources: list[str] = Field(
+        default_factory=list,
+        description="Per model call answered by the stand-in: recorded, live or unanswered.",
+    )
 
 
 class ReplayedTurn(_Model):
@@ -89,6 +97,11 @@ class ReplayRun(_Model):
     options: dict[str, JsonValue] = Field(default_factory=dict)
     turns: list[ReplayedTurn]
     scores: list[Score] = Field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """Every turn ran and every check passed."""
+        return self.status is RunStatus.OK and all(score.passed for score in self.scores)
 
     @property
     def failed_turns(self) -> int:

@@ -16,7 +16,7 @@ from otel_replay.app.cases import run_case
 from otel_replay.app.conversations import load_conversation, session_scenario
 from otel_replay.app.replaying import replay_scenarios, save_cases
 from otel_replay.app.sessions import list_sessions
-from otel_replay.app.targets import resolve_agent
+from otel_replay.app.targets import AgentRef
 from otel_replay.core.errors import OtelReplayError
 from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.transcript import diff_run_transcripts, format_tool_change
@@ -84,13 +84,12 @@ def run_demo(workdir: Path, show: Show) -> DemoResult:
         show(f"4. the incident, {INCIDENT}, reconstructed", load_conversation(store, INCIDENT))
         scenario = session_scenario(store, INCIDENT)
         options = ReplayOptions(live_tools=frozenset({"check_status"}))
-        fixed_agent = resolve_agent(FIXED, None)
-        outcome = replay_scenarios(store, [scenario], fixed_agent, options)
+        outcome = replay_scenarios(store, [scenario], AgentRef(module=FIXED), options)
         run = outcome.runs[0]
         show("5. replayed against the fixed agent (check_status live, other tools sealed)", run)
         changes = [c for c in map(format_tool_change, diff_run_transcripts(run).turns) if c]
         show("6. what changed", changes)
-        folder = save_cases(outcome, workdir / "cases", fixed_agent, options)[0]
+        folder = save_cases(outcome, workdir / "cases", options)[0]
         show("7. saved as a regression case", str(folder))
         loaded = load_case(folder)
         fixed = run_case(store, loaded, agent=FIXED)

@@ -44,6 +44,13 @@ def normalise_reply(reply: Any) -> ChatMessage:
         return {"role": "assistant", "content": reply}
     if isinstance(reply, dict):
         message = dict(reply)
+        if not isinstance(message.get("content"), str | None) or not (
+            "content" in message or message.get("tool_calls")
+        ):
+            raise OtelReplayError(
+                f"the agent returned a dict without a text 'content' (keys: {sorted(message)}): "
+                "return a string or an assistant message dict"
+            )
         message.setdefault("role", "assistant")
         return message
     raise OtelReplayError(

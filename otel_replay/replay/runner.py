@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opentelemetry import baggage, context, trace
 from opentelemetry.trace import Link, Status, StatusCode
@@ -55,18 +57,34 @@ _TRACER = REPLAY_TRACER_NAME
 Scorer = Callable[[Scenario, ReplayRun], Sequence[Score]]
 
 
+# Called with a turn's index just before the agent gets it (the model stand-in follows).
+OnTurn = Callable[[int], None]
+
+
 @dataclass(frozen=True)
 class ReplayOptions:
     history: HistoryMode = HistoryMode.REPLAYED
     tool_mode: ToolMatchMode = ToolMatchMode.STRICT
     live_tools: frozenset[str] = frozenset()
+    # Seconds a turn may take; a turn still running then is marked timed out and the replay
+    # goes on (the agent's thread is left to finish on its own). None: no limit.
+    turn_timeout: float | None = None
+    extra: Mapping[str, JsonValue] = field(default_factory=dict)  # more options, as stored
 
     def as_json(self) -> dict[str, JsonValue]:
-        return {
+        stored: dict[str, JsonValue] = {
             "history": self.history.value,
             "tool_mode": self.tool_mode.value,
             "live_tools": list[JsonValue](sorted(self.live_tools)),
         }
+        if self.turn_timeout is not None:
+            stored["turn_timeout"] = self.turn_timeout
+        stored.update(self.extra)
+        return stored
+
+
+class TurnTimeoutError(Exception):
+    """A turn that did not finish within the replay's turn timeout."""
 
 
 def recorded_tool_calls(turn: ScenarioTurn) -> list[RecordedToolCall]:
@@ -108,10 +126,23 @@ class _TurnOutcome:
     error: str | None
     playback: ToolPlayback
     latency_ms: float
+    interrupted: bool = False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _links(pairs: Sequence[tuple[str, str]]) -> list[Link]:
     return [link for link in (replay_link(t, s) for t, s in pairs) if link is not None]
+
+
+def _not_run(turn: ScenarioTurn, options: ReplayOptions, error: str) -> _TurnOutcome:
+    playback = ToolPlayback(
+        turn.index, recorded_tool_calls(turn), options.tool_mode, options.live_tools
+    )
+    return _TurnOutcome(turn, "", None, error, playback, 0.0)
 
 
 def _run_turns(
@@ -120,6 +151,7 @@ def _run_turns(
     options: ReplayOptions,
     run_id: str,
     session_id: str,
+    on_turn: OnTurn | None,
 ) -> tuple[int, list[_TurnOutcome]]:
     capture = ensure_capture()  # before the first span, so that it is recorded
     tracer = trace.get_tracer(_TRACER)
@@ -142,17 +174,27 @@ def _run_turns(
             trace_id = root.get_span_context().trace_id
             capture.register(trace_id)
             with active_replay(trace_id, options.live_tools) as replay:
-                agent = factory()
+                try:
+                    agent = factory()
+                except (Exception, SystemExit) as exc:
+                    # Every turn fails the same way; the run is stored like any other.
+                    failure = f"the agent could not be created: {_one_line(exc)}"
+                    root.set_status(Status(StatusCode.ERROR, failure))
+                    return trace_id, [_not_run(turn, options, failure) for turn in scenario.turns]
                 try:
                     messages: list[ChatMessage] = []
                     for turn in scenario.turns:
                         if turn.user is None:
                             continue
                         messages.append({"role": "user", "content": turn.user})
+                        if on_turn is not None:
+                            on_turn(turn.index)
                         outcome = _run_turn(
                             tracer, agent, replay, turn, list(messages), options, run_id, session_id
                         )
                         outcomes.append(outcome)
+                        if outcome.interrupted:
+                            break
                         if options.history is HistoryMode.RECORDED:
                             messages.append({"role": "assistant", "content": turn.assistant or ""})
                         elif outcome.reply is not None:
@@ -194,16 +236,55 @@ def _run_turn(
         started = time.perf_counter_ns()
         reply: ChatMessage | None = None
         error: str | None = None
+        interrupted = False
         with sealed_turn(replay, playback):
             try:
-                reply = agent(messages)
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
+                reply = _call_agent(agent, messages, options.turn_timeout)
+            except TurnTimeoutError as exc:
+                error = f"turn {turn.index + 1} timed out after {exc} s"
+                span.set_status(Status(StatusCode.ERROR, error))
+            except KeyboardInterrupt:
+                error = f"turn {turn.index + 1} interrupted"
+                interrupted = True
+                span.set_status(Status(StatusCode.ERROR, error))
+            except (Exception, SystemExit) as exc:
+                # SystemExit too: an agent's sys.exit() fails its turn, not the replay.
+                error = _one_line(exc)
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, error))
         latency_ms = (time.perf_counter_ns() - started) / 1e6
         span_id = f"{span.get_span_context().span_id:016x}"
-    return _TurnOutcome(turn, span_id, reply, error, playback, latency_ms)
+    return _TurnOutcome(turn, span_id, reply, error, playback, latency_ms, interrupted)
+
+
+def _call_agent(
+    agent: Callable[[list[ChatMessage]], ChatMessage],
+    messages: list[ChatMessage],
+    timeout: float | None,
+) -> ChatMessage:
+    """The agent's reply; with a timeout, the turn runs on a thread of its own (in a copy of
+    this context, so its sealed tools and spans stay in the turn) and is abandoned when late."""
+    if timeout is None:
+        return agent(messages)
+    outcome: list[ChatMessage | BaseException] = []
+    done = threading.Event()
+    turn_context = contextvars.copy_context()
+
+    def run() -> None:
+        try:
+            outcome.append(turn_context.run(agent, messages))
+        except BaseException as exc:  # handed to the replay's thread below
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="otel-replay-turn", daemon=True).start()
+    if not done.wait(timeout):
+        raise TurnTimeoutError(f"{timeout:g}")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _turn_error(outcome: _TurnOutcome, unsealed_tools: Sequence[str]) -> str | None:
@@ -219,11 +300,17 @@ def _turn_error(outcome: _TurnOutcome, unsealed_tools: Sequence[str]) -> str | N
 
 
 def _run_status(outcomes: Sequence[_TurnOutcome], unsealed: Mapping[int, list[str]]) -> RunStatus:
-    """A recorded tool that ran for real fails the run first: a side effect was repeated."""
+    """A recorded tool that ran for real fails the run first: a side effect was repeated;
+    then an interruption, then failed turns."""
     if any(unsealed.values()):
         return RunStatus.UNSEALED_TOOL
-    if outcomes and all(o.error is not None for o in outcomes):
+    if any(o.interrupted for o in outcomes):
+        return RunStatus.INTERRUPTED
+    failed = [o for o in outcomes if o.error is not None or o.playback.refused]
+    if outcomes and len(failed) == len(outcomes):
         return RunStatus.AGENT_FAILED
+    if failed:
+        return RunStatus.TURN_FAILED
     return RunStatus.OK
 
 
@@ -286,18 +373,23 @@ def replay_scenario(
     agent_label: str,
     options: ReplayOptions | None = None,
     score: Scorer | None = None,
+    on_turn: OnTurn | None = None,
+    annotate: Callable[[ReplayRun], ReplayRun] | None = None,
 ) -> ReplayRun:
     """Replay every user turn of the scenario against a new agent session; store the spans
-    (linked to the originals) and the run, scored by `score` when given; return the run."""
+    (linked to the originals) and the run, scored by `score` when given; return the run.
+
+    A failing, hanging (`turn_timeout`) or exiting agent fails its turn and the replay goes
+    on; Ctrl-C ends it after storing the finished turns (status `interrupted`)."""
     options = options or ReplayOptions()
     run_id = uuid.uuid4().hex
     session_id = f"replay-{run_id[:16]}"
     started = time.time_ns()
-    trace_id, outcomes = _run_turns(scenario, factory, options, run_id, session_id)
+    trace_id, outcomes = _run_turns(scenario, factory, options, run_id, session_id, on_turn)
     captured = ensure_capture().take(trace_id)
     request = spans_to_request(captured)
     spans = list(spans_from_request(request))
-    turn_span_ids = {o.span_id: o.turn.index for o in outcomes}
+    turn_span_ids = {o.span_id: o.turn.index for o in outcomes if o.span_id}
     recorded_tools = {t.name for turn in scenario.turns for t in turn.tool_calls}
     unsealed = find_unsealed_tool_runs(spans, turn_span_ids, recorded_tools, options.live_tools)
     add_links(request, plan_links(spans, turn_span_ids, {t.index: t for t in scenario.turns}))
@@ -312,11 +404,11 @@ def replay_scenario(
                 index=turn.index,
                 user=turn.user,
                 original=original_side(turn),
-                replayed=_replayed_side(outcome, spans) if outcome else None,
+                replayed=_replayed_side(outcome, spans) if outcome and outcome.span_id else None,
                 original_trace_id=turn.trace_id,
                 original_span_id=turn.span_id,
                 trace_id=trace_hex if outcome else None,
-                span_id=outcome.span_id if outcome else None,
+                span_id=outcome.span_id or None if outcome else None,
                 error=_turn_error(outcome, unsealed.get(turn.index, [])) if outcome else None,
                 divergences=[d.describe() for d in outcome.playback.divergences] if outcome else [],
                 note=None if outcome else "no user message recorded: turn not replayed",
@@ -335,6 +427,8 @@ def replay_scenario(
         options=options.as_json(),
         turns=turns,
     )
+    if annotate is not None:  # what the caller saw of the run (e.g. the model stand-in's log)
+        run = annotate(run)
     if score is not None:
         run = run.with_scores(score(scenario, run))
     # The run's spans and its record commit together: one transaction per replay.
@@ -397,4 +491,13 @@ def replay_many(
         return list(pool.map(one, scenarios))
 
 
-__all__ = ["ReplayOptions", "Scorer", "load_run", "replay_many", "replay_scenario", "save_run"]
+__all__ = [
+    "OnTurn",
+    "ReplayOptions",
+    "Scorer",
+    "TurnTimeoutError",
+    "load_run",
+    "replay_many",
+    "replay_scenario",
+    "save_run",
+]

@@ -99,6 +99,13 @@ class StandIn(LoopbackServer):
         self._failure_lock = threading.Lock()
         super().__init__(_Handler, port, "otel-replay-standin")
 
+    def load(self, scenario: Scenario | Cassette) -> None:
+        """Serve another scenario's recorded calls from now on (same address, fresh log):
+        one stand-in serves a run of scenarios replayed one after the other."""
+        cassette = scenario if isinstance(scenario, Cassette) else build_cassette(scenario)
+        current = self.playback
+        self.playback = Playback(cassette, current.match_on, follow_turns=current.follow_turns)
+
     @property
     def base_url(self) -> str:
         """`http://127.0.0.1:<port>`: Anthropic's base URL; OpenAI's adds `/v1`."""

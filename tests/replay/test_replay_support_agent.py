@@ -246,7 +246,7 @@ def test_scenario_expectations_are_scored_and_stored_with_the_run(
             store.url,
         ],
     )
-    assert buggy.exit_code == 0, buggy.output  # a finding, not a failure of the replay
+    assert buggy.exit_code == 1, buggy.output  # a failed check fails the command
     assert "expectations: 5 passed, 1 failed" in buggy.output
     assert "turn 4: tool_not_called" in buggy.output
     run_id = store.list_runs(1)[0].run_id
