@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar, overload
 
 from opentelemetry import trace
@@ -71,18 +72,33 @@ def _to_json(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def _bind(
-    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+def call_arguments(
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    skip_first: bool = False,
 ) -> dict[str, Any]:
+    """The arguments of a call by parameter name, as a tool call records them; `skip_first`
+    leaves out a method's `self` or `cls`."""
     try:
         bound = signature.bind(*args, **kwargs)
     except TypeError:
-        return {"args": list(args), **kwargs}
-    return dict(bound.arguments)
+        return {"args": list(args[1:] if skip_first else args), **kwargs}
+    arguments = dict(bound.arguments)
+    if skip_first and arguments:
+        del arguments[next(iter(arguments))]
+    return arguments
 
 
-class _ToolCall:
-    """One call of a decorated tool: the span, the match, and the outcome."""
+class SealedCall:
+    """One call of a tool: the replay turn it answers from (none outside a replay), its match
+    among the recorded calls, and its `execute_tool` span.
+
+    Every sealed tool goes through here: the `tool` decorator, sealed import paths and the
+    framework adapters (`otel_replay.replay.adapters`). Creating one counts the call against
+    its turn's recording, and raises when a replay is active but the call cannot be tied to
+    one of its turns."""
 
     def __init__(self, name: str, arguments: dict[str, Any]) -> None:
         self.name = name
@@ -96,6 +112,11 @@ class _ToolCall:
         self.recorded: RecordedToolCall | ToolDivergence | None = None
         if self.playback is not None:
             self.live_call, self.recorded = self.playback.call(name, arguments)
+
+    @property
+    def replaying(self) -> bool:
+        """Whether the call was made in a replay turn (sealed, or live by name)."""
+        return self.playback is not None
 
     def span_arguments(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {
@@ -121,6 +142,19 @@ class _ToolCall:
             "context": self.parent,
         }
 
+    @contextmanager
+    def span(self) -> Iterator[trace.Span]:
+        """The call's `execute_tool` span, current inside the block, failed by what it raises."""
+        tracer = trace.get_tracer(_TRACER_NAME)
+        with tracer.start_as_current_span(
+            f"execute_tool {self.name}", record_exception=False, **self.span_arguments()
+        ) as span:
+            try:
+                yield span
+            except BaseException as exc:
+                _fail(span, exc)
+                raise
+
     def recorded_result(self, span: trace.Span) -> Any:
         """The recorded outcome; raises what the agent should see for errors and divergences."""
         if isinstance(self.recorded, ToolDivergence):
@@ -131,6 +165,32 @@ class _ToolCall:
             raise RecordedToolError(self.recorded.error)
         return self.recorded.result
 
+    def answer(self) -> Any:
+        """The recorded result of a sealed call, under its span (raises as `recorded_result`)."""
+        with self.span() as span:
+            return _finish(span, self.recorded_result(span))
+
+    def run(self, function: Callable[[], R], shown: Callable[[R], Any] = lambda r: r) -> R:
+        """The recorded result when sealed, else `function()`, under the call's span;
+        `shown(result)` is what the span records of a live result."""
+        if self.sealed:
+            return self.answer()  # type: ignore[no-any-return]
+        with self.span() as span:
+            result = function()
+            _finish(span, shown(result))
+            return result
+
+    async def arun(
+        self, function: Callable[[], Awaitable[R]], shown: Callable[[R], Any] = lambda r: r
+    ) -> R:
+        """`run` for a coroutine function."""
+        if self.sealed:
+            return self.answer()  # type: ignore[no-any-return]
+        with self.span() as span:
+            result = await function()
+            _finish(span, shown(result))
+            return result
+
 
 def _finish(span: trace.Span, result: Any) -> Any:
     span.set_attribute(GenAI.TOOL_CALL_RESULT, _to_json(result))
@@ -140,6 +200,45 @@ def _finish(span: trace.Span, result: Any) -> Any:
 def _fail(span: trace.Span, exc: BaseException) -> None:
     span.set_status(Status(StatusCode.ERROR, str(exc)))
     span.set_attribute("error.type", type(exc).__qualname__)
+
+
+def seal_function(
+    function: Callable[P, R],
+    name: str | None = None,
+    *,
+    skip_first: bool = False,
+    span_outside_replay: bool = True,
+) -> Callable[P, R]:
+    """`function` (sync or async) as a sealed tool named `name` (by default its own name):
+    in a replay turn it answers from the recording; outside a replay it runs, under an
+    `execute_tool` span unless `span_outside_replay` is false. `skip_first`: a method, whose
+    `self` or `cls` is not a tool argument."""
+    tool_name = name or function.__name__
+    signature = inspect.signature(function)
+
+    def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> SealedCall | None:
+        call = SealedCall(tool_name, call_arguments(signature, args, kwargs, skip_first=skip_first))
+        return call if call.replaying or span_outside_replay else None
+
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def run_async(*args: P.args, **kwargs: P.kwargs) -> Any:
+            call = start(args, kwargs)
+            if call is None:
+                return await function(*args, **kwargs)
+            return await call.arun(lambda: function(*args, **kwargs))
+
+        return run_async  # type: ignore[return-value]
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        call = start(args, kwargs)
+        if call is None:
+            return function(*args, **kwargs)
+        return call.run(lambda: function(*args, **kwargs))
+
+    return run
 
 
 @overload
@@ -154,54 +253,20 @@ def tool(func: Callable[P, R] | None = None, /, *, name: str | None = None) -> A
     """Decorate an agent's tool function (sync or async); see the module docstring."""
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
-        tool_name = name or function.__name__
-        signature = inspect.signature(function)
-        tracer = trace.get_tracer(_TRACER_NAME)
-
-        if inspect.iscoroutinefunction(function):
-
-            @functools.wraps(function)
-            async def run_async(*args: P.args, **kwargs: P.kwargs) -> Any:
-                call = _ToolCall(tool_name, _bind(signature, args, kwargs))
-                with tracer.start_as_current_span(
-                    f"execute_tool {tool_name}", record_exception=False, **call.span_arguments()
-                ) as span:
-                    try:
-                        if call.sealed:
-                            return _finish(span, call.recorded_result(span))
-                        return _finish(span, await function(*args, **kwargs))
-                    except BaseException as exc:
-                        _fail(span, exc)
-                        raise
-
-            return run_async  # type: ignore[return-value]
-
-        @functools.wraps(function)
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            call = _ToolCall(tool_name, _bind(signature, args, kwargs))
-            with tracer.start_as_current_span(
-                f"execute_tool {tool_name}", record_exception=False, **call.span_arguments()
-            ) as span:
-                try:
-                    if call.sealed:
-                        result: R = call.recorded_result(span)
-                        return _finish(span, result)  # type: ignore[no-any-return]
-                    return _finish(span, function(*args, **kwargs))  # type: ignore[no-any-return]
-                except BaseException as exc:
-                    _fail(span, exc)
-                    raise
-
-        return run
+        return seal_function(function, name)
 
     return decorate(func) if func is not None else decorate
 
 
 __all__ = [
     "RecordedToolError",
+    "SealedCall",
     "UnattributedToolCallError",
     "UnmatchedToolCallError",
+    "call_arguments",
     "current_playback",
     "replay_link",
+    "seal_function",
     "tool",
     "tool_playback",
 ]
