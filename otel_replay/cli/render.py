@@ -43,10 +43,8 @@ def span_tree(tree: TraceTree) -> Tree:
 
 
 def _span_fields(tree: TraceTree, span: Span) -> dict[str, JsonValue]:
-    data = to_json_data(span)
+    data = to_json_data(span)  # resource and scope included, attributes and all
     assert isinstance(data, dict)
-    data.pop("resource", None)
-    data.pop("scope", None)
     data["service_name"] = span.resource.service_name
     data["scope_name"] = span.scope.name
     data["duration_unix_nano"] = span.duration_unix_nano
