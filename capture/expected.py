@@ -7,6 +7,7 @@ tests/fixtures/semconv/expected.json).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -61,20 +62,30 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _recorded_strings(traces: dict[str, Any], logs: dict[str, Any]) -> set[str]:
+def _recorded_strings(
+    traces: dict[str, Any], logs: dict[str, Any], *, in_json: bool = False
+) -> set[str]:
     """Every string the telemetry holds as a value of its own: attributes, span event
-    attributes, log attributes and bodies (not text inside a JSON document such as
-    OpenInference's raw `output.value`, which records no field of its own)."""
+    attributes, log attributes and bodies; with `in_json`, also the strings inside JSON
+    text (OpenInference's `llm.invocation_parameters` holds the requested model so)."""
     found: set[str] = set()
+
+    def add(value: Any) -> None:
+        for text in _strings(value):
+            found.add(text)
+            if in_json and text[:1] in "[{":
+                with contextlib.suppress(ValueError):
+                    add(json.loads(text))
+
     for span in _spans(traces):
-        found.update(_strings(_attributes(span)))
+        add(_attributes(span))
         for event in span.get("events", []):
-            found.update(_strings(_attributes(event)))
+            add(_attributes(event))
     for resource_logs in logs.get("resourceLogs", []):
         for scope_logs in resource_logs.get("scopeLogs", []):
             for record in scope_logs.get("logRecords", []):
-                found.update(_strings(_attributes(record)))
-                found.update(_strings(_any_value(record.get("body", {}))))
+                add(_attributes(record))
+                add(_any_value(record.get("body", {})))
     return found
 
 
@@ -111,20 +122,20 @@ def _records_finish_reasons(traces: dict[str, Any], logs: dict[str, Any]) -> boo
     return any("finish" in key.lower() for key in keys)
 
 
-def _stated_response_models(traces: dict[str, Any]) -> set[str]:
+def _stated_models(traces: dict[str, Any], key: str) -> set[str]:
     return {
-        value
-        for span in _spans(traces)
-        if isinstance(value := _attributes(span).get("gen_ai.response.model"), str)
+        value for span in _spans(traces) if isinstance(value := _attributes(span).get(key), str)
     }
 
 
-def _expected_response_model(model: str, recorded: set[str], stated: set[str]) -> str | None:
-    """The model that answered when the telemetry holds it; else what the dedicated
-    `gen_ai.response.model` attribute states when it states one thing (a producer that
-    writes the configured model there, as CrewAI does, is believed: nothing better is
-    recorded); else None (OpenInference's `llm.model_name` is not a dedicated key)."""
-    if model in recorded:
+def _expected_model(model: str | None, recorded: set[str], stated: set[str]) -> str | None:
+    """The model the exchange shows when the telemetry holds it; else what the dedicated
+    attribute (`gen_ai.request.model`, `gen_ai.response.model`) states when it states one
+    thing: a producer that writes the configured model as the response model (CrewAI) or
+    the LiteLLM name `openai/<model>` as the request model (Google ADK) is believed, as
+    nothing better is recorded; else None (OpenInference's `llm.model_name` is not a
+    dedicated key)."""
+    if model is not None and model in recorded:
         return model
     return next(iter(stated)) if len(stated) == 1 else None
 
@@ -197,8 +208,10 @@ def build_expected(
 ) -> dict[str, Any]:
     """expected.json for one capture (see capture/README.md for the format)."""
     recorded = _recorded_strings(traces, logs)
+    recorded_deep = _recorded_strings(traces, logs, in_json=True)
     finishes = _records_finish_reasons(traces, logs)
-    stated_models = _stated_response_models(traces)
+    stated_requests = _stated_models(traces, "gen_ai.request.model")
+    stated_responses = _stated_models(traces, "gen_ai.response.model")
     linked_ids = _tool_span_call_ids(traces)
     ttfts = first_token_times(traces) if streamed else []
     answered = [e for e in exchanges if e.completion is not None]
@@ -225,10 +238,8 @@ def build_expected(
         )
         turn["llm_calls"].append(
             {
-                "request_model": exchange.body.get("model"),
-                "response_model": _expected_response_model(
-                    completion["model"], recorded, stated_models
-                ),
+                "request_model": _expected_model(body.get("model"), recorded_deep, stated_requests),
+                "response_model": _expected_model(completion["model"], recorded, stated_responses),
                 "input_tokens": completion["usage"]["prompt_tokens"] if usage_sent else None,
                 "output_tokens": completion["usage"]["completion_tokens"] if usage_sent else None,
                 "finish": FINISHES[choice["finish_reason"]] if finishes else None,

@@ -21,6 +21,9 @@ def _result(message: dict[str, Any]) -> dict[str, Any]:
         value = json.loads(text)
     except ValueError:
         return {"raw": text}
+    if isinstance(value, dict) and set(value) == {"result"} and isinstance(value["result"], str):
+        # Google ADK sends a function's non-dict return value as {"result": <value>}.
+        return _result({"content": value["result"]})
     return value if isinstance(value, dict) else {"raw": text}
 
 

@@ -119,6 +119,10 @@ CREWAI = Environment("crewai", "crewai.txt", ("crewai", "openai", *_OTEL))
 
 STRANDS = Environment("strands", "strands.txt", ("strands-agents", "openai", *_OTEL))
 
+GOOGLE_ADK = Environment(
+    "google-adk", "google-adk.txt", ("google-adk", "litellm", "openai", "google-genai", *_OTEL)
+)
+
 _PY = "{bin}/python"
 # Only the service name on the resource (the default detectors add host and process
 # details, paths included, that no test needs); no metrics.
@@ -247,6 +251,19 @@ CAPTURES: dict[str, Capture] = {
             "capture-strands",
             "session.id",
             streamed=True,
+        ),
+        Capture(
+            "google-adk",
+            GOOGLE_ADK,
+            (_PY, "google_adk_app.py"),
+            "Google ADK built-in tracing (content on spans), OpenAI through LiteLlm, ADK session id",
+            "capture-google-adk",
+            "gcp.vertex.agent.session_id",
+            {
+                **_V2_ENV,
+                "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_only",
+                "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            },
         ),
         Capture(
             "node-openai",

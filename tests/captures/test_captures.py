@@ -65,6 +65,12 @@ KNOWN_FAILURES: dict[str, str] = {
         "task's input (`execute task` span: crewai.task.description and its "
         "gen_ai.input.messages hold exactly the user's text)"
     ),
+    "google-adk": (
+        "Google ADK: its `execute_tool (merged)` summary span (gen_ai.tool.name "
+        "'(merged tools)') after parallel calls is counted as a third, span_only tool call; "
+        "the tool-call answer's finish is 'stop' (ADK records finish_reasons ['stop'] for "
+        "it; the output's tool calls say tool_call)"
+    ),
     "langgraph-create-agent": (
         "LangChain/LangGraph tool spans' output is a serialised ToolMessage: each result "
         "rebuilds as {'type': 'tool', 'data': {'content': '<the JSON text>', 'tool_call_id': "
