@@ -256,9 +256,9 @@ CAPTURES: dict[str, Capture] = {
             "google-adk",
             GOOGLE_ADK,
             (_PY, "google_adk_app.py"),
-            "Google ADK built-in tracing (content on spans), OpenAI through LiteLlm, ADK session id",
+            "Google ADK built-in tracing (content on spans), OpenAI via LiteLlm, ADK session",
             "capture-google-adk",
-            "gcp.vertex.agent.session_id",
+            "gen_ai.conversation.id",
             {
                 **_V2_ENV,
                 "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_only",
