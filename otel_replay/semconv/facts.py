@@ -43,6 +43,9 @@ class ToolFacts:
     result: AnyValue = None
     error: str | None = None
     description: str | None = None
+    # The call id the recorded result answers, when only the result names it (a LangChain
+    # ToolMessage): it keeps name-order pairing from giving the span another call's request.
+    result_call_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ def merge_tool_facts(all_facts: Iterable[ToolFacts]) -> ToolFacts:
         result=_first(x.result for x in facts),
         error=_first(x.error for x in facts),
         description=_first(x.description for x in facts),
+        result_call_id=_first(x.result_call_id for x in facts),
     )
 
 

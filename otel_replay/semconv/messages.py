@@ -138,6 +138,38 @@ def _langchain_message(item: dict[str, AnyValue]) -> list[Message]:
     return _chat_message(kwargs, role)
 
 
+def langchain_tool_message(value: AnyValue) -> Part | None:
+    """The tool result inside a serialised LangChain `ToolMessage`, or None for any other
+    payload.
+
+    LangChain tool spans (OpenInference, OpenLLMetry) record the ToolMessage the tool node
+    returned, not the tool's own output: `{"type": "tool", "data": {"content", "tool_call_id",
+    "status", ...}}` (`message_to_dict`) or the `lc` constructor form (`kwargs` instead of
+    `data`). The result is its content (JSON text parsed), answering `tool_call_id`.
+    """
+    item = json_container(value)
+    if not isinstance(item, dict):
+        return None
+    body: AnyValue = None
+    if as_str(item.get("type")) == "tool" and "role" not in item:
+        body = item.get("data")
+    elif isinstance(item.get("kwargs"), dict) and isinstance(item.get("id"), list):
+        ids = item["id"]
+        if isinstance(ids, list) and ids and ids[-1] == "ToolMessage":
+            body = item["kwargs"]
+    if not isinstance(body, dict) or "content" not in body:
+        return None
+    (message,) = _chat_message(body, Role.TOOL)
+    (part,) = message.tool_results or (None,)
+    if part is None:
+        return None
+    if as_str(body.get("status")) == "error":
+        return Part(
+            part.type, call_id=part.call_id, name=part.name, result=part.result, is_error=True
+        )
+    return part
+
+
 def parse_message_list(items: Iterable[AnyValue], default_role: Role = Role.USER) -> list[Message]:
     """Messages from a list of message-like items (nested lists are flattened)."""
     messages: list[Message] = []

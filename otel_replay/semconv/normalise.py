@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from otel_replay.core.records import LogRecord, Span, StatusCode
 from otel_replay.semconv import (
@@ -166,10 +167,7 @@ def tool_facts(span: Span) -> ToolFacts:
             ToolFacts(name=tool_name_from_span_name(span.name) or span.name or None),
         )
     )
-    error = merged.error or span_error(span)
-    return ToolFacts(
-        merged.name, merged.call_id, merged.arguments, merged.result, error, merged.description
-    )
+    return replace(merged, error=merged.error or span_error(span))
 
 
 def turn_text(span: Span) -> TurnText:

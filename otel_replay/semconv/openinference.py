@@ -9,6 +9,7 @@ from otel_replay.semconv.attributes import GenAI, OpenInference, TraceAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.genai import tool_definition
 from otel_replay.semconv.messages import (
+    langchain_tool_message,
     parse_input_messages,
     parse_message,
     parse_output_messages,
@@ -27,6 +28,7 @@ from otel_replay.semconv.values import (
     json_object,
     normalise_provider,
     parse_json,
+    text_of,
     unflatten,
 )
 
@@ -217,12 +219,25 @@ def tool_facts(attributes: Attributes) -> ToolFacts:
             if candidate is not None and not _looks_like_schema(candidate):
                 arguments = candidate
                 break
+    output = attributes.get(OpenInference.OUTPUT_VALUE)
+    result = parse_json(output)
+    result_call_id: str | None = None
+    error: str | None = None
+    # LangChain: the output is the ToolMessage the tool node returned; its content is the
+    # result (the input is the bare first argument, so the model's request gives the arguments).
+    message = langchain_tool_message(output)
+    if message is not None:
+        result, result_call_id = message.result, message.call_id
+        if message.is_error:
+            error = text_of(message.result) or "tool reported an error"
     return ToolFacts(
         name=first_str(attributes, OpenInference.TOOL_NAME, GenAI.TOOL_NAME),
         call_id=first_id(attributes, OpenInference.TOOL_ID, OpenInference.TOOL_CALL_ID),
         arguments=arguments,
-        result=parse_json(attributes.get(OpenInference.OUTPUT_VALUE)),
+        result=result,
+        error=error,
         description=first_str(attributes, OpenInference.TOOL_DESCRIPTION),
+        result_call_id=result_call_id,
     )
 
 

@@ -159,8 +159,9 @@ def _match_executions(
             for execution in pool:
                 if execution.span.span_id in used:
                     continue
-                # An execution that names another call id belongs to that call.
-                other_id = execution.facts.call_id
+                # An execution that names another call id belongs to that call: as an
+                # attribute, or as the call its result answers (a LangChain ToolMessage).
+                other_id = execution.facts.call_id or execution.facts.result_call_id
                 if other_id and request.part.call_id and other_id != request.part.call_id:
                     continue
                 if not _in_time(execution, request, calls):
@@ -218,7 +219,7 @@ def link_tool_calls(
         facts = execution.facts
         tool = ToolCall(
             name=_execution_name(execution) or execution.span.name,
-            call_id=facts.call_id,
+            call_id=facts.call_id or facts.result_call_id,
             arguments=facts.arguments,
             result=facts.result,
             linked_by=LinkedBy.SPAN_ONLY,
@@ -251,7 +252,11 @@ def _build(
     if found is not None:
         result_part, result_call = found
         result_span_id = result_call.span_id
-        if result is None:
+        # A span paired by name may have run a sibling call (parallel calls of one tool run
+        # concurrently): the result the next model call received under the request's own
+        # call id is the right one. A span linked by call id keeps its own result.
+        by_name = execution is not None and request.linked_by is not LinkedBy.CALL_ID
+        if result is None or (by_name and part.call_id and result_part.result is not None):
             result = result_part.result
         if error is None and result_part.is_error:
             error = text_of(result_part.result) or "tool reported an error"
@@ -264,7 +269,7 @@ def _build(
         linked_by, anchor = LinkedBy.REQUEST_ONLY, call.end_unix_nano
     tool = ToolCall(
         name=part.name or facts.name or "unknown",
-        call_id=part.call_id or facts.call_id,
+        call_id=part.call_id or facts.call_id or facts.result_call_id,
         arguments=part.arguments if part.arguments is not None else facts.arguments,
         result=result,
         linked_by=linked_by,

@@ -71,12 +71,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "the tool-call answer's finish is 'stop' (ADK records finish_reasons ['stop'] for "
         "it; the output's tool calls say tool_call)"
     ),
-    "langgraph-create-agent": (
-        "LangChain/LangGraph tool spans' output is a serialised ToolMessage: each result "
-        "rebuilds as {'type': 'tool', 'data': {'content': '<the JSON text>', 'tool_call_id': "
-        "...}} instead of the content; tools are paired by start time, not by the "
-        "ToolMessage's tool_call_id"
-    ),
     "llamaindex": (
         "LlamaIndex + OpenInference: `OpenAI._prepare_chat_with_tools` spans (kind LLM, no "
         "model call, no messages) count as model calls (4 calls in turn 1, 2 in turn 2), so "

@@ -6,6 +6,7 @@ import json
 
 from otel_replay.semconv.messages import (
     joined_text,
+    langchain_tool_message,
     last_user_text,
     parse_input_messages,
     parse_messages,
@@ -269,3 +270,19 @@ def test_unknown_part_types_are_kept_as_other_with_their_payload() -> None:
     )
     assert message.parts[0].type is PartType.OTHER
     assert message.parts[0].data == {"type": "hologram", "x": 1}
+
+
+def test_serialised_langchain_tool_message_unwraps_to_its_content_and_call_id() -> None:
+    data = {"content": '{"t": 14}', "tool_call_id": "c1", "name": "get", "status": "success"}
+    as_dict = json.dumps({"type": "tool", "data": data})
+    constructor = {"lc": 1, "type": "constructor", "id": ["x", "ToolMessage"], "kwargs": data}
+    for value in (as_dict, constructor):
+        part = langchain_tool_message(value)
+        assert part is not None
+        assert (part.call_id, part.result, part.is_error) == ("c1", {"t": 14}, False)
+    failed = langchain_tool_message({"type": "tool", "data": {**data, "status": "error"}})
+    assert failed is not None and failed.is_error
+    # A tool's own output that merely has a `type` key is not a ToolMessage.
+    assert langchain_tool_message({"type": "tool", "content": "x"}) is None
+    assert langchain_tool_message('{"city": "Paris"}') is None
+    assert langchain_tool_message("plain") is None

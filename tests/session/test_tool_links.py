@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from otel_replay.core.records import Span
 from otel_replay.semconv.model import LinkedBy
 from otel_replay.session.turns import build_conversation
 from tests.builders import SECOND, make_span
@@ -250,3 +253,59 @@ def test_argument_match_never_reaches_past_the_next_model_call() -> None:
         ("one", f"{12:016x}"),
         ("two", f"{14:016x}"),
     ]
+
+
+def _langchain_tool(span: int, start: float, city: str, call_id: str) -> Span:
+    """An OpenInference LangChain TOOL span: a bare-string input, a ToolMessage output."""
+    message = {"content": json.dumps({"city": city}), "tool_call_id": call_id, "type": "tool"}
+    return make_span(
+        1,
+        span,
+        10,
+        name="get",
+        start=int(start * SECOND),
+        duration=SECOND // 4,
+        attributes={
+            "openinference.span.kind": "TOOL",
+            "tool.name": "get",
+            "input.value": city,
+            "output.value": json.dumps({"type": "tool", "data": message}),
+        },
+    )
+
+
+def test_langchain_tools_run_concurrently_pair_by_their_tool_message_call_id() -> None:
+    asks = [tool_request("c1", "get", {"city": "A"}), tool_request("c2", "get", {"city": "B"})]
+    spans = [
+        agent(1, 10, start=0),
+        chat(1, 11, 10, 1, [Q], asks),
+        # B's tool started first: start-time order alone would swap the results.
+        _langchain_tool(12, 2.0, "B", "c2"),
+        _langchain_tool(13, 2.1, "A", "c1"),
+    ]
+    (turn,) = build_conversation("s", spans, []).turns
+    assert _summary(turn) == [
+        ("get", "c2", {"city": "B"}, {"city": "B"}, LinkedBy.NAME_ORDER, None),
+        ("get", "c1", {"city": "A"}, {"city": "A"}, LinkedBy.NAME_ORDER, None),
+    ]
+
+
+def test_the_next_model_input_result_for_the_call_id_wins_over_a_name_paired_span() -> None:
+    asks = [tool_request("c1", "get", {"n": 1}), tool_request("c2", "get", {"n": 2})]
+    spans = [
+        agent(1, 10, start=0),
+        chat(1, 11, 10, 1, [Q], asks),
+        # No call id on the spans, and they ran in the other order.
+        execute_tool(1, 12, 10, 2.0, "get", **{"gen_ai.tool.call.result": '"two"'}),
+        execute_tool(1, 13, 10, 2.1, "get", **{"gen_ai.tool.call.result": '"one"'}),
+        chat(
+            1,
+            14,
+            10,
+            3,
+            [Q, *asks, tool_response("c1", "one"), tool_response("c2", "two")],
+            [text("assistant", "done")],
+        ),
+    ]
+    (turn,) = build_conversation("s", spans, []).turns
+    assert [(t.call_id, t.result) for t in turn.tool_calls] == [("c1", "one"), ("c2", "two")]
