@@ -71,6 +71,23 @@ DEFAULT_VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
 )
 
+# Text every match of a default value rule holds, lowercased: a string holding none of them
+# holds no default secret, which `in` tells far faster than the patterns (a GenAI span carries
+# kilobytes of message text; searching it with the patterns cost ~0.4 ms a span).
+_VALUE_HINTS: dict[str, tuple[str, ...]] = {
+    "private-key": ("-----begin",),
+    "anthropic-key": ("sk-ant-",),
+    "openai-key": ("sk-",),
+    "jwt": ("eyj",),
+    "bearer": ("bearer",),
+    "aws-access-key": ("akia", "asia"),
+    "github-token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+}
+_ALL_VALUE_HINTS = tuple(sorted({hint for hints in _VALUE_HINTS.values() for hint in hints}))
+_ANY_HINT = re.compile("|".join(re.escape(hint) for hint in _ALL_VALUE_HINTS))
+# The shortest text a default value rule matches (`bearer` and 8 characters).
+_SHORTEST_SECRET = 15
+
 
 def _key_words(key: str) -> list[str]:
     return [word.lower() for word in _WORD_SPLIT.split(key) if word]
@@ -114,9 +131,13 @@ class Redactor:
             self._values = [(kind, re.compile(p)) for kind, p in patterns]
         except re.error as exc:
             raise BadInputError(f"bad redaction pattern: {exc}") from exc
-        # One pass finds whether a string holds any secret at all (most hold none).
-        self._any_value = (
-            re.compile("|".join(f"(?:{p})" for _, p in patterns)) if patterns else None
+        # Most strings hold no secret: the default rules' hints, then one pass of the extra
+        # patterns, rule them out before each pattern is tried.
+        self._hints = _ANY_HINT if self.default_rules else None
+        self._any_extra = (
+            re.compile("|".join(f"(?:{p})" for _, p in self.extra_values))
+            if self.extra_values
+            else None
         )
         self._key_kinds: dict[str, str | None] = {}
         self._lock = threading.Lock()  # request threads redact concurrently
@@ -140,9 +161,16 @@ class Redactor:
             self._key_kinds[key] = kind
         return kind
 
+    def _may_hold_secret(self, text: str) -> bool:
+        if self._any_extra is not None and self._any_extra.search(text):
+            return True
+        if self._hints is None or len(text) < _SHORTEST_SECRET:
+            return False
+        return self._hints.search(text.lower()) is not None
+
     def redact_text(self, text: str) -> str:
         """The text with every secret value replaced by its marker."""
-        if self._any_value is None or self._any_value.search(text) is None:
+        if not self._may_hold_secret(text):
             return text
         for kind, pattern in self._values:
             text, replaced = pattern.subn(MARKER.format(kind=kind), text)

@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 
 from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.convert import value_to_pb2
-from otel_replay.otlp.redact import Redactor, parse_redaction_rules
+from otel_replay.otlp.redact import (
+    _VALUE_HINTS,
+    DEFAULT_VALUE_PATTERNS,
+    Redactor,
+    parse_redaction_rules,
+)
 
 OPENAI_KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2
 ANTHROPIC_KEY = "sk-ant-api03-" + "Zz09" * 8
@@ -157,3 +164,19 @@ def test_rules_extend_or_turn_off_the_defaults() -> None:
 def test_bad_rules_are_bad_input(rule: str) -> None:
     with pytest.raises(BadInputError, match="redact"):
         parse_redaction_rules([rule])
+
+
+@pytest.mark.parametrize(("kind", "pattern"), DEFAULT_VALUE_PATTERNS, ids=lambda v: str(v)[:20])
+@given(data=st.data())
+def test_every_match_of_a_default_value_rule_holds_one_of_its_hints(
+    kind: str, pattern: str, data: st.DataObject
+) -> None:
+    """Strings without a hint skip the patterns: a match without one would go unredacted."""
+    match = data.draw(st.from_regex(pattern, fullmatch=True))
+    assert any(hint in match.lower() for hint in _VALUE_HINTS[kind])
+    assert Redactor().redact_text(f"x {match} y") != f"x {match} y"
+
+
+def test_extra_value_rules_apply_without_the_default_hints() -> None:
+    redactor = Redactor(default_rules=False, extra_values=[("ticket", r"T-[0-9]+")])
+    assert redactor.redact_text("see T-42, not sk-x") == "see [REDACTED:ticket], not sk-x"
