@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from otel_replay.replay.remote_client import remote_tools
     from otel_replay.replay.tools import tool
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "tool"]
+__all__ = ["__version__", "remote_tools", "tool"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,4 +20,8 @@ def __getattr__(name: str) -> Any:
         from otel_replay.replay.tools import tool
 
         return tool
+    if name == "remote_tools":  # inside an agent service replayed over HTTP
+        from otel_replay.replay.remote_client import remote_tools
+
+        return remote_tools
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,9 +14,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 
 from otel_replay.core.errors import BadInputError, OtelReplayError
+from otel_replay.replay.remote import running_bridge
 
 ChatMessage = dict[str, Any]
 
@@ -132,17 +133,29 @@ def load_agent(spec: str, search_path: str | None = None) -> AgentFactory:
 
 class _HttpSession:
     """Posts the conversation to an OpenAI-compatible /v1/chat/completions endpoint, with W3C
-    `traceparent` and `baggage` headers so the service's own spans join the replay trace."""
+    `traceparent` and `baggage` headers so the service's own spans join the replay trace.
 
-    def __init__(self, url: str, model: str | None, timeout: float) -> None:
+    While a replay bridge runs (`remote.replay_bridge`), every request also names it
+    (`X-Otel-Replay-Otlp-Endpoint`, `X-Otel-Replay-Live-Tools`), and closing the session waits
+    up to `span_timeout` seconds for the service's spans of every turn to arrive there."""
+
+    def __init__(self, url: str, model: str | None, timeout: float, span_timeout: float) -> None:
         self._url = url
         self._model = model
         self._timeout = timeout
+        self._span_timeout = span_timeout
+        self._turn_spans: list[tuple[int, int]] = []  # (trace id, span id) each request named
 
     def __call__(self, messages: list[ChatMessage]) -> ChatMessage:
         body = json.dumps({"model": self._model or "replay", "messages": messages}).encode()
         headers = {"Content-Type": "application/json"}
         propagate.inject(headers)
+        bridge = running_bridge()
+        if bridge is not None:
+            headers.update(bridge.request_headers())
+            span_context = trace.get_current_span().get_span_context()
+            if span_context.is_valid:
+                self._turn_spans.append((span_context.trace_id, span_context.span_id))
         request = urllib.request.Request(self._url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
@@ -157,15 +170,31 @@ class _HttpSession:
             raise OtelReplayError(f"agent at {self._url} sent no choices[0].message") from exc
 
     def close(self) -> None:
-        pass
+        turn_spans, self._turn_spans = self._turn_spans, []
+        bridge = running_bridge()
+        if bridge is not None and turn_spans and self._span_timeout > 0:
+            bridge.wait_for_service_spans(turn_spans, self._span_timeout)
 
 
-def http_agent(url: str, model: str | None = None, timeout: float = 120.0) -> AgentFactory:
-    """An agent behind an OpenAI-compatible URL (the full /v1/chat/completions address)."""
+# Exporters batch spans (5 s by default in the OpenTelemetry SDKs): wait a little longer.
+DEFAULT_SPAN_TIMEOUT_SECONDS = 10.0
+
+
+def http_agent(
+    url: str,
+    model: str | None = None,
+    timeout: float = 120.0,
+    *,
+    span_timeout: float = DEFAULT_SPAN_TIMEOUT_SECONDS,
+) -> AgentFactory:
+    """An agent behind an OpenAI-compatible URL (the full /v1/chat/completions address).
+
+    `span_timeout`: while a replay bridge runs, how long the end of each conversation waits
+    for the service's spans (0: not at all)."""
     if not url.startswith(("http://", "https://")):
         raise AgentLoadError(f"agent URL {url!r} must start with http:// or https://")
     if not url.rstrip("/").endswith("/chat/completions"):
         url = url.rstrip("/") + (
             "/chat/completions" if url.rstrip("/").endswith("/v1") else "/v1/chat/completions"
         )
-    return lambda: _HttpSession(url, model, timeout)
+    return lambda: _HttpSession(url, model, timeout, span_timeout)

@@ -6,18 +6,25 @@ its processor to the application's provider: every span the agent's instrumentat
 the traces the agent starts during a turn on threads that lost the OTel context (thread
 pools, `run_in_executor`): `sealing` says which turn adopts them, and they are stored in the
 replay trace, their roots under that turn's span.
+
+An agent in another process (an HTTP agent service) continues the replay's `traceparent` and
+exports its spans over OTLP to the replay's loopback endpoint (`remote`): `add_received`
+keeps those of a captured trace, and they are stored with the in-process spans, in the same
+export request.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
@@ -31,12 +38,13 @@ _CAPTURE: SpanCapture | None = None
 
 @dataclass(frozen=True)
 class CapturedTrace:
-    """A replay trace's finished spans, and the traces its turns adopted (by trace id, the
-    turn span id their roots join)."""
+    """A replay trace's finished spans, the traces its turns adopted (by trace id, the turn
+    span id their roots join), and the spans received over OTLP from agent services."""
 
     trace_id: int
     spans: list[ReadableSpan]
     adopted: Mapping[int, int]
+    received: Sequence[trace_pb2.ResourceSpans] = ()
 
 
 class SpanCapture(SpanProcessor):
@@ -45,12 +53,23 @@ class SpanCapture(SpanProcessor):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._spans: dict[int, list[ReadableSpan]] = {}
         self._adopted: dict[int, Adoption] = {}
+        self._received: dict[int, list[trace_pb2.ResourceSpans]] = {}
+        # Per captured trace, the parent span ids of the spans received for it.
+        self._received_parents: dict[int, set[int]] = {}
 
     def register(self, trace_id: int) -> None:
         with self._lock:
             self._spans.setdefault(trace_id, [])
+
+    def is_capturing(self, trace_id: int | None = None) -> bool:
+        """Whether `trace_id` (None: any trace) is captured now, as its own or adopted."""
+        with self._lock:
+            if trace_id is None:
+                return bool(self._spans)
+            return self._owner(trace_id) is not None
 
     def take(self, trace_id: int) -> CapturedTrace:
         """The trace's finished spans; the trace is no longer captured afterwards."""
@@ -59,7 +78,64 @@ class SpanCapture(SpanProcessor):
             for adopted_trace_id in adopted:
                 del self._adopted[adopted_trace_id]
             spans = self._spans.pop(trace_id, [])
-        return CapturedTrace(trace_id, spans, {t: a.turn_span_id for t, a in adopted.items()})
+            received = self._received.pop(trace_id, [])
+            self._received_parents.pop(trace_id, None)
+        return CapturedTrace(
+            trace_id, spans, {t: a.turn_span_id for t, a in adopted.items()}, received
+        )
+
+    def _owner(self, trace_id: int) -> int | None:
+        adoption = self._adopted.get(trace_id)
+        owner = adoption.replay_trace_id if adoption is not None else trace_id
+        return owner if owner in self._spans else None
+
+    def add_received(self, request: trace_service_pb2.ExportTraceServiceRequest) -> int:
+        """Keep the spans of an OTLP export request (an agent service's) that belong to a
+        captured trace, with their resource and scope; returns how many were not kept."""
+        dropped = 0
+        with self._lock:
+            for pb2_resource_spans in request.resource_spans:
+                kept: dict[int, trace_pb2.ResourceSpans] = {}
+                for pb2_scope_spans in pb2_resource_spans.scope_spans:
+                    scopes: dict[int, trace_pb2.ScopeSpans] = {}
+                    for pb2_span in pb2_scope_spans.spans:
+                        owner = self._owner(int.from_bytes(pb2_span.trace_id, "big"))
+                        if owner is None:
+                            dropped += 1
+                            continue
+                        if owner not in scopes:
+                            if owner not in kept:
+                                kept[owner] = trace_pb2.ResourceSpans(
+                                    resource=pb2_resource_spans.resource,
+                                    schema_url=pb2_resource_spans.schema_url,
+                                )
+                            scopes[owner] = kept[owner].scope_spans.add(
+                                scope=pb2_scope_spans.scope, schema_url=pb2_scope_spans.schema_url
+                            )
+                        scopes[owner].spans.add().CopyFrom(pb2_span)
+                        if pb2_span.parent_span_id:
+                            parents = self._received_parents.setdefault(owner, set())
+                            parents.add(int.from_bytes(pb2_span.parent_span_id, "big"))
+                for owner, pb2_kept in kept.items():
+                    self._received.setdefault(owner, []).append(pb2_kept)
+            self._arrived.notify_all()
+        return dropped
+
+    def wait_for_children(
+        self, trace_id: int, parent_span_ids: Collection[int], timeout_seconds: float
+    ) -> bool:
+        """Wait until, for each of `parent_span_ids`, a span naming it as its parent has been
+        received in `trace_id` (an agent service's entry span under each turn that called
+        it), at most `timeout_seconds`; whether they all arrived."""
+        wanted = set(parent_span_ids)
+        deadline = time.monotonic() + timeout_seconds
+        with self._lock:
+            while not wanted <= self._received_parents.get(trace_id, set()):
+                left = deadline - time.monotonic()
+                if left <= 0 or trace_id not in self._spans:
+                    return False
+                self._arrived.wait(left)
+            return True
 
     def on_start(self, span: SdkSpan, parent_context: Context | None = None) -> None:
         context = span.context
@@ -121,6 +197,7 @@ def spans_to_request(captured: CapturedTrace) -> trace_service_pb2.ExportTraceSe
     """The captured spans as an OTLP export request (the official encoder), adopted traces
     moved into the replay trace with their roots under their turn span."""
     request: trace_service_pb2.ExportTraceServiceRequest = encode_spans(captured.spans)
+    request.resource_spans.extend(captured.received)
     if captured.adopted:
         _join_adopted(request, captured.trace_id, captured.adopted)
     return request
