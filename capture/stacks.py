@@ -284,5 +284,15 @@ CAPTURES: dict[str, Capture] = {
             "ai.telemetry.metadata.sessionId",
             _NODE_ENV,
         ),
+        Capture(
+            "vercel-ai-sdk-stream",
+            VERCEL_AI,
+            ("node", "vercel_ai_app.cjs", "--stream"),
+            "Vercel AI SDK v6 streamText, experimental_telemetry with metadata.sessionId",
+            "capture-vercel-ai-sdk-stream",
+            "ai.telemetry.metadata.sessionId",
+            _NODE_ENV,
+            streamed=True,
+        ),
     )
 }

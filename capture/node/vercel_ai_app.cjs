@@ -1,7 +1,8 @@
 // The Vercel AI SDK (v6) `generateText` with a tool and `experimental_telemetry` on, the
 // session id in telemetry metadata (`sessionId`, the pattern Langfuse documents), over the
 // OpenAI provider's chat completions model. The conversation history is the previous turns'
-// `response.messages`.
+// `response.messages`. With `--stream` each turn is `streamText` (spans `ai.streamText*`,
+// with the time to the first chunk).
 "use strict";
 
 const { NodeSDK } = require("@opentelemetry/sdk-node");
@@ -10,7 +11,7 @@ const { OTLPTraceExporter } = require("@opentelemetry/exporter-trace-otlp-proto"
 const sdk = new NodeSDK({ serviceName: "weather-agent", traceExporter: new OTLPTraceExporter() });
 sdk.start();
 
-const { generateText, tool, stepCountIs } = require("ai");
+const { generateText, streamText, tool, stepCountIs } = require("ai");
 const { createOpenAI } = require("@ai-sdk/openai");
 const { z } = require("zod");
 const { settings, getWeather, printReplies, sessionId } = require("./common.cjs");
@@ -31,7 +32,9 @@ async function main() {
   const replies = [];
   for (const text of settings.userTurns) {
     messages.push({ role: "user", content: text });
-    const result = await generateText({
+    const call = process.argv.includes("--stream") ? streamText : generateText;
+    const streaming = call === streamText;
+    const result = await call({
       model: openai.chat(settings.requestModel),
       system: settings.systemPrompt,
       messages,
@@ -44,8 +47,13 @@ async function main() {
         metadata: { sessionId },
       },
     });
-    messages.push(...result.response.messages);
-    replies.push(result.text);
+    if (streaming) {
+      // The operation span ends when the stream's last step is flushed: read it to the end.
+      await result.consumeStream();
+    }
+    const response = await result.response;
+    messages.push(...response.messages);
+    replies.push(await result.text);
   }
   await sdk.shutdown();
   printReplies(replies);

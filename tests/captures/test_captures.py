@@ -54,11 +54,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "openinference-openai": (
         "OpenInference 'First Token Stream Event' TTFT not read (time to first token None)"
     ),
-    "openai-agents": (
-        "OpenInference llm.model_name of Agents SDK `generation` spans is the configured "
-        "(request) model but is read as the response model: request_model None, "
-        "response_model 'gpt-4o-mini' (the response model is not recorded)"
-    ),
     "crewai": (
         "CrewAI native tracing: the user text is read from the LLM call's templated prompt "
         "('\\nCurrent Task: <text>\\n\\nThis is the expected criteria...') instead of the "
@@ -85,11 +80,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "{'toolUse': ...}, {'toolResult': ...}) and is not parsed: the user text is the raw "
         "JSON, the assistant text None, tool calls unmatched (span_only, no arguments or "
         "results); TTFT gen_ai.server.time_to_first_token (milliseconds) not read"
-    ),
-    "openinference-openai-genai": (
-        "OpenInference GenAI-mode writes the response model into the request model "
-        "(gen_ai.request.model = llm.model_name; the request's model is only in "
-        "llm.invocation_parameters)"
     ),
 }
 
