@@ -1,0 +1,60 @@
+"""Sealing MCP tool calls at the client: every `tools/call` goes out through
+`mcp.ClientSession.call_tool` (the high-level `mcp.Client` and session groups call it too).
+
+A sealed call sends nothing to the server. It is answered with a `CallToolResult` holding the
+recorded result as text (and, for an object, as structured content too); a recorded failure
+comes back as a result with `is_error` set, the way a server reports a failing tool.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from mcp import ClientSession
+from mcp.types import CallToolResult, TextContent
+
+from otel_replay.replay.adapters.patching import Patches
+from otel_replay.replay.sealing import resolve_playback
+from otel_replay.replay.tools import RecordedToolError, SealedCall
+
+
+def _text(result: Any) -> str:
+    return result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
+
+
+def recorded_call_result(call: SealedCall) -> CallToolResult:
+    """The recorded outcome of a sealed call as the server would have answered it."""
+    try:
+        result = call.answer()
+    except RecordedToolError as error:
+        return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)
+    structured = result if isinstance(result, dict) else None
+    return CallToolResult(
+        content=[TextContent(type="text", text=_text(result))], structured_content=structured
+    )
+
+
+def install() -> Patches:
+    """Route `ClientSession.call_tool` through the sealed-call path."""
+    call_tool = ClientSession.call_tool
+
+    @functools.wraps(call_tool)
+    async def sealed_call_tool(
+        self: ClientSession,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if resolve_playback(name).playback is None:
+            return await call_tool(self, name, arguments, *args, **kwargs)
+        call = SealedCall(name, dict(arguments or {}))
+        if not call.sealed:
+            return await call.arun(lambda: call_tool(self, name, arguments, *args, **kwargs))
+        return recorded_call_result(call)
+
+    patches = Patches()
+    patches.replace(ClientSession, "call_tool", sealed_call_tool)
+    return patches

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.testing import (
+    ChatMessage,
+    FakeOpenAIServer,
+    ScriptedReply,
+    ScriptedToolCall,
+    ToolSpec,
+    message_text,
+)
+from tests.replay.adapters import framework_agents, refunds
+
+
+@pytest.fixture
+def side_effects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "side-effects"
+    folder.mkdir()
+    monkeypatch.setattr(refunds, "SIDE_EFFECTS", folder)
+    return folder
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
+    opened = open_store(sqlite_url)
+    yield opened
+    opened.close()
+
+
+def _refund_model(messages: list[ChatMessage], tools: list[ToolSpec]) -> ScriptedReply:
+    """Asks for a refund of the order the user names, then says what the tool answered."""
+    last = messages[-1]
+    if last.get("role") == "tool":
+        return ScriptedReply(text=f"Refund result: {message_text(last)}")
+    found = re.search(r"\d+", message_text(last))
+    assert found is not None
+    return ScriptedReply(tool_calls=(ScriptedToolCall("issue_refund", {"order_id": found[0]}),))
+
+
+@pytest.fixture
+def refund_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    """A scripted model on loopback that the framework agents talk to."""
+    with FakeOpenAIServer(_refund_model) as server:
+        monkeypatch.setattr(framework_agents, "MODEL_URL", server.base_url)
+        yield server

@@ -1,0 +1,100 @@
+"""LangChain / LangGraph tools are sealed at `BaseTool.run`/`arun`, with langchain-core,
+langchain and langgraph as installed from PyPI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+
+from otel_replay.core.runs import RunStatus
+from otel_replay.replay.adapters import sealed_frameworks
+from otel_replay.store import SqlSpanStore
+from otel_replay.testing import FakeOpenAIServer
+from tests.replay.adapters import framework_agents
+from tests.replay.adapters.support import REFUNDED, refund_scenario, replay_sealed, tool_sources
+
+
+@pytest.mark.parametrize("agent", ["langchain_agent", "langchain_async_agent"])
+def test_a_langchain_tool_answers_from_the_recording_and_never_runs(
+    agent: str, side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = replay_sealed(agent, refund_scenario(), store)
+    assert list(side_effects.iterdir()) == []
+    assert run.status is RunStatus.OK
+    (turn,) = run.turns
+    assert turn.error is None and turn.divergences == []
+    assert turn.replayed is not None
+    assert json.loads(turn.replayed.assistant or "") == REFUNDED
+    assert tool_sources(run) == [("issue_refund", "recorded")]
+
+
+def test_a_sealed_tool_call_comes_back_as_the_tool_message_langchain_makes(
+    side_effects: Path,
+) -> None:
+    from otel_replay.replay.matchers import RecordedToolCall, ToolPlayback
+    from otel_replay.replay.sealing import tool_playback
+
+    recorded = RecordedToolCall("issue_refund", {"order_id": "5"}, REFUNDED, call_id="call_9")
+    call = {"name": "issue_refund", "args": {"order_id": "5"}, "id": "call_9", "type": "tool_call"}
+    with sealed_frameworks(), tool_playback(ToolPlayback(0, [recorded])):
+        message = framework_agents.refund_tool.invoke(call)
+    assert isinstance(message, ToolMessage)
+    assert (message.tool_call_id, message.name, message.status) == (
+        "call_9",
+        "issue_refund",
+        "success",
+    )
+    assert json.loads(str(message.content)) == REFUNDED
+    assert list(side_effects.iterdir()) == []
+
+
+def test_a_langgraph_agent_on_a_model_is_served_the_recorded_refund(
+    refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = replay_sealed("langgraph_agent", refund_scenario(), store)
+    assert list(side_effects.iterdir()) == []
+    assert run.status is RunStatus.OK
+    (turn,) = run.turns
+    assert turn.error is None and turn.divergences == []
+    assert turn.replayed is not None
+    assert turn.replayed.assistant == f"Refund result: {json.dumps(REFUNDED)}"
+    assert tool_sources(run) == [("issue_refund", "recorded")]
+    # The model was given the recorded result as the tool's message.
+    (_, second) = refund_model.exchanges
+    (tool_message,) = [m for m in second.body["messages"] if m["role"] == "tool"]
+    assert json.loads(tool_message["content"]) == REFUNDED
+
+
+def test_a_langchain_tool_named_live_runs_for_real_under_its_span(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = replay_sealed("langchain_agent", refund_scenario(), store, live_tools=["issue_refund"])
+    assert [p.name for p in side_effects.iterdir()] == ["langchain-123"]
+    assert run.status is RunStatus.OK
+    assert tool_sources(run) == [("issue_refund", "live")]
+
+
+def test_a_langchain_tool_called_otherwise_than_recorded_is_refused(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = replay_sealed("langchain_agent", refund_scenario(recorded_order="999"), store)
+    assert list(side_effects.iterdir()) == []
+    (turn,) = run.turns
+    assert turn.error is not None and "matches no recorded call" in turn.error
+    assert "order_id" in turn.error
+
+
+def test_outside_a_replay_langchain_tools_run_unchanged(side_effects: Path) -> None:
+    run, arun = BaseTool.run, BaseTool.arun
+    with sealed_frameworks():
+        assert BaseTool.run is not run
+        output = framework_agents.refund_tool.invoke({"order_id": "1"})
+    assert json.loads(output) == {"order_id": "1", "refund": "issued"}
+    assert (BaseTool.run, BaseTool.arun) == (run, arun)
+    assert "run" in vars(BaseTool)
+    framework_agents.refund_tool.invoke({"order_id": "2"})
+    assert sorted(p.name for p in side_effects.iterdir()) == ["langchain-1", "langchain-2"]
