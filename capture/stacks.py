@@ -276,6 +276,17 @@ CAPTURES: dict[str, Capture] = {
             tool_spans=False,
         ),
         Capture(
+            "node-openai-stream",
+            NODE_OPENAI,
+            ("node", "openai_app.cjs", "--stream"),
+            "Node openai + @opentelemetry/instrumentation-openai, log records, streamed",
+            "capture-node-openai-stream",
+            "session.id",
+            _NODE_ENV,
+            streamed=True,
+            tool_spans=False,
+        ),
+        Capture(
             "vercel-ai-sdk",
             VERCEL_AI,
             ("node", "vercel_ai_app.cjs"),

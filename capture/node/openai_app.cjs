@@ -2,6 +2,7 @@
 // @opentelemetry/instrumentation-openai with message content on (it goes in log records).
 // Each user turn runs under an application span; the session id goes in baggage as
 // `session.id` and @opentelemetry/baggage-span-processor copies it onto every span.
+// With `--stream` every model call streams (with usage).
 "use strict";
 
 const { NodeSDK, tracing, logs } = require("@opentelemetry/sdk-node");
@@ -44,14 +45,47 @@ const TOOLS = [
   },
 ];
 
+const STREAM = process.argv.includes("--stream");
+
+// One model call; the assistant message (a stream is added up here).
+async function complete(client, messages) {
+  const request = { model: settings.requestModel, messages, tools: TOOLS };
+  if (!STREAM) {
+    const response = await client.chat.completions.create(request);
+    return response.choices[0].message;
+  }
+  const stream = await client.chat.completions.create({
+    ...request,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let content = "";
+  const calls = [];
+  for await (const chunk of stream) {
+    for (const choice of chunk.choices) {
+      content += choice.delta.content ?? "";
+      for (const delta of choice.delta.tool_calls ?? []) {
+        const call = (calls[delta.index] ??= {
+          id: "",
+          type: "function",
+          function: { name: "", arguments: "" },
+        });
+        call.id = delta.id ?? call.id;
+        call.function.name += delta.function?.name ?? "";
+        call.function.arguments += delta.function?.arguments ?? "";
+      }
+    }
+  }
+  const message = { role: "assistant", content: content || null };
+  if (calls.length > 0) {
+    message.tool_calls = calls;
+  }
+  return message;
+}
+
 async function answer(client, messages) {
   for (;;) {
-    const response = await client.chat.completions.create({
-      model: settings.requestModel,
-      messages,
-      tools: TOOLS,
-    });
-    const message = response.choices[0].message;
+    const message = await complete(client, messages);
     messages.push(message);
     if (!message.tool_calls || message.tool_calls.length === 0) {
       return message.content ?? "";
