@@ -47,6 +47,7 @@ def llm_facts(span: Span, logs: Sequence[LogRecord] = ()) -> LlmFacts:
     events = genai.content_events(span, logs)
     return merge_llm_facts(
         (
+            openinference.requested_model_facts(attributes),
             genai.attribute_facts(attributes),
             openinference.llm_facts(attributes),
             openllmetry.llm_facts(attributes),

@@ -161,6 +161,13 @@ def _invocation_model(attributes: Attributes) -> str | None:
     return None
 
 
+def requested_model_facts(attributes: Attributes) -> LlmFacts:
+    """The model the request asked for, from `llm.invocation_parameters` (the request's own
+    parameters). It wins over `gen_ai.request.model`, which OpenInference's GenAI mode fills
+    from `llm.model_name`, the response model."""
+    return LlmFacts(request_model=_invocation_model(attributes))
+
+
 def llm_facts(attributes: Attributes) -> LlmFacts:
     """`llm.*` keys (OpenInference, traceAI 0.1) and traceAI 1.x flattened gen_ai messages."""
     inputs = flattened_messages(attributes, OpenInference.INPUT_MESSAGES, Role.USER)
@@ -171,16 +178,21 @@ def llm_facts(attributes: Attributes) -> LlmFacts:
         outputs = flattened_messages(attributes, GenAI.OUTPUT_MESSAGES, Role.ASSISTANT)
     if inputs is None and outputs is None:
         inputs, outputs = _legacy_completions(attributes)
-    # llm.model_name is the response model when the instrumentor knows it.
+    requested = _invocation_model(attributes)
+    model_name = first_str(attributes, OpenInference.MODEL_NAME)
+    # llm.model_name is the response model when the invocation parameters carry the
+    # request's `model` (the OpenAI and LangChain instrumentors read it off the response);
+    # without one (Agents SDK, LlamaIndex) it is the configured model, i.e. the request model,
+    # and no response model is recorded (docs/semconv.md section 10.8).
     return LlmFacts(
         provider=normalise_provider(
             first_str(attributes, OpenInference.SYSTEM, OpenInference.PROVIDER)
         ),
         request_model=first_str(attributes, OpenInference.REQUEST_MODEL_NAME)
-        or _invocation_model(attributes),
-        response_model=first_str(
-            attributes, OpenInference.RESPONSE_MODEL_NAME, OpenInference.MODEL_NAME
-        ),
+        or requested
+        or model_name,
+        response_model=first_str(attributes, OpenInference.RESPONSE_MODEL_NAME)
+        or (model_name if requested else None),
         finish_raw=first_str(attributes, OpenInference.FINISH_REASON),
         parameters=_parameters(attributes),
         system_instructions=system_text(inputs) if inputs else None,

@@ -376,3 +376,25 @@ def test_traceai_1_usage_detail_keys() -> None:
         call.usage.cache_read_input_tokens,
         call.usage.reasoning_output_tokens,
     ) == (10, 4, 2)
+
+
+def test_openinference_model_name_is_the_response_model_only_beside_a_requested_model() -> None:
+    def models(**attributes: AnyValue) -> tuple[str | None, str | None]:
+        call = build_llm_call(_span(**{"openinference.span.kind": "LLM", **attributes}))
+        return call.request_model, call.response_model
+
+    dated = {"llm.model_name": "m-2024"}
+    # OpenAI / LangChain instrumentors: the request's `model` beside the response's model.
+    assert models(**dated, **{"llm.invocation_parameters": '{"model": "m"}'}) == ("m", "m-2024")
+    # GenAI mode copies llm.model_name into gen_ai.request.model: the request's own wins.
+    genai = {"gen_ai.request.model": "m-2024", "gen_ai.response.model": "m-2024"}
+    both = {**dated, **genai, "llm.invocation_parameters": '{"model": "m"}'}
+    assert models(**both) == ("m", "m-2024")
+    # Agents SDK, LlamaIndex: no requested model, so llm.model_name is the configured one.
+    assert models(**{"llm.model_name": "m"}) == ("m", None)
+    assert models(
+        **{"llm.model_name": "m", "llm.invocation_parameters": '{"model_name": "m"}'}
+    ) == (
+        "m",
+        None,
+    )
