@@ -67,12 +67,11 @@ KNOWN_FAILURES: dict[str, str] = {
         "it; the output's tool calls say tool_call)"
     ),
     "llamaindex": (
-        "LlamaIndex + OpenInference: `OpenAI._prepare_chat_with_tools` spans (kind LLM, no "
-        "model call, no messages) count as model calls (4 calls in turn 1, 2 in turn 2), so "
-        "the user text is read from them and is None; llm.model_name (the configured model) "
-        "is read as the response model; tool results are the serialised ToolOutput "
-        "({'blocks', 'raw_output', 'raw_input', 'tool_name', 'is_error'}) instead of the "
-        "tool's JSON; 'First Token Stream Event' TTFT not read"
+        "LlamaIndex + OpenInference: `OpenAI._prepare_chat_with_tools` wrapper spans (kind "
+        "LLM, no model call, no messages) count as model calls (4 calls in turn 1, 2 in turn "
+        "2, the extra ones with no finish or TTFT) and the user text is read from the first "
+        "of them (None); when captured, tool results were also the serialised ToolOutput "
+        "({'blocks', 'raw_output', ...}) and 'First Token Stream Event' TTFT was not read"
     ),
     "strands": (
         "Strands Agents: span-event content (gen_ai.user.message / gen_ai.choice 'content' "
