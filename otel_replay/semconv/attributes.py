@@ -123,6 +123,8 @@ class OpenInference:
     TOOL_DESCRIPTION: Final = "tool.description"
     TOOL_PARAMETERS: Final = "tool.parameters"
     AGENT_NAME: Final = "agent.name"
+    # Span event of streamed calls (OpenAI, LlamaIndex instrumentors) at the first chunk.
+    EVENT_FIRST_TOKEN: Final = "First Token Stream Event"
 
 
 class TraceAI:
@@ -229,6 +231,13 @@ class PydanticAI:
     TOOL_ARGUMENTS: Final = "tool_arguments"
     TOOL_RESPONSE: Final = "tool_response"
     LOGFIRE_MSG: Final = "logfire.msg"
+
+
+class Strands:
+    """Strands Agents built-in tracing (GenAI keys, content in span events)."""
+
+    # Milliseconds (the OTel metric of this name is in seconds).
+    SERVER_TIME_TO_FIRST_TOKEN_MS: Final = "gen_ai.server.time_to_first_token"
 
 
 class CrewAI:

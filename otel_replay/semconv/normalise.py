@@ -19,7 +19,7 @@ from otel_replay.semconv import (
     vercel,
     voice,
 )
-from otel_replay.semconv.attributes import GenAI, General, Pipecat, Vercel
+from otel_replay.semconv.attributes import GenAI, General, OpenInference, Pipecat, Strands, Vercel
 from otel_replay.semconv.facts import (
     LlmFacts,
     ToolFacts,
@@ -30,7 +30,7 @@ from otel_replay.semconv.facts import (
 )
 from otel_replay.semconv.messages import system_text
 from otel_replay.semconv.model import FinishReason, LlmCall, Usage
-from otel_replay.semconv.values import as_str, normalise_finish
+from otel_replay.semconv.values import as_float, as_str, normalise_finish
 
 # Span-name spellings of a tool span, when no attribute names the tool.
 _TOOL_NAME_PATTERNS = (
@@ -129,17 +129,27 @@ _FIRST_TOKEN_KEYS: tuple[tuple[str, float], ...] = (
     (GenAI.RESPONSE_TIME_TO_FIRST_CHUNK, 1e9),
     (Vercel.MS_TO_FIRST_CHUNK, 1e6),
     (Pipecat.METRICS_TTFB, 1e9),
+    (Strands.SERVER_TIME_TO_FIRST_TOKEN_MS, 1e6),
 )
 
 
 def time_to_first_token(*spans: Span) -> int | None:
     """Time to the first chunk of a streamed answer, in nanoseconds, from the first span
-    that records it; None when none does (non-streamed calls)."""
+    that records it; None when none does (non-streamed calls).
+
+    A span records it as a duration attribute (numbers sent as strings too), or, in
+    OpenInference, as the time of its "First Token Stream Event" after the span's start.
+    """
     for span in spans:
         for key, scale in _FIRST_TOKEN_KEYS:
-            value = span.attributes.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            value = as_float(span.attributes.get(key))
+            if value is not None and value >= 0:
                 return round(value * scale)
+        for event in span.events:
+            if event.name == OpenInference.EVENT_FIRST_TOKEN:
+                elapsed = event.time_unix_nano - span.start_time_unix_nano
+                if elapsed >= 0:
+                    return elapsed
     return None
 
 

@@ -35,6 +35,20 @@ def as_int(value: AnyValue) -> int | None:
     return None
 
 
+def as_float(value: AnyValue) -> float | None:
+    """A finite number, accepting numbers sent as strings; bools are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 def as_bool(value: AnyValue) -> bool | None:
     """A bool, accepting the strings `true`/`false`."""
     if isinstance(value, bool):

@@ -51,9 +51,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "as two turns: the tool-call request with no reply and no results, then the answer "
         "repeating the same user text)"
     ),
-    "openinference-openai": (
-        "OpenInference 'First Token Stream Event' TTFT not read (time to first token None)"
-    ),
     "crewai": (
         "CrewAI native tracing: the user text is read from the LLM call's templated prompt "
         "('\\nCurrent Task: <text>\\n\\nThis is the expected criteria...') instead of the "

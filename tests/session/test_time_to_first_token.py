@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from otel_replay.core.records import AnyValue
+from otel_replay.core.records import AnyValue, SpanEvent
 from otel_replay.semconv.normalise import build_llm_call
 from otel_replay.session.turns import build_conversation
 from tests.builders import make_span
@@ -16,6 +18,9 @@ from tests.semconv.otlp_files import load_spans
         ({"gen_ai.response.time_to_first_chunk": 0.25}, 250_000_000),
         ({"ai.response.msToFirstChunk": 120.5}, 120_500_000),
         ({"metrics.ttfb": 0.41}, 410_000_000),
+        # Strands: milliseconds, sometimes as text.
+        ({"gen_ai.server.time_to_first_token": 327}, 327_000_000),
+        ({"gen_ai.server.time_to_first_token": "53"}, 53_000_000),
         ({}, None),
         ({"gen_ai.response.time_to_first_chunk": "soon"}, None),
     ],
@@ -33,3 +38,14 @@ def test_pipecat_turns_report_their_first_model_calls_time_to_first_token() -> N
     spans = load_spans(SEMCONV_FIXTURES / "pipecat.json")
     conversation = build_conversation("pipecat-session-001", spans, [])
     assert [t.time_to_first_token_unix_nano for t in conversation.turns] == [410_000_000] * 2
+
+
+def test_openinference_first_token_stream_event_time_after_the_span_start_is_the_ttft() -> None:
+    span = make_span(1, 1, name="ChatCompletion", attributes={"openinference.span.kind": "LLM"})
+    event = SpanEvent(
+        name="First Token Stream Event", time_unix_nano=span.start_time_unix_nano + 67
+    )
+    other = SpanEvent(name="other", time_unix_nano=span.start_time_unix_nano + 5)
+    streamed = replace(span, events=(other, event))
+    assert build_llm_call(streamed).time_to_first_token_unix_nano == 67
+    assert build_llm_call(span).time_to_first_token_unix_nano is None
