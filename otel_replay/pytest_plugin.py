@@ -5,6 +5,10 @@
 or set `otel_replay_agent` (and optionally `otel_replay_store`) in the ini file. A failure
 shows the failing turn, what was expected, what happened and the tool-call diff.
 
+Cases replay as `otel-replay test` runs them (`otel_replay.app.cases.CaseRunner`): against
+the model stand-in serving each case's cassette, `--otel-replay-llm hybrid` by default. Under
+pytest-xdist every worker has its own stand-in and, unless a store is named, its own store.
+
 The plugin is registered through the `pytest11` entry point, so it loads in every pytest run of
 every project that installs otel-replay. It therefore imports nothing of otel-replay until a
 case folder is found, and it collects a `case.json` only when the file names the regression-case
@@ -21,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from otel_replay.app.cases import CaseRunner
     from otel_replay.regression.check import CaseResult
     from otel_replay.regression.files import LoadedCase
-    from otel_replay.replay.agents import AgentFactory
     from otel_replay.store import SqlSpanStore
 
 # otel_replay.regression.model.CASE_FILE, spelled out so that pytest's look at every file of a
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
 CASE_FILE_NAME = "case.json"
 
 _STORE_KEY = pytest.StashKey["SqlSpanStore"]()
-_FACTORIES_KEY = pytest.StashKey[dict[str, "AgentFactory"]]()
+_RUNNER_KEY = pytest.StashKey["CaseRunner"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,8 +46,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Store URL for the replays (default: a temp SQLite).",
     )
+    group.addoption(
+        "--otel-replay-llm",
+        default=None,
+        choices=["live", "recorded", "hybrid"],
+        help="Model answers: the cassette with misses live (hybrid, default), the cassette "
+        "only, or the live provider.",
+    )
     parser.addini("otel_replay_agent", "Agent under test as MODULE:ATTR.", default=None)
     parser.addini("otel_replay_store", "Store URL for the replays.", default=None)
+    parser.addini("otel_replay_llm", "live, recorded or hybrid (default).", default=None)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -70,7 +82,23 @@ def _store(config: pytest.Config) -> SqlSpanStore:
     return config.stash[_STORE_KEY]
 
 
+def _runner(config: pytest.Config) -> CaseRunner:
+    if _RUNNER_KEY not in config.stash:
+        from otel_replay.app.cases import CaseRunner, CaseTestSettings
+        from otel_replay.app.models import LlmMode
+
+        settings = CaseTestSettings(
+            agent=_setting(config, "agent"),
+            llm=LlmMode(_setting(config, "llm") or LlmMode.HYBRID.value),
+            search_path=str(config.rootpath),
+        )
+        config.stash[_RUNNER_KEY] = CaseRunner(_store(config), settings)
+    return config.stash[_RUNNER_KEY]
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if _RUNNER_KEY in config.stash:
+        config.stash[_RUNNER_KEY].close()
     if _STORE_KEY in config.stash:
         config.stash[_STORE_KEY].close()
 
@@ -95,19 +123,12 @@ class RegressionCaseItem(pytest.Item):
         self.loaded = loaded
 
     def runtest(self) -> None:
-        from otel_replay.regression.check import check_case
-        from otel_replay.replay.agents import load_agent
-
         config = self.config
-        spec = _setting(config, "agent") or self.loaded.case.agent
-        if spec is None:
+        if (_setting(config, "agent") or self.loaded.case.agent) is None:
             raise pytest.UsageError(
                 f"{self.loaded.folder}: no agent: pass --otel-replay-agent or set otel_replay_agent"
             )
-        factories = config.stash.setdefault(_FACTORIES_KEY, {})
-        if spec not in factories:
-            factories[spec] = load_agent(spec, search_path=str(config.rootpath))
-        result = check_case(self.loaded, factories[spec], _store(config), agent_label=spec)
+        result = _runner(config).run(self.loaded).result
         if not result.passed:
             raise CaseFailedError(result)
 

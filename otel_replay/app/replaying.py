@@ -6,16 +6,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from otel_replay.app.baselines import baseline_cassette
 from otel_replay.app.models import LlmMode, mark_model_sources, model_standin
 from otel_replay.app.targets import AgentRef, AgentTarget
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.evals.evaluate import check_expectations, default_expectations, score_expectations
-from otel_replay.regression.files import save_case
+from otel_replay.regression.files import case_folder, refuse_existing_case, save_case
 from otel_replay.regression.model import CaseOptions
 from otel_replay.replay.runner import ReplayOptions, replay_many, replay_scenario
 from otel_replay.scenario.model import Scenario
-from otel_replay.standin import StandIn
+from otel_replay.standin import StandIn, StandInExchange
 from otel_replay.store.base import SpanStore
 
 # Called once per finished scenario (the first trial), for progress display.
@@ -30,6 +31,9 @@ class ReplayOutcome:
     runs: list[ReplayRun]
     agent: AgentRef
     trials: Mapping[str, list[ReplayRun]] = field(default_factory=dict)
+    # Per run id, the model stand-in's exchanges (`--llm recorded|hybrid`): a saved case's
+    # cassette.
+    llm_exchanges: Mapping[str, list[StandInExchange]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -66,6 +70,7 @@ def replay_scenarios(
         check_expectations(scenario.expectations)
     if not scenarios:
         raise BadInputError("nothing to replay: no scenarios")
+    exchanges: dict[str, list[StandInExchange]] = {}
     with model_standin(llm, scenarios, llm_upstream) as standin:
         # Loaded only now, so that a module-level client sees the stand-in's base URL.
         target = agent.load(scenarios[0].agent.model)
@@ -83,7 +88,7 @@ def replay_scenarios(
         else:
             runs = []
             for scenario in scenarios:
-                run = _replay_one(store, scenario, target, options, standin)
+                run = _replay_one(store, scenario, target, options, standin, exchanges)
                 runs.append(run)
                 if on_run is not None:
                     on_run(run)
@@ -96,7 +101,7 @@ def replay_scenarios(
                     _replay_one(store, scenario, target, options, standin)
                     for _ in range(trials - 1)
                 ]
-    return ReplayOutcome(list(scenarios[: len(runs)]), runs, agent, trial_runs)
+    return ReplayOutcome(list(scenarios[: len(runs)]), runs, agent, trial_runs, exchanges)
 
 
 def _replay_one(
@@ -105,6 +110,7 @@ def _replay_one(
     agent: AgentTarget,
     options: ReplayOptions,
     standin: StandIn | None,
+    exchanges: dict[str, list[StandInExchange]] | None = None,
 ) -> ReplayRun:
     if standin is None:
         return replay_scenario(
@@ -116,7 +122,7 @@ def _replay_one(
             score=score_expectations,
         )
     standin.load(scenario)
-    return replay_scenario(
+    run = replay_scenario(
         scenario,
         agent.factory,
         store,
@@ -126,6 +132,9 @@ def _replay_one(
         on_turn=standin.set_turn,
         annotate=lambda run: mark_model_sources(run, standin),
     )
+    if exchanges is not None:
+        exchanges[run.run_id] = standin.exchanges()
+    return run
 
 
 def case_options(options: ReplayOptions) -> CaseOptions:
@@ -137,17 +146,41 @@ def case_options(options: ReplayOptions) -> CaseOptions:
     )
 
 
-def save_cases(outcome: ReplayOutcome, folder: Path, options: ReplayOptions) -> list[Path]:
-    """Save every run of the outcome as a regression case, its baseline and its default
-    expectations (the tool sequence per turn and a reply similarity)."""
-    return [
-        save_case(
-            folder,
-            scenario,
-            run,
-            default_expectations(run),
-            case_options(options),
-            outcome.agent.label,
+def check_cases_free(scenarios: Sequence[Scenario], folder: Path) -> None:
+    """Before replaying for `--save` without `--force`: CaseExistsError when a case of these
+    scenarios is already saved under `folder` (its baseline was approved)."""
+    for scenario in scenarios:
+        refuse_existing_case(case_folder(folder, scenario))
+
+
+def save_cases(
+    outcome: ReplayOutcome,
+    folder: Path,
+    options: ReplayOptions,
+    *,
+    store: SpanStore | None = None,
+    force: bool = False,
+) -> list[Path]:
+    """Save every run of the outcome as a regression case: its scenario, the run as its
+    baseline, default expectations (the tool sequence per turn and a reply similarity) and
+    the cassette of the run's LLM exchanges (the stand-in's log, else the run's stored trace
+    when `store` is given). An existing case is replaced only with `force`."""
+    if not force:
+        check_cases_free(outcome.scenarios, folder)
+    saved = []
+    for scenario, run in zip(outcome.scenarios, outcome.runs, strict=True):
+        exchanges = outcome.llm_exchanges.get(run.run_id)
+        cassette = baseline_cassette(store, run, exchanges)
+        saved.append(
+            save_case(
+                folder,
+                scenario,
+                run,
+                default_expectations(run),
+                case_options(options),
+                outcome.agent.label,
+                cassette=cassette,
+                force=True,
+            )
         )
-        for scenario, run in zip(outcome.scenarios, outcome.runs, strict=True)
-    ]
+    return saved

@@ -23,6 +23,10 @@ class CommandEntry(NamedTuple):
 # the replay runner, the demo or the report renderers. `summary` is the first sentence of the
 # command's own help (tests/cli/test_docs.py checks they agree).
 COMMAND_TABLE: dict[str, CommandEntry] = {
+    "approve": CommandEntry(
+        "otel_replay.cli.approve_commands",
+        "Approve a reviewed replay run as its regression case's baseline.",
+    ),
     "demo": CommandEntry(
         "otel_replay.cli.demo_commands",
         "Record a buggy agent, replay the bad session against the fix, diff, save, test.",

@@ -9,7 +9,7 @@ import click
 from rich.progress import Progress
 
 from otel_replay.app.models import LlmMode
-from otel_replay.app.replaying import replay_scenarios, save_cases
+from otel_replay.app.replaying import check_cases_free, replay_scenarios, save_cases
 from otel_replay.app.reports import check_report_path, run_reports, write_reports
 from otel_replay.app.targets import AgentRef, ReplayMode, resolve_run, resolve_scenarios
 from otel_replay.cli.options import (
@@ -95,7 +95,12 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
     "save_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Save each replay as a regression case (scenario, baseline, expectations).",
+    help="Save each replay as a regression case (scenario, baseline, expectations, cassette).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --save: replace a case already saved there (its approved baseline).",
 )
 @report_option
 @store_option
@@ -115,6 +120,7 @@ def replay(
     concurrency: int,
     trials: int,
     save_dir: str | None,
+    force: bool,
     report_file: str | None,
     store_url: str,
     as_json: bool,
@@ -132,6 +138,8 @@ def replay(
     store = open_cli_store(store_url)
     try:
         scenarios = resolve_scenarios(store, target, ReplayMode(mode))
+        if save_dir is not None and not force:
+            check_cases_free(scenarios, Path(save_dir))  # refused before anything runs
         with Progress(
             console=console(),
             transient=True,
@@ -151,15 +159,19 @@ def replay(
             )
         if report_file:
             write_reports(run_reports(store, outcome.runs, outcome.trials), report_file)
+        saved = (
+            save_cases(outcome, Path(save_dir), options, store=store, force=force)
+            if save_dir is not None
+            else []
+        )
     finally:
         store.close()
     _print_runs(outcome.runs, as_json)
     if outcome.trials and not as_json:
         for run in outcome.runs:
             _print_trials(outcome.trials[run.run_id])
-    if save_dir is not None:
-        for folder in save_cases(outcome, Path(save_dir), options):
-            click.echo(f"saved regression case {folder}", err=as_json)
+    for folder in saved:
+        click.echo(f"saved regression case {folder}", err=as_json)
     if outcome.interrupted:
         click.echo("interrupted: the finished turns are stored with the run", err=True)
     if not outcome.passed:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from otel_replay.core.runs import ReplayRun, Score
 from otel_replay.diff.transcript import diff_run_transcripts, format_tool_change
@@ -10,7 +12,7 @@ from otel_replay.evals.evaluate import evaluate_run
 from otel_replay.regression.files import LoadedCase
 from otel_replay.replay.agents import AgentFactory
 from otel_replay.replay.matchers import ToolMatchMode
-from otel_replay.replay.runner import ReplayOptions, replay_scenario
+from otel_replay.replay.runner import OnTurn, ReplayOptions, replay_scenario
 from otel_replay.store.base import SpanStore
 
 
@@ -42,17 +44,20 @@ class CaseResult:
     scores: list[Score]
     failures: list[Failure] = field(default_factory=list)
     duration_seconds: float = 0.0
+    trials: int = 1
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
     def describe(self) -> str:
+        over = f", {self.trials} trials" if self.trials > 1 else ""
         if self.passed:
-            return f"PASS {self.name} ({len(self.scores)} checks)"
+            return f"PASS {self.name} ({len(self.scores)} checks{over})"
         body = "\n".join(f.describe() for f in self.failures)
         return (
-            f"FAIL {self.name} ({len(self.failures)} of {len(self.scores)} checks failed)\n{body}"
+            f"FAIL {self.name} ({len(self.failures)} of {len(self.scores)} checks failed{over})"
+            f"\n{body}"
         )
 
 
@@ -83,9 +88,16 @@ def _side_text(run: ReplayRun, turn: int | None, replayed: bool) -> str:
 
 
 def check_case(
-    loaded: LoadedCase, factory: AgentFactory, store: SpanStore, *, agent_label: str
+    loaded: LoadedCase,
+    factory: AgentFactory,
+    store: SpanStore,
+    *,
+    agent_label: str,
+    on_turn: OnTurn | None = None,
+    annotate: Callable[[ReplayRun], ReplayRun] | None = None,
 ) -> CaseResult:
-    """Replay the case's scenario, evaluate its expectations against the baseline."""
+    """Replay the case's scenario, evaluate its expectations against the baseline.
+    `on_turn` and `annotate` are the replay's hooks (the model stand-in's turn and marks)."""
     options = loaded.case.options
     run = replay_scenario(
         loaded.scenario,
@@ -101,6 +113,8 @@ def check_case(
         score=lambda _scenario, run: evaluate_run(
             rebase_on_baseline(run, loaded.baseline), loaded.case.expectations
         ),
+        on_turn=on_turn,
+        annotate=annotate,
     )
     rebased = rebase_on_baseline(run, loaded.baseline)
     scores = run.scores
@@ -119,3 +133,52 @@ def check_case(
     ]
     duration = (run.ended_unix_nano - run.started_unix_nano) / 1e9
     return CaseResult(loaded.name, rebased.with_scores(scores), scores, failures, duration)
+
+
+def _check_keys(scores: Sequence[Score]) -> list[tuple[str, int | None, int]]:
+    """A key per score that names the same check in every trial: evaluator, turn, and the
+    how-many-th score of that evaluator and turn it is."""
+    seen: Counter[tuple[str, int | None]] = Counter()
+    keys = []
+    for score in scores:
+        seen[(score.evaluator, score.turn)] += 1
+        keys.append((score.evaluator, score.turn, seen[(score.evaluator, score.turn)]))
+    return keys
+
+
+def combine_trials(results: Sequence[CaseResult]) -> CaseResult:
+    """Several trials of one case as one result: a check fails only when it failed in a
+    majority of the trials (more than half), so a check that fails now and then, within the
+    agent's own run-to-run spread, does not fail the case. The first trial is the result's
+    run; a failure names how many trials it failed in."""
+    first = results[0]
+    if len(results) == 1:
+        return first
+    failed: Counter[tuple[str, int | None, int]] = Counter()
+    failure_of: dict[tuple[str, int | None, int], Failure] = {}
+    for result in results:
+        by_check = {(f.evaluator, f.turn): f for f in result.failures}
+        for key, score in zip(_check_keys(result.scores), result.scores, strict=True):
+            if not score.passed:
+                failed[key] += 1
+                found = by_check.get((score.evaluator, score.turn))
+                if found is not None:
+                    failure_of.setdefault(key, found)
+    total = len(results)
+    scores: list[Score] = []
+    failures: list[Failure] = []
+    for key, score in zip(_check_keys(first.scores), first.scores, strict=True):
+        count = failed[key]
+        verdict = count * 2 > total
+        note = f" (failed in {count} of {total} trials)" if count else ""
+        scores.append(score.model_copy(update={"passed": verdict, "detail": score.detail + note}))
+        if verdict and key in failure_of:
+            failures.append(replace(failure_of[key], detail=failure_of[key].detail + note))
+    return CaseResult(
+        first.name,
+        first.run.with_scores(scores),
+        scores,
+        failures,
+        sum(r.duration_seconds for r in results),
+        trials=total,
+    )

@@ -30,7 +30,11 @@ class CaseOptions(BaseModel):
 
 
 class RegressionCase(BaseModel):
-    """`case.json`: edit `expectations` freely; `baseline.json` holds the approved run."""
+    """`case.json`: edit `expectations` freely; `baseline.json` holds the approved run.
+
+    An expectation equal to one that `default_expectations` derives from the baseline is
+    derived: approving a new baseline replaces it with the new run's. Any other expectation
+    (added, or a derived one edited) is the user's and is kept as it is."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -38,6 +42,9 @@ class RegressionCase(BaseModel):
     # Defaulted so a case saved without the marker still loads where it is named explicitly
     # (`otel-replay test FOLDER`); `model_dump` always writes it.
     kind: Literal["otel-replay/regression-case"] = CASE_KIND
+    # Every file of a case counts turns from 0 (`turn` of an expectation, `index` of a
+    # baseline turn); every message, report and JUnit name shows `turn + 1`.
+    turn_numbering: Literal["0-based"] = "0-based"
     name: str
     agent: str | None = Field(default=None, description="MODULE:ATTR the baseline came from.")
     options: CaseOptions = Field(default_factory=CaseOptions)

@@ -1,0 +1,136 @@
+"""A case saved from a replay of a session recorded with the real openai client keeps its
+baseline's LLM exchanges (cassette.json), so `otel-replay test` runs it with no model server,
+for free, and the same way every time; a changed request fails in `--llm recorded`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from examples.openai_agent import agent as example_agent
+from otel_replay.cli.main import cli
+from otel_replay.regression.cassette import CASSETTE_FILE, CassetteDocument
+from otel_replay.regression.files import load_case
+from otel_replay.replay.runner import load_run
+from otel_replay.store import open_store
+from tests.integration.conftest import REPO_ROOT, Recording, _record
+
+AGENT = "examples.openai_agent.agent:answer"
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    return _record("openinference", tmp_path_factory.mktemp("openinference"))
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No model server anywhere: nothing but the stand-in could answer the agent."""
+    monkeypatch.chdir(REPO_ROOT)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def _invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def saved_case(recording: Recording, tmp_path: Path, offline: None) -> tuple[Path, str]:
+    store_url = recording.copy_store(tmp_path)
+    cases = tmp_path / "cases"
+    saved = _invoke(
+        "replay",
+        recording.session_id,
+        "--agent",
+        AGENT,
+        "--llm",
+        "recorded",
+        "--store",
+        store_url,
+        "--save",
+        str(cases),
+    )
+    assert saved.exit_code == 0, saved.output
+    return cases / recording.session_id, store_url
+
+
+def test_a_saved_case_keeps_its_baselines_llm_exchanges_per_turn(
+    saved_case: tuple[Path, str], recording: Recording
+) -> None:
+    folder, _ = saved_case
+    document = CassetteDocument.model_validate_json((folder / CASSETTE_FILE).read_text())
+    raw = json.loads((folder / CASSETTE_FILE).read_text())
+    assert (raw["kind"], raw["version"], raw["turn_numbering"]) == (
+        "otel-replay/cassette",
+        1,
+        "0-based",
+    )
+    loaded = load_case(folder)
+    assert document.run_id == loaded.baseline.run_id
+    assert [t.turn for t in document.turns] == [t.index for t in loaded.scenario.turns]
+    assert document.exchange_count == sum(len(t.llm_calls) for t in loaded.scenario.turns)
+    replies = [t.replayed.assistant for t in loaded.baseline.turns if t.replayed]
+    assert replies == recording.replies
+
+
+def test_a_saved_case_passes_offline_and_deterministically_ten_times(
+    saved_case: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, store_url = saved_case
+    before = (folder / CASSETTE_FILE).read_bytes()
+    for _ in range(10):
+        result = _invoke("test", str(folder), "--store", store_url)
+        assert result.exit_code == 0, result.output
+        assert "1 passed, 0 failed" in result.output
+    store = open_store(store_url)
+    try:
+        runs = [load_run(r) for r in store.list_runs(10)]
+    finally:
+        store.close()
+    assert len(runs) == 10
+    outputs = [
+        [
+            (
+                t.replayed.assistant,
+                [(c.name, c.arguments) for c in t.replayed.tool_calls],
+                t.replayed.llm_sources,
+            )
+            for t in run.turns
+            if t.replayed is not None
+        ]
+        for run in runs
+    ]
+    assert all(output == outputs[0] for output in outputs)
+    assert {s for turn in outputs[0] for s in turn[2]} == {"recorded"}
+    assert (folder / CASSETTE_FILE).read_bytes() == before  # record mode none: read only
+
+
+def test_recorded_mode_fails_a_changed_request_naming_what_differed(
+    saved_case: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, store_url = saved_case
+    monkeypatch.setattr(example_agent, "SYSTEM_PROMPT", "You are a pirate. Say arr.")
+    result = _invoke("test", str(folder), "--store", store_url, "--llm", "recorded")
+    assert result.exit_code == 1, result.output
+    assert "FAIL" in result.output
+    assert "turn 1" in result.output
+
+
+def test_record_mode_all_rewrites_the_cassette_from_this_run(
+    saved_case: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, store_url = saved_case
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    before = CassetteDocument.model_validate_json((copy / CASSETTE_FILE).read_text())
+    result = _invoke("test", str(copy), "--store", store_url, "--record-mode", "all")
+    assert result.exit_code == 0, result.output
+    assert f"cassette written: {copy}" in result.output
+    after = CassetteDocument.model_validate_json((copy / CASSETTE_FILE).read_text())
+    assert after.run_id != before.run_id
+    assert after.turns == before.turns
