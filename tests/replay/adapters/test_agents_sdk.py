@@ -1,0 +1,81 @@
+"""OpenAI Agents SDK function tools are sealed at the runner's function-tool invocation, with
+openai-agents as installed from PyPI, its Runner talking to a scripted model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from agents import RunContextWrapper
+from agents.run_internal import tool_execution
+from agents.tool import default_tool_error_function
+
+from otel_replay.core.runs import RunStatus
+from otel_replay.replay.adapters import sealed_frameworks
+from otel_replay.replay.tools import RecordedToolError
+from otel_replay.store import SqlSpanStore
+from otel_replay.testing import FakeOpenAIServer
+from tests.replay.adapters import framework_agents
+from tests.replay.adapters.support import REFUNDED, refund_scenario, replay_sealed, tool_sources
+
+REFUND_123 = [{"role": "user", "content": "please refund order 123"}]
+
+
+def _tool_message(server: FakeOpenAIServer) -> str:
+    (_, second) = server.exchanges
+    (message,) = [m for m in second.body["messages"] if m["role"] == "tool"]
+    return str(message["content"])
+
+
+def test_a_runner_tool_call_is_served_the_recorded_output_and_never_runs(
+    refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = replay_sealed("agents_sdk_agent", refund_scenario(), store)
+    assert list(side_effects.iterdir()) == []
+    assert run.status is RunStatus.OK
+    (turn,) = run.turns
+    assert turn.error is None and turn.divergences == []
+    assert turn.replayed is not None
+    assert turn.replayed.assistant == f"Refund result: {json.dumps(REFUNDED)}"
+    assert tool_sources(run) == [("issue_refund", "recorded")]
+    assert json.loads(_tool_message(refund_model)) == REFUNDED
+
+
+def test_a_recorded_tool_failure_reaches_the_model_as_the_sdk_reports_failures(
+    refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
+) -> None:
+    scenario = refund_scenario()
+    failed = scenario.turns[0].tool_calls[0].model_copy(update={"error": "card declined"})
+    scenario = scenario.model_copy(
+        update={"turns": [scenario.turns[0].model_copy(update={"tool_calls": [failed]})]}
+    )
+    run = replay_sealed("agents_sdk_agent", scenario, store)
+    assert list(side_effects.iterdir()) == []
+    (turn,) = run.turns
+    assert turn.error is None
+    # What the SDK's default failure-error function says when a tool body raises.
+    said = default_tool_error_function(RunContextWrapper(None), RecordedToolError("card declined"))
+    assert _tool_message(refund_model) == said
+
+
+def test_an_sdk_tool_named_live_runs_for_real(
+    refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = replay_sealed("agents_sdk_agent", refund_scenario(), store, live_tools=["issue_refund"])
+    assert [p.name for p in side_effects.iterdir()] == ["agents-123"]
+    assert run.status is RunStatus.OK
+    assert tool_sources(run) == [("issue_refund", "live")]
+    assert json.loads(_tool_message(refund_model)) == {"order_id": "123", "refund": "issued"}
+
+
+def test_outside_a_replay_sdk_tools_run_unchanged(
+    refund_model: FakeOpenAIServer, side_effects: Path
+) -> None:
+    invoke = tool_execution._invoke_function_tool_with_metadata
+    with sealed_frameworks():
+        assert tool_execution._invoke_function_tool_with_metadata is not invoke
+        answer = asyncio.run(framework_agents.agents_sdk_agent(REFUND_123))
+    assert tool_execution._invoke_function_tool_with_metadata is invoke
+    assert answer == 'Refund result: {"order_id": "123", "refund": "issued"}'
+    assert [p.name for p in side_effects.iterdir()] == ["agents-123"]
