@@ -124,7 +124,7 @@ def read_auth_token(
 @click.option(
     "--max-inflight-mib",
     type=click.IntRange(1, 65536),
-    default=128,
+    default=64,
     show_default=True,
     help="Request bytes being read, decoded or committed at once (both transports); past it "
     "senders are told to retry (HTTP 503, gRPC UNAVAILABLE), before their body is read.",
@@ -170,8 +170,10 @@ def serve(
     idle_timeout: float,
     redact_rules: tuple[str, ...],
 ) -> None:
-    """Receive OTLP traces and logs (gRPC and HTTP) into the store; metrics are accepted and
-    discarded. Secrets are redacted before anything is written (see --redact)."""
+    """Receive OTLP traces and logs (gRPC and HTTP) into the store.
+
+    Metrics are accepted and discarded. Secrets are redacted before anything is written (see
+    --redact)."""
     # The receiver (gRPC, HTTP servers) and the importer load only for the command that runs.
     from otel_replay.receiver.http_connections import HttpLimits
     from otel_replay.receiver.serve import Receiver, ServeConfig, parse_endpoint

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from otel_replay.core.errors import OverloadedError
 
-DEFAULT_MAX_INFLIGHT_BYTES = 128 * 1024 * 1024
+DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024
 
 
 class Ticket:

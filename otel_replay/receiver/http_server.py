@@ -215,17 +215,24 @@ class _OtlpHandler(BaseHTTPRequestHandler):
             raise _ClientGone(str(exc)) from None
 
     def _read_exact(self, size: int) -> bytes:
-        parts: list[bytes] = []
-        left = size
-        while left:
-            chunk = self._read_some(min(left, _READ_CHUNK))
-            if not chunk:
+        # Into one buffer: joining parts would hold the body twice, for a moment.
+        body = bytearray(size)
+        view = memoryview(body)
+        done = 0
+        while done < size:
+            self._wait_budget()
+            try:
+                read = self.rfile.readinto1(view[done : done + _READ_CHUNK])
+            except (TimeoutError, OSError) as exc:
+                raise _ClientGone(str(exc)) from None
+            if not read:
                 raise _ClientGone("request body shorter than its Content-Length")
-            parts.append(chunk)
-            left -= len(chunk)
+            done += read
             if self._body_left is not None:
-                self._body_left -= len(chunk)
-        return b"".join(parts)
+                self._body_left -= read
+        view.release()
+        # The decoders take any bytes-like object: no copy into `bytes`.
+        return body  # type: ignore[return-value]
 
     def _read_line(self) -> bytes:
         self._wait_budget()

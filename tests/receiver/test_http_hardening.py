@@ -283,3 +283,45 @@ def test_a_busy_receiver_refuses_a_body_before_reading_or_decoding_it(tmp_path: 
         receiver.stop()
         inner.close()
     assert receiver.ingestor.budget.in_flight == 0
+
+
+def test_cycles_of_stalled_uploads_leave_the_receiver_serving_with_bounded_threads(
+    sqlite_url: str,
+) -> None:
+    limit, stalled_per_cycle, cycles = 4, 12, 3
+    config = loopback_config(
+        sqlite_url,
+        grpc=None,
+        http_limits=HttpLimits(read_seconds=SHORT, max_connections=limit),
+    )
+    receiver = Receiver(config)
+    port = http_port(receiver)
+    threads_before = _connection_threads()
+    most_threads = 0
+    try:
+        for cycle in range(cycles):
+            stalled = [
+                socket.create_connection(("127.0.0.1", port)) for _ in range(stalled_per_cycle)
+            ]
+            try:
+                for sock in stalled:
+                    sock.sendall(
+                        b"POST /v1/traces HTTP/1.1\r\nContent-Type: application/x-protobuf\r\n"
+                        b"Content-Length: 100000\r\n\r\npartial"
+                    )
+                most_threads = max(most_threads, _connection_threads() - threads_before)
+                # Every stalled upload is dropped at its read timeout, `limit` at a time.
+                assert all(_closed_by_server(sock) for sock in stalled)
+            finally:
+                for sock in stalled:
+                    sock.close()
+            assert post_http(port, _body(cycle + 1)).status == 200
+        most_threads = max(most_threads, _connection_threads() - threads_before)
+        assert most_threads <= limit
+        wait_until(
+            lambda: receiver.ingestor.counters["http_clients_gone"] == cycles * stalled_per_cycle,
+            "every stalled upload is counted",
+        )
+        assert receiver.ingestor.counters["spans_accepted"] == cycles
+    finally:
+        receiver.stop()
