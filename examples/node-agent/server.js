@@ -102,12 +102,16 @@ class Trace {
     const body = {
       resourceSpans: [{ resource: { attributes: RESOURCE }, scopeSpans: [{ scope: SCOPE, spans: this.spans }] }],
     };
-    const response = await fetch(`${endpoint}/v1/traces`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) console.error(`span export failed: HTTP ${response.status}`);
+    try {
+      const response = await fetch(`${endpoint}/v1/traces`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (!response.ok) console.error(`span export to ${endpoint} failed: HTTP ${response.status}`);
+    } catch (error) {
+      console.error(`span export to ${endpoint} failed: ${error.message}`); // the answer goes on
+    }
   }
 }
 
@@ -171,6 +175,15 @@ async function playback(endpoint, traceparent, call) {
 
 // ---- the service ----
 
+function baggage(header) {
+  const entries = {};
+  for (const item of (header || "").split(",")) {
+    const [key, value] = item.split(";")[0].split("=");
+    if (key && value) entries[decodeURIComponent(key.trim())] = decodeURIComponent(value.trim());
+  }
+  return entries;
+}
+
 async function chat(request, body) {
   const replay = {
     endpoint: request.headers[ENDPOINT_HEADER] || process.env.OTEL_REPLAY_OTLP_ENDPOINT || "",
@@ -180,7 +193,12 @@ async function chat(request, body) {
     ),
   };
   const trace = new Trace(request.headers.traceparent);
-  const root = trace.start("POST /v1/chat/completions", null, 2, { "http.request.method": "POST" });
+  // The conversation: the replay's session (W3C baggage), else the caller's X-Session-Id.
+  const session = baggage(request.headers.baggage)["session.id"] || request.headers["x-session-id"];
+  const root = trace.start("POST /v1/chat/completions", null, 2, {
+    "http.request.method": "POST",
+    ...(session ? { "session.id": session, "gen_ai.conversation.id": session } : {}),
+  });
   const messages = body.messages || [];
   const user = [...messages].reverse().find((m) => m.role === "user");
   let reply;
