@@ -23,6 +23,10 @@ CALL_ID_KEYS = frozenset(
 )
 FIRST_TOKEN_EVENT = "First Token Stream Event"  # OpenInference's span event
 STRANDS_FIRST_TOKEN = "gen_ai.server.time_to_first_token"  # Strands Agents, milliseconds
+SECONDS_TO_FIRST_CHUNK = (
+    "gen_ai.response.time_to_first_chunk",  # OTel GenAI (util-genai)
+    "gen_ai.client.operation.time_to_first_chunk",  # pydantic-ai, named after the metric
+)
 
 
 def _any_value(value: dict[str, Any]) -> Any:
@@ -151,7 +155,9 @@ def _tool_span_call_ids(traces: dict[str, Any]) -> set[str]:
 
 def first_token_times(traces: dict[str, Any]) -> list[int]:
     """Time to first token of every span that records one, in span start order: the GenAI
-    `gen_ai.response.time_to_first_chunk` (seconds), the Vercel `ai.response.msToFirstChunk`,
+    `gen_ai.response.time_to_first_chunk` or pydantic-ai's
+    `gen_ai.client.operation.time_to_first_chunk` (seconds), the Vercel
+    `ai.response.msToFirstChunk`,
     Strands' `gen_ai.server.time_to_first_token` (milliseconds), or OpenInference's
     first-token span event (its time less the span's start)."""
     found: list[tuple[int, int]] = []
@@ -159,8 +165,16 @@ def first_token_times(traces: dict[str, Any]) -> list[int]:
         start = int(span["startTimeUnixNano"])
         attributes = _attributes(span)
         value: int | None = None
-        if isinstance(attributes.get("gen_ai.response.time_to_first_chunk"), int | float):
-            value = round(attributes["gen_ai.response.time_to_first_chunk"] * 1e9)
+        seconds = next(
+            (
+                attributes[key]
+                for key in SECONDS_TO_FIRST_CHUNK
+                if isinstance(attributes.get(key), int | float)
+            ),
+            None,
+        )
+        if seconds is not None:
+            value = round(seconds * 1e9)
         elif isinstance(attributes.get("ai.response.msToFirstChunk"), int | float):
             value = round(attributes["ai.response.msToFirstChunk"] * 1e6)
         elif isinstance(attributes.get(STRANDS_FIRST_TOKEN), int | float):

@@ -226,6 +226,15 @@ CAPTURES: dict[str, Capture] = {
             "gen_ai.conversation.id",
         ),
         Capture(
+            "pydantic-ai-stream",
+            PYDANTIC_AI,
+            (_PY, "pydantic_ai_app.py", "--stream"),
+            "pydantic-ai built-in instrumentation, run_stream (streamed with usage)",
+            "capture-pydantic-ai-stream",
+            "gen_ai.conversation.id",
+            streamed=True,
+        ),
+        Capture(
             "llamaindex",
             LLAMAINDEX,
             (_PY, "llamaindex_app.py"),

@@ -1,13 +1,16 @@
 """pydantic-ai with its built-in OpenTelemetry instrumentation (`Agent.instrument_all()`,
 the default InstrumentationSettings), on an OpenAI chat model.
 
-Each user turn is `agent.run_sync` with the previous turn's message history and the
-conversation id (`conversation_id`, which pydantic-ai writes as `gen_ai.conversation.id`).
+Each user turn is `agent.run_sync` (with `--stream`: `agent.run_stream`) with the previous
+turn's message history and the conversation id (`conversation_id`, which pydantic-ai writes
+as `gen_ai.conversation.id`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 
 from conversation import (
     REQUEST_MODEL,
@@ -19,10 +22,21 @@ from conversation import (
     session_id,
 )
 from pydantic_ai import Agent
+from pydantic_ai.agent import AbstractAgent
 from pydantic_ai.messages import ModelMessage
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 from telemetry import start_telemetry
+
+
+async def converse_streamed(agent: AbstractAgent[None, str], sid: str) -> list[str]:
+    history: list[ModelMessage] = []
+    replies: list[str] = []
+    for text in USER_TURNS:
+        async with agent.run_stream(text, message_history=history, conversation_id=sid) as run:
+            replies.append(await run.get_output())
+        history = run.all_messages()
+    return replies
 
 
 def main() -> None:
@@ -44,12 +58,15 @@ def main() -> None:
         """Current weather of a city."""
         return get_weather(city)
 
-    history: list[ModelMessage] = []
-    replies: list[str] = []
-    for text in USER_TURNS:
-        result = agent.run_sync(text, message_history=history, conversation_id=sid)
-        history = result.all_messages()
-        replies.append(result.output)
+    if "--stream" in sys.argv:
+        replies = asyncio.run(converse_streamed(agent, sid))
+    else:
+        history: list[ModelMessage] = []
+        replies = []
+        for text in USER_TURNS:
+            result = agent.run_sync(text, message_history=history, conversation_id=sid)
+            history = result.all_messages()
+            replies.append(result.output)
     telemetry.shutdown()
     print_replies(replies)
 
