@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from opentelemetry import propagate, trace
 
 from otel_replay.core.errors import BadInputError, OtelReplayError
-from otel_replay.replay.remote import running_bridge
+from otel_replay.replay.remote import ReplayBridge, running_bridge
 
 ChatMessage = dict[str, Any]
 
@@ -153,14 +153,13 @@ class _HttpSession:
         bridge = running_bridge()
         if bridge is not None:
             headers.update(bridge.request_headers())
-            span_context = trace.get_current_span().get_span_context()
-            if span_context.is_valid:
-                self._turn_spans.append((span_context.trace_id, span_context.span_id))
         request = urllib.request.Request(self._url, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                self._answered(bridge)
                 payload = json.loads(response.read())
         except urllib.error.HTTPError as exc:
+            self._answered(bridge)
             raise OtelReplayError(f"agent at {self._url} answered HTTP {exc.code}") from exc
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
             raise OtelReplayError(f"agent at {self._url} failed: {exc}") from exc
@@ -168,6 +167,13 @@ class _HttpSession:
             return normalise_reply(payload["choices"][0]["message"])
         except (KeyError, IndexError, TypeError) as exc:
             raise OtelReplayError(f"agent at {self._url} sent no choices[0].message") from exc
+
+    def _answered(self, bridge: ReplayBridge | None) -> None:
+        """The service answered this turn: its spans are to be waited for (a service that
+        could not be reached sent none)."""
+        span_context = trace.get_current_span().get_span_context()
+        if bridge is not None and span_context.is_valid:
+            self._turn_spans.append((span_context.trace_id, span_context.span_id))
 
     def close(self) -> None:
         turn_spans, self._turn_spans = self._turn_spans, []

@@ -629,6 +629,29 @@ def test_remote_tools_raises_the_recorded_error_and_the_bridges_divergence(
     )
 
 
+def test_remote_tools_reads_the_endpoint_from_the_environment(
+    bridge: ReplayBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_REPLAY_OTLP_ENDPOINT", bridge.endpoint)
+    monkeypatch.setenv("OTEL_REPLAY_LIVE_TOOLS", "other_tool, lookup_order")
+    with remote_tools() as remote:
+        assert remote is not None
+        assert remote.endpoint == bridge.endpoint
+        assert remote.live_tools == {"other_tool", "lookup_order"}
+
+
+def test_unreachable_http_agent_fails_its_turns_without_waiting_for_spans(
+    bridge: ReplayBridge, store: SqlSpanStore
+) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    factory = http_agent(url, span_timeout=SERVICE_START_SECONDS * 10)
+    run = replay_scenario(_support_scenario(), factory, store, agent_label="down")
+    assert run.status is RunStatus.AGENT_FAILED
+    assert bridge.counters["service_spans_missing"] == 0  # nothing was waited for
+
+
 def test_remote_tools_without_an_endpoint_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
