@@ -240,6 +240,14 @@ class Strands:
     SERVER_TIME_TO_FIRST_TOKEN_MS: Final = "gen_ai.server.time_to_first_token"
 
 
+class GoogleADK:
+    """Google Agent Development Kit built-in tracing (GenAI keys, scope `gcp.vertex.agent`)."""
+
+    # gen_ai.tool.name of the `execute_tool (merged)` span ADK adds after parallel tool
+    # calls, each of which also has an `execute_tool` span of its own.
+    MERGED_TOOLS: Final = "(merged tools)"
+
+
 class CrewAI:
     """CrewAI native tracing (its `crewai.*` namespace; content goes in GenAI keys)."""
 

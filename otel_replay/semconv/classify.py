@@ -7,6 +7,7 @@ import re
 from otel_replay.core.records import Span
 from otel_replay.semconv.attributes import (
     GenAI,
+    GoogleADK,
     Langfuse,
     LangSmith,
     LiveKit,
@@ -144,6 +145,9 @@ def classify_span(span: Span) -> SpanRole:
         return _LANGSMITH_ROLES[run_type.lower()]
     operation = as_str(attributes.get(GenAI.OPERATION_NAME))
     if operation is not None and operation.lower() in _OPERATION_ROLES:
+        if as_str(attributes.get(GenAI.TOOL_NAME)) == GoogleADK.MERGED_TOOLS:
+            # Google ADK's summary of parallel calls that ran as spans of their own.
+            return SpanRole.CHAIN
         return _OPERATION_ROLES[operation.lower()]
     observation = as_str(attributes.get(Langfuse.OBSERVATION_TYPE))
     if observation is not None and observation.lower() in _LANGFUSE_ROLES:

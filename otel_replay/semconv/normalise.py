@@ -95,6 +95,12 @@ def build_llm_call(
     if facts.output_messages is None:
         notes.append("no output recorded")
     finish = normalise_finish(facts.finish_raw)
+    outputs = facts.output_messages or ()
+    if finish is FinishReason.STOP and any(m.tool_calls for m in outputs):
+        # Some producers record `stop` for an answer that asks for tools (OpenAI Agents SDK,
+        # Google ADK): the answer's tool calls say why it stopped. `finish_raw` keeps the
+        # recorded value (docs/semconv.md section 10.10).
+        finish = FinishReason.TOOL_CALL
     error = span_error(leaf)
     if error is None and finish is FinishReason.ERROR:
         error = f"finish reason {facts.finish_raw}"
@@ -111,7 +117,7 @@ def build_llm_call(
         # Sent apart from the history when a convention has a key for it, else in it.
         system_instructions=facts.system_instructions or system_text(facts.input_messages or ()),
         input_messages=facts.input_messages or (),
-        output_messages=facts.output_messages or (),
+        output_messages=outputs,
         usage=facts.usage or Usage(),
         finish=finish,
         finish_raw=facts.finish_raw,

@@ -57,12 +57,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "task's input (`execute task` span: crewai.task.description and its "
         "gen_ai.input.messages hold exactly the user's text)"
     ),
-    "google-adk": (
-        "Google ADK: its `execute_tool (merged)` summary span (gen_ai.tool.name "
-        "'(merged tools)') after parallel calls is counted as a third, span_only tool call; "
-        "the tool-call answer's finish is 'stop' (ADK records finish_reasons ['stop'] for "
-        "it; the output's tool calls say tool_call)"
-    ),
     "llamaindex": (
         "LlamaIndex + OpenInference: `OpenAI._prepare_chat_with_tools` wrapper spans (kind "
         "LLM, no model call, no messages) count as model calls (4 calls in turn 1, 2 in turn "

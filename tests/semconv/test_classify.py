@@ -74,3 +74,8 @@ def test_pipecat_generic_names_need_its_scope_or_keys() -> None:
     assert classify_span(_span("llm", scope="pipecat")) is SpanRole.LLM
     assert classify_span(_span("turn")) is SpanRole.UNKNOWN
     assert classify_span(_span("llm")) is SpanRole.UNKNOWN
+
+
+def test_google_adk_merged_tools_summary_span_is_not_a_tool_execution() -> None:
+    merged = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "(merged tools)"}
+    assert classify_span(_span("execute_tool (merged)", **merged)) is SpanRole.CHAIN

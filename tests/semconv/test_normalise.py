@@ -398,3 +398,19 @@ def test_openinference_model_name_is_the_response_model_only_beside_a_requested_
         "m",
         None,
     )
+
+
+def test_an_answer_with_tool_calls_recorded_as_stop_finishes_for_its_tool_calls() -> None:
+    asks = [{"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "get"}]}]
+    said = [{"role": "assistant", "parts": [{"type": "text", "content": "done"}]}]
+    for outputs, finish in ((asks, FinishReason.TOOL_CALL), (said, FinishReason.STOP)):
+        call = build_llm_call(
+            _span(
+                **{
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.response.finish_reasons": ["stop"],
+                    "gen_ai.output.messages": json.dumps(outputs),
+                }
+            )
+        )
+        assert (call.finish, call.finish_raw) == (finish, "stop")
