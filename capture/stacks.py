@@ -218,6 +218,14 @@ CAPTURES: dict[str, Capture] = {
             "session.id",
         ),
         Capture(
+            "langgraph-create-agent-async",
+            LANGGRAPH,
+            (_PY, "langgraph_app.py", "--async"),
+            "the same LangGraph agent with an async tool, run with ainvoke (asyncio tasks)",
+            "capture-langgraph-create-agent-async",
+            "session.id",
+        ),
+        Capture(
             "pydantic-ai",
             PYDANTIC_AI,
             (_PY, "pydantic_ai_app.py"),

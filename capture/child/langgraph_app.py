@@ -3,12 +3,16 @@ openinference-instrumentation-langchain.
 
 The conversation is a LangGraph thread: an in-memory checkpointer keyed by `thread_id`
 (LangGraph's own conversation id); OpenInference's session key comes from `using_session`.
-`ToolNode` runs the two parallel tool calls concurrently.
+`ToolNode` runs the two parallel tool calls concurrently: threads for the sync tool, or with
+`--async` (`ainvoke`, an async tool) asyncio tasks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
+from typing import Any
 
 from conversation import (
     REQUEST_MODEL,
@@ -34,22 +38,35 @@ def weather_tool(city: str) -> str:
     return get_weather(city)
 
 
+@tool(TOOL_NAME)
+async def async_weather_tool(city: str) -> str:
+    """Current weather of a city."""
+    await asyncio.sleep(0)
+    return get_weather(city)
+
+
 def main() -> None:
     telemetry = start_telemetry("weather-agent")
     LangChainInstrumentor().instrument()
     sid = session_id()
     assert sid is not None
     model = ChatOpenAI(model=REQUEST_MODEL, base_url=os.environ["OPENAI_BASE_URL"], max_retries=0)
+    run_async = "--async" in sys.argv
     agent = create_agent(
-        model, tools=[weather_tool], system_prompt=SYSTEM_PROMPT, checkpointer=InMemorySaver()
+        model,
+        tools=[async_weather_tool if run_async else weather_tool],
+        system_prompt=SYSTEM_PROMPT,
+        checkpointer=InMemorySaver(),
     )
     replies: list[str] = []
     for text in USER_TURNS:
+        turn = {"messages": [{"role": "user", "content": text}]}
+        config: Any = {"configurable": {"thread_id": sid}}
         with using_session(sid):
-            state = agent.invoke(
-                {"messages": [{"role": "user", "content": text}]},
-                {"configurable": {"thread_id": sid}},
-            )
+            if run_async:
+                state = asyncio.run(agent.ainvoke(turn, config))
+            else:
+                state = agent.invoke(turn, config)
         replies.append(str(state["messages"][-1].content))
     telemetry.shutdown()
     print_replies(replies)
