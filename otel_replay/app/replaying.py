@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.evals.evaluate import check_expectations, default_expectations, score_expectations
 from otel_replay.regression.files import case_folder, refuse_existing_case, save_case
 from otel_replay.regression.model import CaseOptions
+from otel_replay.replay.adapters import sealed_frameworks
+from otel_replay.replay.remote import replay_bridge
 from otel_replay.replay.runner import ReplayOptions, replay_many, replay_scenario
 from otel_replay.scenario.model import Scenario
 from otel_replay.standin import StandIn, StandInExchange
@@ -57,11 +60,16 @@ def replay_scenarios(
     trials: int = 1,
     llm: LlmMode = LlmMode.LIVE,
     llm_upstream: str | None = None,
+    seal: Sequence[str] = (),
     on_run: OnRun | None = None,
 ) -> ReplayOutcome:
     """Replay each scenario (`concurrency` at once when there are several and the model is
     live), `trials` times; every run is scored by its scenario's expectations and stored
     with its scores. Ctrl-C stops after the run it interrupted (stored as `interrupted`).
+
+    Framework tools (LangChain / LangGraph, OpenAI Agents SDK, MCP) and the functions named
+    in `seal` (MODULE:FUNCTION) are sealed for the duration; an HTTP agent gets a loopback
+    bridge for its spans and its sealed tool calls (`replay.remote`).
 
     Every scenario's expectations are checked before any agent runs: a bad evaluator is
     bad input, not a failed run.
@@ -71,7 +79,8 @@ def replay_scenarios(
     if not scenarios:
         raise BadInputError("nothing to replay: no scenarios")
     exchanges: dict[str, list[StandInExchange]] = {}
-    with model_standin(llm, scenarios, llm_upstream) as standin:
+    bridge = replay_bridge(store=store) if agent.url is not None else nullcontext()
+    with sealed_frameworks(seal), bridge, model_standin(llm, scenarios, llm_upstream) as standin:
         # Loaded only now, so that a module-level client sees the stand-in's base URL.
         target = agent.load(scenarios[0].agent.model)
         if len(scenarios) > 1 and concurrency > 1 and standin is None:

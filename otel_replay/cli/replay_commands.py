@@ -57,6 +57,13 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
 )
 @click.option("--live-tools", default="", help="Comma-separated read-only tools that run for real.")
 @click.option(
+    "--seal",
+    "seal",
+    multiple=True,
+    metavar="MODULE:FUNCTION",
+    help="Also seal this function (repeatable); framework tools are sealed already.",
+)
+@click.option(
     "--turn-timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
@@ -113,6 +120,7 @@ def replay(
     history: str,
     tool_mode: str,
     live_tools: str,
+    seal: tuple[str, ...],
     turn_timeout: float | None,
     llm: str,
     llm_upstream: str | None,
@@ -155,6 +163,7 @@ def replay(
                 trials=trials,
                 llm=LlmMode(llm),
                 llm_upstream=llm_upstream,
+                seal=seal,
                 on_run=lambda _run: bar.advance(task),
             )
         if report_file:
