@@ -1,4 +1,5 @@
-"""The built-in evaluators: tool calls, reply similarity and shape, latency and token budgets."""
+"""The built-in evaluators: tool calls, reply similarity and shape, latency and token budgets,
+and a judge model."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from jsonschema.exceptions import SchemaError, best_match
 from jsonschema.validators import validator_for
 from pydantic import Field, JsonValue, field_validator, model_validator
 
-from otel_replay.diff.transcript import measure_reply_similarity
 from otel_replay.evals.base import (
     A,
     Arguments,
@@ -23,6 +23,14 @@ from otel_replay.evals.base import (
     Verdict,
     format_turns,
 )
+from otel_replay.evals.embeddings import (
+    EXTRA_HINT,
+    has_local_embeddings,
+    measure_embedding_similarity,
+)
+from otel_replay.evals.endpoint import EndpointError
+from otel_replay.evals.judge import JudgeArgs, check_llm_judge
+from otel_replay.evals.similarity import LEXICAL_THRESHOLD, ReplyComparison, compare_replies
 
 
 class BuiltinEvaluator(StrEnum):
@@ -34,6 +42,7 @@ class BuiltinEvaluator(StrEnum):
     TOKEN_BUDGET = "token_budget"
     REPLY_IS_JSON = "reply_is_json"
     REPLY_MATCHES_SCHEMA = "reply_matches_schema"
+    LLM_JUDGE = "llm_judge"
 
 
 def _per_turn(check: Callable[[TurnPair, A], Verdict]) -> Check[A]:
@@ -112,19 +121,71 @@ def _check_tool_not_called(pairs: Sequence[TurnPair], args: ToolArgs) -> Verdict
     return Verdict(True, 0.0, f"{args.tool} not called {_where(pairs)}")
 
 
+class SimilarityMethod(StrEnum):
+    LEXICAL = "lexical"  # content words and key facts (evals/similarity.py); no dependency
+    EMBEDDINGS = "embeddings"  # cosine of embeddings from an endpoint or a local model
+
+
+DEFAULT_THRESHOLDS: dict[SimilarityMethod, float] = {
+    SimilarityMethod.LEXICAL: LEXICAL_THRESHOLD,
+    # Not calibrated here (no model in the tests): a common cut for sentence embeddings.
+    # bench/similarity.py --endpoint calibrates it for yours.
+    SimilarityMethod.EMBEDDINGS: 0.8,
+}
+
+
 class SimilarityArgs(Arguments):
-    threshold: float = Field(default=0.8, ge=0.0, le=1.0)
+    # By default the method's: DEFAULT_THRESHOLDS.
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     # The reply to compare with; by default the original's. A regression case pins the
     # reply it was saved with, whatever the scenario's recording says.
     expected: str | None = None
+    method: SimilarityMethod = SimilarityMethod.LEXICAL
+    # embeddings: an OpenAI-compatible base URL (`http://host:8000/v1`); without one, a
+    # local sentence-transformers model. `model` names the embedding model either way.
+    endpoint: str | None = Field(default=None, min_length=1)
+    model: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _method_options(self) -> Self:
+        if self.method is SimilarityMethod.LEXICAL and (self.endpoint or self.model):
+            raise ValueError("`endpoint` and `model` are for method embeddings")
+        if (
+            self.method is SimilarityMethod.EMBEDDINGS
+            and self.endpoint is None
+            and not has_local_embeddings()
+        ):
+            raise ValueError(f"method embeddings needs `endpoint` or a local model ({EXTRA_HINT})")
+        return self
+
+    @property
+    def cut(self) -> float:
+        return DEFAULT_THRESHOLDS[self.method] if self.threshold is None else self.threshold
+
+
+def _measure(reference: str | None, reply: str | None, args: SimilarityArgs) -> ReplyComparison:
+    if args.method is SimilarityMethod.LEXICAL:
+        return compare_replies(reference, reply)
+    similarity = measure_embedding_similarity(
+        reference, reply, endpoint=args.endpoint, model=args.model
+    )
+    return ReplyComparison(similarity)
 
 
 def _check_reply_similarity(pair: TurnPair, args: SimilarityArgs) -> Verdict:
     reference = pair.original.assistant if args.expected is None else args.expected
-    similarity = measure_reply_similarity(reference, pair.replayed.assistant)
-    passed = similarity >= args.threshold
+    try:
+        comparison = _measure(reference, pair.replayed.assistant, args)
+    except EndpointError as exc:
+        return Verdict(False, None, f"embeddings failed: {exc}")
+    similarity = comparison.similarity
+    passed = similarity >= args.cut
     relation = ">=" if passed else "<"
-    detail = f"reply similarity {similarity:.2f} {relation} threshold {args.threshold:.2f}"
+    detail = f"reply similarity {similarity:.2f} {relation} threshold {args.cut:.2f}"
+    if args.method is SimilarityMethod.EMBEDDINGS:
+        detail += " (embeddings)"
+    if comparison.conflicts:
+        detail += f"; differs in {', '.join(comparison.conflicts)}"
     return Verdict(passed, similarity, detail)
 
 
@@ -238,7 +299,8 @@ BUILTIN_EVALUATORS: dict[str, Evaluator[Any]] = {
         ),
         Evaluator(
             BuiltinEvaluator.REPLY_SIMILARITY,
-            "the reply's words match the original's (args: threshold, default 0.8; expected)",
+            "the reply says what the original's said (args: threshold, expected, "
+            "method lexical|embeddings, endpoint, model)",
             Scope.TURN,
             SimilarityArgs,
             _per_turn(_check_reply_similarity),
@@ -270,6 +332,14 @@ BUILTIN_EVALUATORS: dict[str, Evaluator[Any]] = {
             Scope.TURN,
             SchemaArgs,
             _per_turn(_check_reply_matches_schema),
+        ),
+        Evaluator(
+            BuiltinEvaluator.LLM_JUDGE,
+            "a judge model passes the reply against a rubric "
+            "(args: rubric, endpoint, model, timeout_seconds)",
+            Scope.TURN,
+            JudgeArgs,
+            _per_turn(check_llm_judge),
         ),
     )
 }

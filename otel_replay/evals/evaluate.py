@@ -10,11 +10,16 @@ from pydantic import JsonValue
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayedTurn, ReplayRun, Score
 from otel_replay.evals.base import Evaluator, Scope, TurnPair, parse_arguments
-from otel_replay.evals.builtin import BUILTIN_EVALUATORS, BuiltinEvaluator
+from otel_replay.evals.builtin import (
+    BUILTIN_EVALUATORS,
+    DEFAULT_THRESHOLDS,
+    BuiltinEvaluator,
+    SimilarityMethod,
+)
 from otel_replay.evals.python import PYTHON_PREFIX, load_python_evaluator
 from otel_replay.scenario.model import Expectation, Scenario
 
-DEFAULT_SIMILARITY_THRESHOLD = 0.8
+DEFAULT_SIMILARITY_THRESHOLD = DEFAULT_THRESHOLDS[SimilarityMethod.LEXICAL]
 
 
 def list_evaluator_names() -> list[str]:
@@ -117,8 +122,9 @@ def score_expectations(scenario: Scenario, run: ReplayRun) -> list[Score]:
 
 def default_expectations(run: ReplayRun) -> list[Expectation]:
     """Expectations that pin what the run's replay did, to save it as a regression case:
-    per replayed turn, its tool-call names in order, and a similarity of at least 0.8 to
-    its reply (carried in the expectation, so it holds whichever recording is the original).
+    per replayed turn, its tool-call names in order, and a lexical reply similarity of at
+    least the calibrated default to its reply (the reply is carried in the expectation, so
+    it holds whichever recording is the original).
     """
     expectations: list[Expectation] = []
     for turn in run.turns:

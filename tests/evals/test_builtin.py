@@ -8,6 +8,7 @@ from pydantic import JsonValue
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun, TurnSide
 from otel_replay.evals import BuiltinEvaluator, Score, evaluate_run, list_evaluator_names
+from otel_replay.evals.similarity import LEXICAL_THRESHOLD
 from otel_replay.scenario.model import Expectation
 from tests.evals.runs import IN_TRANSIT, incident_run, one_turn_run, side
 
@@ -126,29 +127,48 @@ def test_tool_called_needs_a_tool() -> None:
         evaluate_run(incident_run(), [expect("tool_called")])
 
 
-def test_reply_similarity_default_threshold_is_0_8() -> None:
+def test_reply_similarity_default_threshold_is_the_calibrated_one() -> None:
     scores = evaluate_run(incident_run(), [expect("reply_similarity")])
 
     assert [(s.passed, s.value) for s in scores] == [
         (True, 1.0),
         (True, 1.0),
         (True, 1.0),
-        (False, 0.0),
-        (False, 2 / 3),
+        # "I have refunded order 123." against "Order 123 is in transit, arriving Friday."
+        (False, 0.5),
+        # "You're welcome! Anything else?" against "You're welcome!"
+        (True, 1.0),
     ]
-    assert scores[3].detail == "reply similarity 0.00 < threshold 0.80"
-    assert scores[0].detail == "reply similarity 1.00 >= threshold 0.80"
+    assert scores[3].detail == f"reply similarity 0.50 < threshold {LEXICAL_THRESHOLD:.2f}"
+    assert scores[0].detail == f"reply similarity 1.00 >= threshold {LEXICAL_THRESHOLD:.2f}"
+
+
+def test_reply_similarity_passes_a_paraphrase_and_fails_a_changed_fact() -> None:
+    saved = "Your order #123 is on its way and should arrive on Friday."
+
+    paraphrase = on_reply(
+        "Order 123 has shipped and will be delivered Friday.", "reply_similarity", expected=saved
+    )
+    moved = on_reply(
+        "Your order #123 is on its way and should arrive on Monday.",
+        "reply_similarity",
+        expected=saved,
+    )
+
+    assert paraphrase.passed
+    assert not moved.passed
+    assert moved.detail.endswith("; differs in weekday friday -> monday")
 
 
 def test_reply_similarity_threshold_argument() -> None:
-    run = one_turn_run(side("a b c d"), side("a b x d"))
+    run = one_turn_run(side("I have refunded order 123."), side(IN_TRANSIT))
 
-    assert outcome(score_one(run, "reply_similarity", threshold=0.75)) == (
+    assert outcome(score_one(run, "reply_similarity", threshold=0.5)) == (
         True,
-        0.75,
-        "reply similarity 0.75 >= threshold 0.75",
+        0.5,
+        "reply similarity 0.50 >= threshold 0.50",
     )
-    assert not score_one(run, "reply_similarity", threshold=0.76).passed
+    assert not score_one(run, "reply_similarity", threshold=0.51).passed
     with pytest.raises(BadInputError, match=r"threshold: Input should be less than or equal to 1"):
         score_one(run, "reply_similarity", threshold=2)
 
@@ -157,7 +177,23 @@ def test_reply_similarity_against_an_expected_reply() -> None:
     run = one_turn_run(side("I have refunded order 123."), side(IN_TRANSIT))
 
     assert score_one(run, "reply_similarity", expected=IN_TRANSIT).value == 1.0
-    assert score_one(run, "reply_similarity").value == 0.0
+    assert score_one(run, "reply_similarity", expected="Hello there.").value == 0.0
+
+
+def test_reply_similarity_method_options_are_checked() -> None:
+    with pytest.raises(BadInputError, match="`endpoint` and `model` are for method embeddings"):
+        on_reply("a", "reply_similarity", endpoint="http://127.0.0.1:1/v1")
+    with pytest.raises(BadInputError, match="method: Input should be 'lexical' or 'embeddings'"):
+        on_reply("a", "reply_similarity", method="cosine")
+
+
+def test_embeddings_without_endpoint_or_local_model_is_bad_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("otel_replay.evals.builtin.has_local_embeddings", lambda: False)
+
+    with pytest.raises(BadInputError, match=r"needs `endpoint` or a local model \(pip install"):
+        on_reply("a", "reply_similarity", method="embeddings")
 
 
 def test_latency_budget() -> None:

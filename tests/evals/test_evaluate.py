@@ -14,13 +14,14 @@ from otel_replay.evals import (
     evaluate_run,
     resolve_evaluator,
 )
+from otel_replay.evals.similarity import LEXICAL_THRESHOLD
 from otel_replay.replay.runner import load_run, run_record
 from otel_replay.scenario.model import Expectation
 from tests.evals.runs import GREETING, IN_TRANSIT, REFUNDED, incident_run, make_run, side
 
 VALID_NAMES = (
-    "latency_budget, reply_is_json, reply_matches_schema, reply_similarity, token_budget, "
-    "tool_called, tool_calls_equal, tool_not_called"
+    "latency_budget, llm_judge, reply_is_json, reply_matches_schema, reply_similarity, "
+    "token_budget, tool_called, tool_calls_equal, tool_not_called"
 )
 
 
@@ -46,6 +47,7 @@ def test_only_tool_presence_checks_are_session_level() -> None:
             "token_budget",
             "reply_is_json",
             "reply_matches_schema",
+            "llm_judge",
         )
         if resolve_evaluator(name).scope is Scope.SESSION
     }
@@ -149,11 +151,15 @@ def test_default_expectations_pin_the_replayed_tool_calls() -> None:
     assert default_expectations(run) == [
         Expectation(evaluator="tool_calls_equal", turn=1, args={"expected": ["check_status"]}),
         Expectation(
-            evaluator="reply_similarity", turn=1, args={"threshold": 0.8, "expected": IN_TRANSIT}
+            evaluator="reply_similarity",
+            turn=1,
+            args={"threshold": LEXICAL_THRESHOLD, "expected": IN_TRANSIT},
         ),
         Expectation(evaluator="tool_calls_equal", turn=2, args={"expected": []}),
         Expectation(
-            evaluator="reply_similarity", turn=2, args={"threshold": 0.8, "expected": "Bye"}
+            evaluator="reply_similarity",
+            turn=2,
+            args={"threshold": LEXICAL_THRESHOLD, "expected": "Bye"},
         ),
     ]
 
