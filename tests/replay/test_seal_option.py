@@ -13,6 +13,8 @@ from otel_replay.cli.main import cli
 from tests.replay.seal_targets import SIDE_EFFECT_ENV
 
 INCIDENT = "support-session-003"
+TARGETS = "tests.replay.seal_targets"
+_AGENT = ["replay", INCIDENT, "--agent", f"{TARGETS}:agent"]
 
 
 def test_a_sealed_import_path_answers_from_the_recording(
@@ -20,12 +22,11 @@ def test_a_sealed_import_path_answers_from_the_recording(
 ) -> None:
     side_effect = tmp_path / "side-effect.txt"
     monkeypatch.setenv(SIDE_EFFECT_ENV, str(side_effect))
-    args = ["replay", INCIDENT, "--agent", "tests.replay.seal_targets:agent"]
+    args = _AGENT
 
     result = CliRunner().invoke(
         cli,
-        [*args, "--seal", "tests.replay.seal_targets:check_status", "--store", support_store_url]
-        + ["--json"],
+        [*args, "--seal", f"{TARGETS}:check_status", "--store", support_store_url, "--json"],
     )
 
     run = json.loads(result.stdout)
@@ -45,8 +46,7 @@ def test_without_seal_the_plain_function_runs(
 
     CliRunner().invoke(
         cli,
-        ["replay", INCIDENT, "--agent", "tests.replay.seal_targets:agent"]
-        + ["--store", support_store_url, "--json"],
+        ["replay", INCIDENT, "--agent", f"{TARGETS}:agent", "--store", support_store_url, "--json"],
     )
 
     assert side_effect.read_text() == "looked up 123"
@@ -55,8 +55,7 @@ def test_without_seal_the_plain_function_runs(
 def test_a_bad_seal_target_is_bad_input(support_store_url: str) -> None:
     result = CliRunner().invoke(
         cli,
-        ["replay", INCIDENT, "--agent", "tests.replay.seal_targets:agent"]
-        + ["--seal", "tests.replay.seal_targets:nope", "--store", support_store_url],
+        [*_AGENT, "--seal", f"{TARGETS}:nope", "--store", support_store_url],
     )
 
     assert result.exit_code == 2
