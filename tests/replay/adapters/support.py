@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from pydantic import JsonValue
 
-from otel_replay.core.runs import ReplayRun
+from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.replay.adapters import sealed_frameworks
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.runner import ReplayOptions, replay_scenario
@@ -41,6 +42,24 @@ def replay_sealed(
         return replay_scenario(
             scenario, load_agent(f"{AGENTS}:{agent}"), store, agent_label=agent, options=options
         )
+
+
+def sealed_answer(run: ReplayRun, side_effects: Path) -> str:
+    """The answer of a one-turn run that went cleanly with no tool body run, checking so."""
+    assert list(side_effects.iterdir()) == []
+    assert run.status is RunStatus.OK
+    (turn,) = run.turns
+    assert turn.error is None and turn.divergences == []
+    assert turn.replayed is not None and turn.replayed.assistant is not None
+    return turn.replayed.assistant
+
+
+def failed_refund_scenario(tool_name: str, error: str) -> Scenario:
+    """`refund_scenario` in which the recorded refund failed with `error`."""
+    scenario = refund_scenario(tool_name)
+    (turn,) = scenario.turns
+    failed = turn.tool_calls[0].model_copy(update={"error": error})
+    return scenario.model_copy(update={"turns": [turn.model_copy(update={"tool_calls": [failed]})]})
 
 
 def tool_sources(run: ReplayRun) -> list[tuple[str, str]]:

@@ -17,7 +17,14 @@ from otel_replay.replay.tools import RecordedToolError
 from otel_replay.store import SqlSpanStore
 from otel_replay.testing import FakeOpenAIServer
 from tests.replay.adapters import framework_agents
-from tests.replay.adapters.support import REFUNDED, refund_scenario, replay_sealed, tool_sources
+from tests.replay.adapters.support import (
+    REFUNDED,
+    failed_refund_scenario,
+    refund_scenario,
+    replay_sealed,
+    sealed_answer,
+    tool_sources,
+)
 
 REFUND_123 = [{"role": "user", "content": "please refund order 123"}]
 
@@ -32,12 +39,8 @@ def test_a_runner_tool_call_is_served_the_recorded_output_and_never_runs(
     refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
 ) -> None:
     run = replay_sealed("agents_sdk_agent", refund_scenario(), store)
-    assert list(side_effects.iterdir()) == []
-    assert run.status is RunStatus.OK
-    (turn,) = run.turns
-    assert turn.error is None and turn.divergences == []
-    assert turn.replayed is not None
-    assert turn.replayed.assistant == f"Refund result: {json.dumps(REFUNDED)}"
+    answer = sealed_answer(run, side_effects)
+    assert answer == f"Refund result: {json.dumps(REFUNDED)}"
     assert tool_sources(run) == [("issue_refund", "recorded")]
     assert json.loads(_tool_message(refund_model)) == REFUNDED
 
@@ -45,11 +48,7 @@ def test_a_runner_tool_call_is_served_the_recorded_output_and_never_runs(
 def test_a_recorded_tool_failure_reaches_the_model_as_the_sdk_reports_failures(
     refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
 ) -> None:
-    scenario = refund_scenario()
-    failed = scenario.turns[0].tool_calls[0].model_copy(update={"error": "card declined"})
-    scenario = scenario.model_copy(
-        update={"turns": [scenario.turns[0].model_copy(update={"tool_calls": [failed]})]}
-    )
+    scenario = failed_refund_scenario("issue_refund", "card declined")
     run = replay_sealed("agents_sdk_agent", scenario, store)
     assert list(side_effects.iterdir()) == []
     (turn,) = run.turns

@@ -13,7 +13,14 @@ from otel_replay.core.runs import RunStatus
 from otel_replay.replay.adapters import sealed_frameworks
 from otel_replay.store import SqlSpanStore
 from tests.replay.adapters import framework_agents
-from tests.replay.adapters.support import REFUNDED, refund_scenario, replay_sealed, tool_sources
+from tests.replay.adapters.support import (
+    REFUNDED,
+    failed_refund_scenario,
+    refund_scenario,
+    replay_sealed,
+    sealed_answer,
+    tool_sources,
+)
 
 REFUND_123 = [{"role": "user", "content": "please refund order 123"}]
 
@@ -22,23 +29,15 @@ def test_an_mcp_tool_call_gets_the_recorded_result_and_the_server_never_runs_it(
     side_effects: Path, store: SqlSpanStore
 ) -> None:
     run = replay_sealed("mcp_agent", refund_scenario("mcp_refund"), store)
-    assert list(side_effects.iterdir()) == []
-    assert run.status is RunStatus.OK
-    (turn,) = run.turns
-    assert turn.error is None and turn.divergences == []
-    assert turn.replayed is not None
-    assert json.loads(turn.replayed.assistant or "") == REFUNDED
+    answer = sealed_answer(run, side_effects)
+    assert json.loads(answer) == REFUNDED
     assert tool_sources(run) == [("mcp_refund", "recorded")]
 
 
 def test_a_recorded_mcp_tool_failure_comes_back_as_an_error_result(
     side_effects: Path, store: SqlSpanStore
 ) -> None:
-    scenario = refund_scenario("mcp_refund")
-    failed = scenario.turns[0].tool_calls[0].model_copy(update={"error": "card declined"})
-    scenario = scenario.model_copy(
-        update={"turns": [scenario.turns[0].model_copy(update={"tool_calls": [failed]})]}
-    )
+    scenario = failed_refund_scenario("mcp_refund", "card declined")
     run = replay_sealed("mcp_agent", scenario, store)
     assert list(side_effects.iterdir()) == []
     (turn,) = run.turns
