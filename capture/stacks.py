@@ -115,7 +115,17 @@ LLAMAINDEX = Environment(
     ),
 )
 
-CREWAI = Environment("crewai", "crewai.txt", ("crewai", "openai", *_OTEL))
+CREWAI = Environment(
+    "crewai",
+    "crewai.txt",
+    (
+        "crewai",
+        "openai",
+        "openinference-instrumentation-crewai",
+        "openinference-instrumentation-openai",
+        *_OTEL,
+    ),
+)
 
 STRANDS = Environment("strands", "strands.txt", ("strands-agents", "openai", *_OTEL))
 
@@ -258,6 +268,15 @@ CAPTURES: dict[str, Capture] = {
             "CrewAI native tracing (telemetry_session + OTLP/HTTP exporter), one kickoff a turn",
             "capture-crewai",
             "gen_ai.conversation.id",
+            {"CREWAI_TRACING_ENABLED": "false", "CREWAI_DISABLE_TELEMETRY": "true"},
+        ),
+        Capture(
+            "crewai-openinference",
+            CREWAI,
+            (_PY, "crewai_app.py", "--openinference"),
+            "CrewAI traced by OpenInference crewai + openai instrumentors, using_session",
+            "capture-crewai-openinference",
+            "session.id",
             {"CREWAI_TRACING_ENABLED": "false", "CREWAI_DISABLE_TELEMETRY": "true"},
         ),
         Capture(

@@ -57,6 +57,12 @@ KNOWN_FAILURES: dict[str, str] = {
         "task's input (`execute task` span: crewai.task.description and its "
         "gen_ai.input.messages hold exactly the user's text)"
     ),
+    "crewai-openinference": (
+        "CrewAI + OpenInference: concurrent tool calls are listed in the order their spans "
+        "started (CrewAI ran Tokyo 5 ms before Paris), not the order the model asked for "
+        "them (each is still paired with its own arguments and result); the user text is "
+        "read from CrewAI's templated prompt ('\\nCurrent Task: <text>...'), not the task"
+    ),
     "llamaindex": (
         "LlamaIndex + OpenInference: `OpenAI._prepare_chat_with_tools` wrapper spans (kind "
         "LLM, no model call, no messages) count as model calls (4 calls in turn 1, 2 in turn "
