@@ -2,7 +2,9 @@
 
 By default such a trace is a one-turn session of its own (zero-code auto-instrumentation
 makes one trace per LLM call). `service-user-gap` groups them by service name and user id,
-starting a new session whenever the user was idle longer than the gap.
+starting a new session whenever the user was idle longer than the gap. Within a session, an
+agent loop's model calls traced one per trace are joined into one user turn by the turn
+builder (session/turns.py, docs/semconv.md section 10.5), not here.
 """
 
 from __future__ import annotations

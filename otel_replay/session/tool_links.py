@@ -68,6 +68,29 @@ def new_input_messages(inputs: Sequence[Message], previous: Sequence[Message]) -
     return list(inputs[max(common, last_user + 1) :])
 
 
+def continues_after_tools(previous: LlmCall, following: LlmCall) -> bool:
+    """Whether `following` is the agent loop's next model call after `previous` asked for
+    tools: its input is `previous`'s input, then the assistant's tool calls and their
+    results, with no new user message (zero-code instrumentation traces each model call
+    on its own, so one user turn spans several traces)."""
+    requested = previous.requested_tool_calls
+    sent = len(previous.input_messages)
+    inputs = following.input_messages
+    if not requested or not sent or len(inputs) <= sent:
+        return False
+    if any(
+        _message_key(mine) != _message_key(theirs)
+        for mine, theirs in zip(inputs[:sent], previous.input_messages, strict=True)
+    ):
+        return False
+    added = inputs[sent:]
+    if any(m.role is Role.USER and m.text for m in added):
+        return False
+    asked = {p.call_id for p in requested}
+    answered = {p.call_id for m in added for p in m.tool_results}
+    return any(m.tool_calls for m in added) and bool(asked & answered)
+
+
 def _known(part: Part, history: ToolHistory) -> bool:
     if part.call_id:
         return part.call_id in history.seen_call_ids

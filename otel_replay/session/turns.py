@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from otel_replay.core.records import LogRecord, Span
 from otel_replay.semconv.identity import resolve_session_id, resolve_user_id
@@ -19,7 +20,12 @@ from otel_replay.semconv.model import Conversation, LlmCall, SpanError, SpanRole
 from otel_replay.semconv.normalise import build_llm_call, span_error, tool_facts, turn_text
 from otel_replay.session.agent import build_agent_definition
 from otel_replay.session.segments import Segment, segment_trace
-from otel_replay.session.tool_links import ToolExecution, ToolHistory, link_tool_calls
+from otel_replay.session.tool_links import (
+    ToolExecution,
+    ToolHistory,
+    continues_after_tools,
+    link_tool_calls,
+)
 from otel_replay.session.trace_tree import TraceTree, build_trace_trees
 
 
@@ -101,10 +107,10 @@ def _assistant_text(segment: Segment, calls: Sequence[LlmCall]) -> tuple[str | N
     return texts[0]
 
 
-def _errors(segment: Segment, tool_errors: Sequence[SpanError]) -> tuple[SpanError, ...]:
+def _errors(spans: Sequence[Span], tool_errors: Sequence[SpanError]) -> tuple[SpanError, ...]:
     errors = [
         SpanError(span.span_id, span.name, message)
-        for span in segment.spans
+        for span in spans
         if (message := span_error(span)) is not None
     ]
     seen = {e.span_id for e in errors}
@@ -112,13 +118,43 @@ def _errors(segment: Segment, tool_errors: Sequence[SpanError]) -> tuple[SpanErr
     return tuple(errors)
 
 
-def build_turn(index: int, tree: TraceTree, segment: Segment, history: ToolHistory) -> Turn:
-    """One turn from one segment of a trace."""
-    calls = _llm_calls(tree, segment)
+@dataclass(frozen=True)
+class _Piece:
+    """One segment of one trace with its model calls and tool spans."""
+
+    tree: TraceTree
+    segment: Segment
+    calls: tuple[LlmCall, ...]
+    executions: tuple[ToolExecution, ...]
+    candidates: tuple[ToolExecution, ...]
+
+
+def _piece(tree: TraceTree, segment: Segment) -> _Piece:
     executions, candidates = _tool_executions(tree, segment)
-    tools, notes = link_tool_calls(tree.trace_id, calls, executions, candidates, history)
-    user, user_source = _user_text(segment, calls)
-    answer, answer_source = _assistant_text(segment, calls)
+    calls = _llm_calls(tree, segment)
+    return _Piece(tree, segment, tuple(calls), tuple(executions), tuple(candidates))
+
+
+def _continues(previous: _Piece, piece: _Piece) -> bool:
+    """A request/response segment whose first model call only carries the results of the
+    tools the previous segment's last call asked for continues that user turn
+    (docs/semconv.md section 10.5)."""
+    if previous.segment.voice or piece.segment.voice or not previous.calls or not piece.calls:
+        return False
+    return continues_after_tools(previous.calls[-1], piece.calls[0])
+
+
+def build_turn(index: int, pieces: Sequence[_Piece], history: ToolHistory) -> Turn:
+    """One turn from the segments that make it up (one, or an agent loop's traces)."""
+    first, last = pieces[0], pieces[-1]
+    calls = [call for piece in pieces for call in piece.calls]
+    executions = [e for piece in pieces for e in piece.executions]
+    candidates = [c for piece in pieces for c in piece.candidates]
+    tools, notes = link_tool_calls(first.tree.trace_id, calls, executions, candidates, history)
+    user, user_source = _user_text(first.segment, calls)
+    answer, answer_source = _assistant_text(last.segment, calls)
+    if len(pieces) > 1:
+        notes.insert(0, f"one turn over {len(pieces)} traces (an agent loop's model calls)")
     if not calls:
         notes.insert(0, "no LLM call found")
     if user is None:
@@ -137,21 +173,45 @@ def build_turn(index: int, tree: TraceTree, segment: Segment, history: ToolHisto
     usage = Usage()
     for call in calls:
         usage = usage + call.usage
+    spans = [span for piece in pieces for span in piece.segment.spans]
     return Turn(
         index=index,
-        trace_id=tree.trace_id,
-        span_id=segment.anchor.span_id,
+        trace_id=first.tree.trace_id,
+        span_id=first.segment.anchor.span_id,
         user_text=user,
         assistant_text=answer,
         llm_calls=tuple(calls),
         tool_calls=tuple(tools),
-        start_unix_nano=min(s.start_time_unix_nano for s in segment.spans),
-        end_unix_nano=max(s.end_time_unix_nano for s in segment.spans),
+        start_unix_nano=min(s.start_time_unix_nano for s in spans),
+        end_unix_nano=max(s.end_time_unix_nano for s in spans),
         usage=usage,
-        errors=_errors(segment, tool_errors),
-        span_ids=tuple(s.span_id for s in segment.spans),
+        errors=_errors(spans, tool_errors),
+        span_ids=tuple(s.span_id for s in spans),
         notes=tuple(notes),
     )
+
+
+@dataclass(frozen=True)
+class _Failed:
+    tree: TraceTree
+    segment: Segment
+    exc: Exception
+
+
+def _turn_runs(items: Sequence[_Piece | _Failed]) -> list[list[_Piece] | _Failed]:
+    """Consecutive segments that continue one user turn, grouped; failures stand alone."""
+    runs: list[list[_Piece] | _Failed] = []
+    for item in items:
+        previous = runs[-1] if runs else None
+        if (
+            isinstance(item, _Piece)
+            and isinstance(previous, list)
+            and _continues(previous[-1], item)
+        ):
+            previous.append(item)
+            continue
+        runs.append([item] if isinstance(item, _Piece) else item)
+    return runs
 
 
 def _failed_turn(index: int, tree: TraceTree, segment: Segment, exc: Exception) -> Turn:
@@ -187,14 +247,23 @@ def build_conversation(
     history = ToolHistory()
     turns: list[Turn] = []
     notes: list[str] = []
+    items: list[_Piece | _Failed] = []
     for tree in trees:
         notes.extend(tree.notes)
         for segment in segment_trace(tree):
             try:
-                turns.append(build_turn(len(turns), tree, segment, history))
+                items.append(_piece(tree, segment))
             except Exception as exc:
                 # Telemetry is untrusted input: one odd turn must not lose the session.
-                turns.append(_failed_turn(len(turns), tree, segment, exc))
+                items.append(_Failed(tree, segment, exc))
+    for run in _turn_runs(items):
+        if isinstance(run, _Failed):
+            turns.append(_failed_turn(len(turns), run.tree, run.segment, run.exc))
+            continue
+        try:
+            turns.append(build_turn(len(turns), run, history))
+        except Exception as exc:
+            turns.append(_failed_turn(len(turns), run[0].tree, run[0].segment, exc))
     notes.extend(_log_notes(spans, logs))
     agent, agent_notes = build_agent_definition(
         [call for turn in turns for call in turn.llm_calls], spans

@@ -46,11 +46,6 @@ class Transport(StrEnum):
 
 # Capture -> the failure class it shows today (the same on every transport).
 KNOWN_FAILURES: dict[str, str] = {
-    "openai-v2-zero-code": (
-        "zero-code keyless traces: one user turn spans two LLM-call traces (turn 1 rebuilds "
-        "as two turns: the tool-call request with no reply and no results, then the answer "
-        "repeating the same user text)"
-    ),
     "crewai": (
         "CrewAI native tracing: the user text is read from the LLM call's templated prompt "
         "('\\nCurrent Task: <text>\\n\\nThis is the expected criteria...') instead of the "

@@ -9,7 +9,7 @@ from otel_replay.semconv.model import SpanRole
 from otel_replay.session import turns as turns_module
 from otel_replay.session.turns import build_conversation, build_conversations, group_sessions
 from tests.builders import SECOND, make_span
-from tests.session.spans import agent, chat, text
+from tests.session.spans import agent, chat, text, tool_request, tool_response
 
 
 def test_traces_are_ordered_by_root_start_not_by_arrival_order() -> None:
@@ -261,3 +261,40 @@ def test_parent_link_cycle_is_cut_at_the_earliest_span_and_noted() -> None:
     assert [c.span_id for c in turn.llm_calls] == [second.span_id]
     assert turn.assistant_text == "a"
     assert any("cycle" in note for note in conversation.notes)
+
+
+def test_an_agent_loops_model_call_traces_without_a_new_user_message_are_one_turn() -> None:
+    # Zero-code instrumentation: one trace per model call, no agent or tool spans.
+    system, ask = text("system", "be brief"), text("user", "weather in A and B?")
+    asks = tool_request("c1", "get", {"city": "A"})
+    first = chat(1, 11, None, 0, [system, ask], [asks])
+    second = chat(
+        2,
+        21,
+        None,
+        1,
+        [system, ask, asks, tool_response("c1", "rain")],
+        [text("assistant", "Rain.")],
+    )
+    history = [system, ask, asks, tool_response("c1", "rain"), text("assistant", "Rain.")]
+    third = chat(3, 31, None, 2, [*history, text("user", "and C?")], [text("assistant", "Sun.")])
+    conversation = build_conversation("s", [first, second, third], [])
+    one, two = conversation.turns
+    assert (one.user_text, one.assistant_text, len(one.llm_calls)) == (
+        "weather in A and B?",
+        "Rain.",
+        2,
+    )
+    assert [(t.call_id, t.result) for t in one.tool_calls] == [("c1", "rain")]
+    assert one.trace_id == f"{1:032x}" and "one turn over 2 traces" in one.notes[0]
+    assert (two.user_text, two.assistant_text, two.index) == ("and C?", "Sun.", 1)
+    assert len(conversation.trace_ids) == 3
+
+
+def test_a_trace_that_does_not_carry_the_previous_calls_tool_results_is_a_turn_of_its_own() -> None:
+    ask = text("user", "q")
+    asks = tool_request("c1", "get", {})
+    first = chat(1, 11, None, 0, [ask], [asks])
+    # The same history but no result for c1: an unanswered request, then a new request.
+    second = chat(2, 21, None, 1, [ask, asks], [text("assistant", "?")])
+    assert len(build_conversation("s", [first, second], []).turns) == 2
