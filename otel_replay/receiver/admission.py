@@ -57,6 +57,19 @@ class ByteBudget:
             self.in_flight += size
             self.peak = max(self.peak, self.in_flight)
 
+    def refuse_if_half_taken(self) -> None:
+        """Before a request of unknown size is read (gRPC does not say how large a message is
+        until it is read): OverloadedError once half the budget is taken, so that large
+        messages are not read only to be refused."""
+        with self._lock:
+            if self._closed:
+                raise OverloadedError("receiver is shutting down")
+            if self.in_flight > 0 and self.in_flight >= self.max_bytes // 2:
+                raise OverloadedError(
+                    f"receiver is busy ({self.in_flight} request bytes in flight, "
+                    f"limit {self.max_bytes})"
+                )
+
     def give_back(self, size: int) -> None:
         with self._lock:
             self.in_flight -= size

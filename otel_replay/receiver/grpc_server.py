@@ -9,7 +9,7 @@ the bytes-in-flight budget before its message is decoded: a refusal costs almost
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
+from otel_replay.core.errors import BadInputError, OverloadedError
 from otel_replay.otlp.decode import Encoding
 from otel_replay.receiver.ingest import ExportResult, Ingestor
 from otel_replay.receiver.responses import Signal, build_export_response
@@ -51,10 +52,26 @@ def _handler(
     ingestor: Ingestor,
     signal: Signal,
     consume: Callable[[bytes, Encoding], ExportResult],
-) -> Callable[[bytes, grpc.ServicerContext], bytes]:
-    def handle(body: bytes, context: grpc.ServicerContext) -> bytes:
+) -> Callable[[Iterator[bytes], grpc.ServicerContext], bytes]:
+    # Registered as stream-unary (a unary call is a stream of one message on the wire): the
+    # handler runs before the message is read, so a busy receiver refuses without reading it.
+    def handle(messages: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
         ingestor.count("grpc_requests")
         try:
+            try:
+                ingestor.budget.refuse_if_half_taken()
+            except OverloadedError:
+                ingestor.count("grpc_requests_refused_unread")
+                raise
+            try:
+                body = next(messages, None)
+            except grpc.RpcError:
+                # grpcio has already ended the call (a message over the size limit, or one
+                # it could not decompress, or a client gone) and sent its status.
+                ingestor.count("grpc_requests_unreadable")
+                return b""
+            if body is None:
+                raise BadInputError("the call carried no request message")
             with ingestor.budget.admit(len(body)):
                 result = consume(body, Encoding.PROTOBUF)
         except Exception as exc:
@@ -115,7 +132,7 @@ def start_grpc_server(
     handlers = [
         grpc.method_handlers_generic_handler(
             service,
-            {"Export": grpc.unary_unary_rpc_method_handler(_handler(ingestor, signal, consume))},
+            {"Export": grpc.stream_unary_rpc_method_handler(_handler(ingestor, signal, consume))},
         )
         for service, (signal, consume) in services.items()
     ]
@@ -141,8 +158,6 @@ def start_grpc_server(
     else:
         bound = server.add_insecure_port(address)
     if bound == 0:
-        from otel_replay.core.errors import BadInputError
-
         raise BadInputError(f"cannot listen for OTLP/gRPC on {host}:{port} (address in use?)")
     server.start()
     return server, bound

@@ -4,7 +4,9 @@ before it is decoded (gRPC) or read (HTTP, tested in test_http_hardening)."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -17,7 +19,7 @@ from otel_replay.receiver.admission import ByteBudget
 from otel_replay.receiver.serve import Receiver
 from otel_replay.store import open_store
 from tests.builders import make_span
-from tests.receiver.clients import call_grpc
+from tests.receiver.clients import GrpcAnswer, call_grpc
 from tests.receiver.conftest import grpc_port, loopback_config
 from tests.receiver.stores import HeldStore
 
@@ -54,37 +56,70 @@ def test_a_closed_budget_refuses_everything() -> None:
         budget.take(1)
 
 
-def test_grpc_over_the_budget_is_unavailable_with_retry_info_before_decoding(
-    tmp_path: Path,
-) -> None:
+@dataclass(frozen=True)
+class HeldCall:
+    answer: GrpcAnswer  # to the second call
+    counters: Counter[str]
+    in_flight_while_held: int
+    in_flight_after: int
+
+
+def _second_call_while_the_first_is_held(
+    tmp_path: Path, max_inflight_bytes: int, first: bytes, second: bytes
+) -> HeldCall:
+    """Send `first`, hold its write, send `second`, release; the answer to `second`."""
     inner = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     held = HeldStore(inner)
     receiver = Receiver(
-        loopback_config(inner.url, http=None, max_inflight_bytes=4096),
+        loopback_config(inner.url, http=None, max_inflight_bytes=max_inflight_bytes),
         store=held,  # type: ignore[arg-type]
     )
     port = grpc_port(receiver)
-    good = spans_to_request([make_span(1, 1)]).SerializeToString()
     try:
         with ThreadPoolExecutor(1) as background:
-            first = background.submit(call_grpc, port, good, timeout=CALL_TIMEOUT)
+            first_call = background.submit(call_grpc, port, first, timeout=CALL_TIMEOUT)
             assert held.writing.wait(CALL_TIMEOUT)
-            # Garbage: decoding it would answer INVALID_ARGUMENT; admission answers first.
-            refused = call_grpc(port, b"\xff" * 100_000, timeout=CALL_TIMEOUT)
+            in_flight = receiver.ingestor.budget.in_flight
+            answer = call_grpc(port, second, timeout=CALL_TIMEOUT)
             held.released.set()
-            assert first.result(CALL_TIMEOUT).code is grpc.StatusCode.OK
-        assert refused.code is grpc.StatusCode.UNAVAILABLE, refused.details
-        assert "busy" in refused.details
-        retry_info = refused.trailers["google.rpc.retryinfo-bin"]
-        assert isinstance(retry_info, bytes)
-        assert error_details_pb2.RetryInfo.FromString(retry_info).retry_delay.seconds == 1
-        assert receiver.ingestor.counters["errors_overloaded"] == 1
-        assert receiver.ingestor.counters["errors_bad_input"] == 0
+            assert first_call.result(CALL_TIMEOUT).code is grpc.StatusCode.OK
     finally:
         held.released.set()
         receiver.stop()
         inner.close()
-    assert receiver.ingestor.budget.in_flight == 0
+    return HeldCall(
+        answer, receiver.ingestor.counters, in_flight, receiver.ingestor.budget.in_flight
+    )
+
+
+def test_grpc_over_the_budget_is_unavailable_with_retry_info_before_decoding(
+    tmp_path: Path,
+) -> None:
+    good = spans_to_request([make_span(1, 1)]).SerializeToString()
+    # Garbage: decoding it would answer INVALID_ARGUMENT; admission answers first.
+    held = _second_call_while_the_first_is_held(tmp_path, 4096, good, b"\xff" * 100_000)
+    refused = held.answer
+    assert refused.code is grpc.StatusCode.UNAVAILABLE, refused.details
+    assert "busy" in refused.details
+    retry_info = refused.trailers["google.rpc.retryinfo-bin"]
+    assert isinstance(retry_info, bytes)
+    assert error_details_pb2.RetryInfo.FromString(retry_info).retry_delay.seconds == 1
+    assert held.counters["errors_overloaded"] == 1
+    assert held.counters["errors_bad_input"] == 0
+    assert held.in_flight_after == 0
+
+
+def test_grpc_refuses_without_reading_the_message_once_half_the_budget_is_taken(
+    tmp_path: Path,
+) -> None:
+    first = spans_to_request([make_span(1, 1, attributes={"text": "x" * 5000})])
+    held = _second_call_while_the_first_is_held(
+        tmp_path, 8192, first.SerializeToString(), b"\xff" * (8 << 20)
+    )
+    assert held.in_flight_while_held > 4096
+    assert held.answer.code is grpc.StatusCode.UNAVAILABLE, held.answer.details
+    assert "google.rpc.retryinfo-bin" in held.answer.trailers
+    assert held.counters["grpc_requests_refused_unread"] == 1
 
 
 def test_overload_cycles_end_with_every_request_stored_once_and_nothing_held(
