@@ -26,6 +26,9 @@ class GenAI:
     RESPONSE_ID: Final = "gen_ai.response.id"
     # Streaming: seconds from the request to the first chunk (double).
     RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+    # The same in seconds, as pydantic-ai writes it on its `chat` spans (the name of the
+    # OTel client metric `gen_ai.client.operation.time_to_first_chunk`).
+    CLIENT_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
     RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
 
     INPUT_MESSAGES: Final = "gen_ai.input.messages"

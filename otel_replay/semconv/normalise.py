@@ -133,6 +133,7 @@ def build_llm_call(
 # (key, nanoseconds per unit) of the conventions that record time to first token.
 _FIRST_TOKEN_KEYS: tuple[tuple[str, float], ...] = (
     (GenAI.RESPONSE_TIME_TO_FIRST_CHUNK, 1e9),
+    (GenAI.CLIENT_TIME_TO_FIRST_CHUNK, 1e9),
     (Vercel.MS_TO_FIRST_CHUNK, 1e6),
     (Pipecat.METRICS_TTFB, 1e9),
     (Strands.SERVER_TIME_TO_FIRST_TOKEN_MS, 1e6),

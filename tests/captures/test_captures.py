@@ -65,10 +65,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "of them (None); when captured, tool results were also the serialised ToolOutput "
         "({'blocks', 'raw_output', ...}) and 'First Token Stream Event' TTFT was not read"
     ),
-    "pydantic-ai-stream": (
-        "pydantic-ai streamed calls: TTFT gen_ai.client.operation.time_to_first_chunk "
-        "(seconds, on the `chat` span) not read (time to first token None)"
-    ),
     "strands": (
         "Strands Agents: span-event content (gen_ai.user.message / gen_ai.choice 'content' "
         "and 'message') is JSON of Bedrock-style content blocks ([{'text': ...}], "

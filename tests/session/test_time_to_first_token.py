@@ -16,6 +16,7 @@ from tests.semconv.otlp_files import load_spans
     ("attributes", "expected"),
     [
         ({"gen_ai.response.time_to_first_chunk": 0.25}, 250_000_000),
+        ({"gen_ai.client.operation.time_to_first_chunk": 0.105}, 105_000_000),
         ({"ai.response.msToFirstChunk": 120.5}, 120_500_000),
         ({"metrics.ttfb": 0.41}, 410_000_000),
         # Strands: milliseconds, sometimes as text.
