@@ -12,9 +12,11 @@ import copy
 import functools
 import inspect
 import json
+import sys
 from typing import Any
 
 from langchain_core.tools import BaseTool
+from opentelemetry import trace
 
 from otel_replay.replay.adapters.patching import Patches
 from otel_replay.replay.sealing import resolve_playback
@@ -45,13 +47,29 @@ def _returns_text(tool: BaseTool) -> bool:
     return returns in (str, "str")
 
 
+def _tracer_span() -> trace.Span | None:
+    """The span a LangChain tracer made for the tool run we are in, when the tracer keeps it
+    out of the OpenTelemetry context: OpenInference's does, on purpose, and offers this
+    look-up instead. Our span goes under it, so the tripwire sees the tracer's tool span
+    wrapping a sealed call rather than a tool that ran."""
+    openinference = sys.modules.get("openinference.instrumentation.langchain")
+    find = getattr(openinference, "get_current_span", None)
+    span = find() if callable(find) else None
+    return span if isinstance(span, trace.Span) else None
+
+
 def _stand_in(tool: BaseTool, call: SealedCall) -> BaseTool:
     """A copy of `tool` whose body is the recording; the copy is the call's own, so tools
     called from several threads at once do not share it."""
     as_text = _returns_text(tool)
 
     def answer(*args: Any, **kwargs: Any) -> Any:
-        result = call.answer()
+        tracer_span = _tracer_span()
+        if tracer_span is None:
+            result = call.answer()
+        else:
+            with trace.use_span(tracer_span, end_on_exit=False):
+                result = call.answer()
         if as_text and not isinstance(result, str):
             result = json.dumps(result, ensure_ascii=False)
         # Only the content was sent to the model, so only the content was recorded.

@@ -4,18 +4,23 @@ langchain and langgraph as installed from PyPI."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
+from openinference.instrumentation.langchain import LangChainInstrumentor
 
 from otel_replay.core.runs import RunStatus
 from otel_replay.replay.adapters import sealed_frameworks
+from otel_replay.replay.agents import load_agent
+from otel_replay.replay.runner import replay_scenario
 from otel_replay.store import SqlSpanStore
 from otel_replay.testing import FakeOpenAIServer
 from tests.replay.adapters import framework_agents
 from tests.replay.adapters.support import (
+    AGENTS,
     REFUNDED,
     refund_scenario,
     replay_sealed,
@@ -96,3 +101,32 @@ def test_outside_a_replay_langchain_tools_run_unchanged(side_effects: Path) -> N
     assert "run" in vars(BaseTool)
     framework_agents.refund_tool.invoke({"order_id": "2"})
     assert sorted(p.name for p in side_effects.iterdir()) == ["langchain-1", "langchain-2"]
+
+
+@pytest.fixture
+def langchain_traced() -> Iterator[None]:
+    """OpenInference's LangChain instrumentation, which makes a span for every tool run."""
+    instrumentor = LangChainInstrumentor()
+    instrumentor.instrument()
+    yield
+    instrumentor.uninstrument()
+
+
+@pytest.mark.usefixtures("langchain_traced")
+def test_a_traced_sealed_tool_is_seen_as_sealed_and_an_unsealed_one_trips_the_wire(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    """LangChain's own tool span wraps the sealed one: the tripwire sees a sealed tool. The
+    same tool run outside the adapter shows as a recorded tool that ran for real."""
+    run = replay_sealed("langchain_agent", refund_scenario(), store)
+    sealed_answer(run, side_effects)
+    by_name = {s.name: s for s in store.get_spans(run.trace_ids)}
+    # OpenInference keeps its tool span out of the OTel context; ours goes under it all the same.
+    traced, sealed = by_name["issue_refund"], by_name["execute_tool issue_refund"]
+    assert traced.scope.name == "openinference.instrumentation.langchain"
+    assert sealed.parent_span_id == traced.span_id
+
+    factory = load_agent(f"{AGENTS}:langchain_agent")
+    unsealed = replay_scenario(refund_scenario(), factory, store, agent_label="unsealed")
+    assert [p.name for p in side_effects.iterdir()] == ["langchain-123"]
+    assert unsealed.status is RunStatus.UNSEALED_TOOL
