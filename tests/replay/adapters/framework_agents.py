@@ -81,7 +81,7 @@ def refund_function_tool(order_id: str) -> str:
     return json.dumps({"order_id": order_id, "refund": "issued"})
 
 
-async def agents_sdk_agent(messages: list[Message]) -> str:
+async def agents_sdk_agent(messages: list[Message], traced: bool = False) -> str:
     client = AsyncOpenAI(base_url=MODEL_URL, api_key="x", max_retries=0)
     agent = Agent(
         name="refunds",
@@ -90,9 +90,14 @@ async def agents_sdk_agent(messages: list[Message]) -> str:
         tools=[refund_function_tool],
     )
     result = await Runner.run(
-        agent, str(messages[-1]["content"]), run_config=RunConfig(tracing_disabled=True)
+        agent, str(messages[-1]["content"]), run_config=RunConfig(tracing_disabled=not traced)
     )
     return str(result.final_output)
+
+
+async def agents_sdk_traced_agent(messages: list[Message]) -> str:
+    """With the SDK's tracing on, for a trace processor to turn into OTel spans."""
+    return await agents_sdk_agent(messages, traced=True)
 
 
 # MCP ----------------------------------------------------------------------------------------

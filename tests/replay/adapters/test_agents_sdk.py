@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from agents import RunContextWrapper
 from agents.run_internal import tool_execution
 from agents.tool import default_tool_error_function
+from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
 from otel_replay.core.runs import RunStatus
 from otel_replay.replay.adapters import sealed_frameworks
+from otel_replay.replay.agents import load_agent
+from otel_replay.replay.runner import replay_scenario
 from otel_replay.replay.tools import RecordedToolError
 from otel_replay.store import SqlSpanStore
 from otel_replay.testing import FakeOpenAIServer
 from tests.replay.adapters import framework_agents
 from tests.replay.adapters.support import (
+    AGENTS,
     REFUNDED,
     failed_refund_scenario,
     refund_scenario,
@@ -78,3 +84,29 @@ def test_outside_a_replay_sdk_tools_run_unchanged(
     assert tool_execution._invoke_function_tool_with_metadata is invoke
     assert answer == 'Refund result: {"order_id": "123", "refund": "issued"}'
     assert [p.name for p in side_effects.iterdir()] == ["agents-123"]
+
+
+@pytest.fixture
+def agents_traced() -> Iterator[None]:
+    """OpenInference's Agents SDK instrumentation: the SDK's traces become OTel spans."""
+    instrumentor = OpenAIAgentsInstrumentor()
+    instrumentor.instrument()
+    yield
+    instrumentor.uninstrument()
+
+
+@pytest.mark.usefixtures("agents_traced", "refund_model")
+def test_a_traced_sealed_sdk_tool_is_seen_as_sealed_and_an_unsealed_one_trips_the_wire(
+    side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = replay_sealed("agents_sdk_traced_agent", refund_scenario(), store)
+    sealed_answer(run, side_effects)
+    by_name = {s.name: s for s in store.get_spans(run.trace_ids)}
+    traced, sealed = by_name["issue_refund"], by_name["execute_tool issue_refund"]
+    assert traced.scope.name == "openinference.instrumentation.openai_agents"
+    assert sealed.parent_span_id == traced.span_id
+
+    factory = load_agent(f"{AGENTS}:agents_sdk_traced_agent")
+    unsealed = replay_scenario(refund_scenario(), factory, store, agent_label="unsealed")
+    assert [p.name for p in side_effects.iterdir()] == ["agents-123"]
+    assert unsealed.status is RunStatus.UNSEALED_TOOL
