@@ -30,10 +30,10 @@ from contextlib import contextmanager
 
 from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
+from otel_replay.receiver.ingest import ExportResult
+from otel_replay.receiver.responses import Signal, build_export_response
 from otel_replay.replay.capture import SpanCapture, ensure_capture
 from otel_replay.replay.remote_http import BridgeHandler
 from otel_replay.replay.remote_playback import serve_tool_call
@@ -118,15 +118,12 @@ class ReplayBridge(LoopbackServer):
         dropped = self.capture.add_received(request)
         received = sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
         self.count("spans_received", received - dropped)
-        response = trace_service_pb2.ExportTraceServiceResponse()
-        if dropped:
-            self.count("spans_dropped", dropped)
-            response.partial_success.rejected_spans = dropped
-            response.partial_success.error_message = (
-                f"{dropped} spans belong to no running replay's trace (continue the "
-                "traceparent the replay sent)"
-            )
-        return response
+        self.count("spans_dropped", dropped)
+        message = (
+            f"{dropped} spans belong to no running replay's trace (continue the traceparent "
+            "the replay sent)"
+        )
+        return build_export_response(Signal.TRACES, ExportResult(dropped, message))
 
     def consume_logs(self, body: bytes, encoding: Encoding) -> Message:
         request = decode_logs_request(body, encoding)
@@ -149,22 +146,19 @@ class ReplayBridge(LoopbackServer):
         batch = build_log_batch(kept)
         if self.store is not None and batch.logs:
             self.store.write([], [batch])
+            self.count("logs_stored", len(batch.logs))
         else:
             dropped += len(batch.logs)
-        self.count("logs_received", len(batch.logs))
-        response = logs_service_pb2.ExportLogsServiceResponse()
-        if dropped:
-            self.count("logs_dropped", dropped)
-            response.partial_success.rejected_log_records = dropped
-            response.partial_success.error_message = (
-                f"{dropped} log records belong to no running replay's trace, or the replay "
-                "keeps no logs"
-            )
-        return response
+        self.count("logs_dropped", dropped)
+        message = (
+            f"{dropped} log records belong to no running replay's trace, or the replay keeps "
+            "no logs"
+        )
+        return build_export_response(Signal.LOGS, ExportResult(dropped, message))
 
     def consume_metrics(self, body: bytes, encoding: Encoding) -> Message:
         """Metrics are accepted and discarded: a service exporting them is not refused."""
-        return metrics_service_pb2.ExportMetricsServiceResponse()
+        return build_export_response(Signal.METRICS, ExportResult())
 
 
 @contextmanager

@@ -63,6 +63,8 @@ class _HttpError(Exception):
 class BridgeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: every answer has a Content-Length
     disable_nagle_algorithm = True
+    # A stalled client (mid-request, or idle on a kept-alive connection) gives up its thread.
+    timeout = 30.0
 
     def log_message(self, format: str, *args: Any) -> None:
         """No log line per request: the bridge counts instead."""
@@ -73,7 +75,10 @@ class BridgeHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         try:
             body = self._read_body()
-        except (_HttpError, BadInputError) as exc:
+        except OSError:
+            self.close_connection = True  # the client stalled or left: nobody to answer
+            return
+        except BadInputError as exc:
             self.close_connection = True  # the body's end is unknown
             self._answer_error(path, exc)
             return
