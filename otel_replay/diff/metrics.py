@@ -10,13 +10,16 @@ from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.transcript import TranscriptDiff, TranscriptTurn, diff_run_transcripts
 
 __all__ = [
+    "NOISE_FLOORS",
     "SESSION_METRICS",
     "TURN_METRICS",
     "MetricDelta",
     "MetricName",
+    "NoiseFloor",
     "SessionMetrics",
     "TurnMetrics",
     "compare_metric",
+    "is_noise",
     "measure_run",
     "measure_transcript_diff",
     "read_turn_metrics",
@@ -52,11 +55,45 @@ _AVERAGED = frozenset({MetricName.TIME_TO_FIRST_TOKEN_MS})
 
 
 @dataclass(frozen=True)
+class NoiseFloor:
+    """How small a change of one measure is noise, whatever its percent.
+
+    A change of at most `change` (absolute) is noise: it gets no percent and is never
+    beyond the trials' noise. A percent of an original under `base` gets none either: a
+    0.02 ms step that takes 0.4 ms is +1900%, and says nothing.
+    """
+
+    change: float
+    base: float
+
+
+_COUNT_FLOOR = NoiseFloor(change=0.5, base=10)  # one more call is a change; +50% of 2 is not
+NOISE_FLOORS: dict[MetricName, NoiseFloor] = {
+    # Timer and scheduling jitter of an agent on one machine: a few milliseconds.
+    MetricName.LATENCY_MS: NoiseFloor(change=5.0, base=1.0),
+    MetricName.TIME_TO_FIRST_TOKEN_MS: NoiseFloor(change=5.0, base=1.0),
+    # Every token counts, but a percent of a short reply's tokens reads as an alarm.
+    MetricName.INPUT_TOKENS: NoiseFloor(change=0.5, base=100),
+    MetricName.OUTPUT_TOKENS: NoiseFloor(change=0.5, base=100),
+    MetricName.LLM_CALLS: _COUNT_FLOOR,
+    MetricName.TOOL_CALLS: _COUNT_FLOOR,
+    MetricName.ERRORS: _COUNT_FLOOR,
+    MetricName.TURNS: _COUNT_FLOOR,
+}
+
+
+def is_noise(name: MetricName, delta: float) -> bool:
+    """Whether a change of `delta` in this measure is within its noise floor."""
+    return abs(delta) <= NOISE_FLOORS[name].change
+
+
+@dataclass(frozen=True)
 class MetricDelta:
     """One measure, original against replay.
 
     `delta` is replayed minus original, None unless both are known; `percent` is the
-    delta relative to the original, None when the original is 0 or unknown.
+    delta relative to the original, None when the original is 0 or unknown, and when the
+    change or the original is under the measure's noise floor (`NOISE_FLOORS`).
     """
 
     name: MetricName
@@ -89,9 +126,11 @@ class SessionMetrics:
 
 
 def compare_metric(name: MetricName, original: float | None, replayed: float | None) -> MetricDelta:
-    """The delta and percent change of one measure."""
+    """The delta and percent change of one measure (no percent under its noise floor)."""
     delta = None if original is None or replayed is None else replayed - original
-    percent = None if delta is None or not original else delta * 100 / original
+    percent = None
+    if delta is not None and original and abs(original) >= NOISE_FLOORS[name].base:
+        percent = None if is_noise(name, delta) else delta * 100 / original
     return MetricDelta(name, original, replayed, delta, percent)
 
 

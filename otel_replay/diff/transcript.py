@@ -255,7 +255,9 @@ def diff_words(original: str | None, replayed: str | None) -> tuple[WordSegment,
 def measure_reply_similarity(original: str | None, replayed: str | None) -> float:
     """Share of words the two replies have in common, in order: 1.0 equal, 0.0 disjoint.
 
-    Two empty replies are equal.
+    Two empty replies are equal. This is how much of the wording survived, as the word
+    diff shows it; whether the replies say the same thing in other words is the
+    `reply_similarity` evaluator's measure (`evals/similarity.py`).
     """
     matcher = difflib.SequenceMatcher(None, _words(original), _words(replayed), autojunk=False)
     return matcher.ratio()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.metrics import (
+    NOISE_FLOORS,
     SESSION_METRICS,
     TURN_METRICS,
     MetricName,
@@ -35,6 +36,7 @@ __all__ = [
     "flag_differences",
     "is_beyond_noise",
     "measure_spread",
+    "measure_tolerance",
     "summarise_trials",
 ]
 
@@ -97,7 +99,8 @@ class TrialSummary:
 
 @dataclass(frozen=True)
 class NoiseCheck:
-    """The original value of one measure against the trials' band `mean ± tolerance`."""
+    """The original value of one measure against the trials' band `mean ± tolerance`;
+    the tolerance is never under the measure's noise floor (`NOISE_FLOORS`)."""
 
     name: MetricName
     turn: int | None
@@ -168,15 +171,29 @@ def summarise_trials(runs: Sequence[ReplayRun]) -> TrialSummary:
     return TrialSummary(runs[0].scenario, len(runs), tuple(metrics), tuple(stability))
 
 
+def measure_tolerance(
+    spread: Spread,
+    *,
+    sigmas: float = DEFAULT_SIGMAS,
+    epsilon: float = DEFAULT_EPSILON,
+    floor: float = 0.0,
+) -> float:
+    """How far from the trials' mean a value is still noise: `sigmas` deviations, and at
+    least `floor` (the measure's noise floor) and `epsilon`."""
+    return max(sigmas * spread.stdev, epsilon, floor)
+
+
 def is_beyond_noise(
     value: float,
     spread: Spread,
     *,
     sigmas: float = DEFAULT_SIGMAS,
     epsilon: float = DEFAULT_EPSILON,
+    floor: float = 0.0,
 ) -> bool:
-    """Whether `value` lies outside `mean ± max(sigmas * stdev, epsilon)`."""
-    return abs(value - spread.mean) > max(sigmas * spread.stdev, epsilon)
+    """Whether `value` lies outside `mean ± measure_tolerance(...)`."""
+    tolerance = measure_tolerance(spread, sigmas=sigmas, epsilon=epsilon, floor=floor)
+    return abs(value - spread.mean) > tolerance
 
 
 def flag_differences(
@@ -186,20 +203,18 @@ def flag_differences(
     epsilon: float = DEFAULT_EPSILON,
 ) -> tuple[NoiseCheck, ...]:
     """Each measure with both a recorded original and trial values, judged against the
-    trials' noise; only checks with `beyond_noise` set are differences worth reporting."""
+    trials' noise and the measure's noise floor; only checks with `beyond_noise` set are
+    differences worth reporting."""
     checks: list[NoiseCheck] = []
     for metric in summary.metrics:
         if metric.original is None or metric.spread is None:
             continue
-        tolerance = max(sigmas * metric.spread.stdev, epsilon)
+        floor = NOISE_FLOORS[metric.name].change
+        tolerance = measure_tolerance(metric.spread, sigmas=sigmas, epsilon=epsilon, floor=floor)
+        beyond = abs(metric.original - metric.spread.mean) > tolerance
         checks.append(
             NoiseCheck(
-                metric.name,
-                metric.turn,
-                metric.original,
-                metric.spread.mean,
-                tolerance,
-                is_beyond_noise(metric.original, metric.spread, sigmas=sigmas, epsilon=epsilon),
+                metric.name, metric.turn, metric.original, metric.spread.mean, tolerance, beyond
             )
         )
     return tuple(checks)

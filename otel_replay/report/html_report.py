@@ -39,6 +39,7 @@ from otel_replay.report.text import (
     format_number,
     format_percent,
     format_signed,
+    is_notable,
     is_recorded,
     list_trial_rows,
     recorded_turn_metrics,
@@ -198,7 +199,7 @@ def _reply(turn: TranscriptTurnView, text: str | None, *, original: bool) -> str
 
 
 def _metric_row(row: MetricRow) -> str:
-    cls = ' class="changed"' if row.delta else ""
+    cls = ' class="changed"' if is_notable(row) else ""
     return (
         f"<tr{cls}><td>{escape(METRIC_LABELS[row.name])}</td>"
         f'<td class="num">{format_number(row.original)}</td>'
@@ -233,7 +234,7 @@ def _metrics(report: Report) -> list[str]:
             for name in names:
                 row = by_name.get(name)
                 text = format_metric_pair(row) if row is not None else "-"
-                cls = "num changed" if row is not None and row.delta else "num"
+                cls = "num changed" if row is not None and is_notable(row) else "num"
                 cells.append(f'<td class="{cls}">{escape(text)}</td>')
             parts.append(f'<tr><td class="num">{turn.number}</td>{"".join(cells)}</tr>')
         parts.append("</tbody></table>")

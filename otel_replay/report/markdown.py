@@ -35,6 +35,7 @@ from otel_replay.report.text import (
     format_number,
     format_percent,
     format_signed,
+    is_notable,
     is_recorded,
     list_trial_rows,
     recorded_turn_metrics,
@@ -225,7 +226,7 @@ def _metrics_lines(report: Report) -> list[str]:
             for name in names:
                 row = by_name.get(name)
                 text = format_metric_pair(row) if row is not None else "-"
-                cells.append(f"**{text}**" if row is not None and row.delta else text)
+                cells.append(f"**{text}**" if row is not None and is_notable(row) else text)
             lines.append(f"| {turn.number} | " + " | ".join(cells) + " |")
         lines += ["", "</details>", ""]
     return lines

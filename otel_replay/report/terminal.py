@@ -41,6 +41,7 @@ from otel_replay.report.text import (
     format_number,
     format_percent,
     format_signed,
+    is_notable,
     is_recorded,
     list_trial_rows,
     recorded_turn_metrics,
@@ -215,7 +216,7 @@ def _session_metrics_table(report: Report) -> Table:
     for row in report.metrics.session:
         if not is_recorded(row):
             continue
-        style = "yellow" if row.delta else ""
+        style = "yellow" if is_notable(row) else ""
         table.add_row(*_metric_cells(row), style=style)
     return table
 
@@ -244,7 +245,7 @@ def _turn_metrics_table(report: Report) -> Table | None:
                 continue
             pair = format_metric_pair(row)
             # The change goes on its own line so each column stays narrow.
-            cells.append(Text(pair.replace(" (", "\n("), style="yellow" if row.delta else ""))
+            cells.append(Text(pair.replace(" (", "\n("), style="yellow" if is_notable(row) else ""))
         table.add_row(*cells)
     return table
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 from pydantic import JsonValue
 
-from otel_replay.diff.metrics import MetricName
+from otel_replay.diff.metrics import MetricName, is_noise
 from otel_replay.diff.span_tree_model import DiffStatus
 from otel_replay.report.model import (
     ComparisonKind,
@@ -75,20 +76,49 @@ def describe_span_summary(summary: SpanDiffSummary) -> str:
     )
 
 
+TINY = 0.01  # below this a figure reads as "< 0.01": more digits would be noise
+
+
 def format_number(value: float | None) -> str:
-    """An integer-valued measure without decimals, others with one; `-` when unknown."""
+    """An integer-valued measure without decimals, from 10 up with one, under 10 with three
+    significant digits (0.0234), under 0.01 as `< 0.01`; `-` when unknown."""
     if value is None:
         return UNKNOWN
     if float(value).is_integer():
         return f"{int(value)}"
-    return f"{value:.1f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    if abs(value) >= TINY:
+        return f"{value:.3g}"
+    return f"< {TINY}" if value > 0 else f"> -{TINY}"
 
 
 def format_signed(value: float | None) -> str:
     if value is None:
         return UNKNOWN
     text = format_number(value)
-    return text if value <= 0 else f"+{text}"
+    return f"+{text}" if value > 0 and text[0].isdigit() else text
+
+
+def _decimals_for(stdev: float) -> int:
+    """Decimals that show a deviation to three significant digits (none past the point
+    for 100 and up)."""
+    return max(0, 2 - math.floor(math.log10(stdev)))
+
+
+def format_spread(mean: float, stdev: float) -> str:
+    """`mean ± stdev`, the deviation to three significant digits and the mean to the same
+    decimal place; a deviation under 0.01 as `< 0.01`."""
+    if stdev == 0 or stdev < TINY:
+        shown = "0" if stdev == 0 else f"< {TINY}"
+        return f"{format_number(mean)} ± {shown}"
+    decimals = _decimals_for(stdev)
+    return f"{mean:.{decimals}f} ± {stdev:.{decimals}f}"
+
+
+def is_notable(row: MetricRow) -> bool:
+    """Whether a measure changed beyond its noise floor: worth a highlight."""
+    return row.delta is not None and not is_noise(row.name, row.delta)
 
 
 def format_percent(value: float | None) -> str:
@@ -201,7 +231,7 @@ def describe_trial_spread(row: MetricSpreadRow) -> tuple[str, str, str]:
     assert row.spread is not None
     spread = row.spread
     return (
-        f"{format_number(round(spread.mean, 1))} ± {format_number(round(spread.stdev, 1))}",
+        format_spread(spread.mean, spread.stdev),
         f"{format_number(spread.minimum)} – {format_number(spread.maximum)}",
         "beyond noise" if row.beyond_noise else "within noise",
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from otel_replay.core.runs import (
     ReplayedTurn,
     ReplayRun,
@@ -8,11 +10,13 @@ from otel_replay.core.runs import (
     TurnSide,
 )
 from otel_replay.diff.metrics import (
+    NOISE_FLOORS,
     SESSION_METRICS,
     TURN_METRICS,
     MetricDelta,
     MetricName,
     compare_metric,
+    is_noise,
     measure_run,
     measure_transcript_diff,
     total_metrics,
@@ -85,6 +89,32 @@ def test_percent_is_none_when_the_original_is_zero_or_unknown() -> None:
     )
 
 
+def test_sub_millisecond_latency_changes_get_no_percent() -> None:
+    # 0.02 -> 0.4 ms is +1900%: noise, not an alarm.
+    assert compare_metric(MetricName.LATENCY_MS, 0.02, 0.4).percent is None
+    assert compare_metric(MetricName.LATENCY_MS, 0.02, 0.4).delta == pytest.approx(0.38)
+    # A base under 1 ms gets no percent even for a large change.
+    assert compare_metric(MetricName.LATENCY_MS, 0.5, 80.0).percent is None
+    # Under 5 ms of change on any base is noise; from there on the percent is shown.
+    assert compare_metric(MetricName.TIME_TO_FIRST_TOKEN_MS, 1000.0, 1004.0).percent is None
+    assert compare_metric(MetricName.LATENCY_MS, 1000.0, 1006.0).percent == pytest.approx(0.6)
+
+
+def test_token_and_count_percents_need_a_base_worth_one() -> None:
+    assert compare_metric(MetricName.OUTPUT_TOKENS, 32, 34).percent is None
+    assert compare_metric(MetricName.OUTPUT_TOKENS, 300, 310).percent == pytest.approx(10 / 3)
+    assert compare_metric(MetricName.TOOL_CALLS, 2, 3).percent is None
+    assert compare_metric(MetricName.LLM_CALLS, 20, 30).percent == 50.0
+    assert compare_metric(MetricName.INPUT_TOKENS, 400, 400).percent is None
+
+
+def test_noise_floors_cover_every_measure() -> None:
+    assert set(NOISE_FLOORS) == set(MetricName)
+    assert is_noise(MetricName.LATENCY_MS, -5.0)
+    assert not is_noise(MetricName.LATENCY_MS, 5.1)
+    assert not is_noise(MetricName.OUTPUT_TOKENS, 1)
+
+
 def test_run_metrics_per_turn() -> None:
     run = make_run(
         [
@@ -100,8 +130,9 @@ def test_run_metrics_per_turn() -> None:
         MetricDelta(MetricName.LATENCY_MS, 1000.0, 1500.0, 500.0, 50.0),
         MetricDelta(MetricName.TIME_TO_FIRST_TOKEN_MS, None, None, None, None),
         MetricDelta(MetricName.INPUT_TOKENS, 100, 150, 50, 50.0),
-        MetricDelta(MetricName.OUTPUT_TOKENS, 20, 10, -10, -50.0),
-        MetricDelta(MetricName.LLM_CALLS, 1, 1, 0, 0.0),
+        # A percent of 20 tokens, or of one call, would read as an alarm: none.
+        MetricDelta(MetricName.OUTPUT_TOKENS, 20, 10, -10, None),
+        MetricDelta(MetricName.LLM_CALLS, 1, 1, 0, None),
         MetricDelta(MetricName.TOOL_CALLS, 0, 1, 1, None),
         MetricDelta(MetricName.ERRORS, 0, 0, 0, None),
     )
@@ -109,9 +140,9 @@ def test_run_metrics_per_turn() -> None:
     assert second.get(MetricName.LATENCY_MS) == MetricDelta(
         MetricName.LATENCY_MS, 400.0, 200.0, -200.0, -50.0
     )
-    assert second.get(MetricName.TOOL_CALLS) == MetricDelta(MetricName.TOOL_CALLS, 2, 1, -1, -50.0)
-    assert second.get(MetricName.ERRORS) == MetricDelta(MetricName.ERRORS, 1, 0, -1, -100.0)
-    assert second.get(MetricName.LLM_CALLS) == MetricDelta(MetricName.LLM_CALLS, 1, 2, 1, 100.0)
+    assert second.get(MetricName.TOOL_CALLS) == MetricDelta(MetricName.TOOL_CALLS, 2, 1, -1, None)
+    assert second.get(MetricName.ERRORS) == MetricDelta(MetricName.ERRORS, 1, 0, -1, None)
+    assert second.get(MetricName.LLM_CALLS) == MetricDelta(MetricName.LLM_CALLS, 1, 2, 1, None)
 
 
 def test_run_metrics_for_the_session_sum_turns() -> None:
@@ -127,14 +158,14 @@ def test_run_metrics_for_the_session_sum_turns() -> None:
 
     assert [d.name for d in metrics.session] == list(SESSION_METRICS)
     assert metrics.session == (
-        MetricDelta(MetricName.TURNS, 3, 2, -1, -100 / 3),
+        MetricDelta(MetricName.TURNS, 3, 2, -1, None),
         MetricDelta(MetricName.LATENCY_MS, 1500.0, 1700.0, 200.0, 200 * 100 / 1500),
         MetricDelta(MetricName.TIME_TO_FIRST_TOKEN_MS, None, None, None, None),
         MetricDelta(MetricName.INPUT_TOKENS, 300, 350, 50, 50 * 100 / 300),
-        MetricDelta(MetricName.OUTPUT_TOKENS, 70, 60, -10, -10 * 100 / 70),
-        MetricDelta(MetricName.LLM_CALLS, 3, 2, -1, -100 / 3),
-        MetricDelta(MetricName.TOOL_CALLS, 2, 2, 0, 0.0),
-        MetricDelta(MetricName.ERRORS, 1, 0, -1, -100.0),
+        MetricDelta(MetricName.OUTPUT_TOKENS, 70, 60, -10, None),
+        MetricDelta(MetricName.LLM_CALLS, 3, 2, -1, None),
+        MetricDelta(MetricName.TOOL_CALLS, 2, 2, 0, None),
+        MetricDelta(MetricName.ERRORS, 1, 0, -1, None),
     )
     # The turn that was not replayed has nothing on the replay side.
     assert all(d.replayed is None and d.delta is None for d in metrics.turns[2].deltas)
@@ -175,7 +206,7 @@ def test_metrics_follow_the_alignment_not_the_index() -> None:
     assert metrics.turns[1].get(MetricName.LATENCY_MS) == MetricDelta(
         MetricName.LATENCY_MS, None, 30.0, None, None
     )
-    assert metrics.get(MetricName.TURNS) == MetricDelta(MetricName.TURNS, 2, 1, -1, -50.0)
+    assert metrics.get(MetricName.TURNS) == MetricDelta(MetricName.TURNS, 2, 1, -1, None)
 
 
 def test_totals_of_an_empty_transcript_are_unknown_except_counts_of_zero() -> None:

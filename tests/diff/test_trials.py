@@ -22,6 +22,7 @@ from otel_replay.diff.trials import (
     flag_differences,
     is_beyond_noise,
     measure_spread,
+    measure_tolerance,
     summarise_trials,
 )
 
@@ -42,7 +43,10 @@ ORIGINAL = [side(105.0, 20), side(300.0, 25, "issue_refund")]
 
 
 def make_trial(
-    number: int, replayed: list[TurnSide | None], scenario: str = "support-session-003"
+    number: int,
+    replayed: list[TurnSide | None],
+    scenario: str = "support-session-003",
+    original: list[TurnSide] = ORIGINAL,
 ) -> ReplayRun:
     return ReplayRun(
         run_id=f"run-{number}",
@@ -58,12 +62,12 @@ def make_trial(
             ReplayedTurn(
                 index=index,
                 user=f"message {index}",
-                original=original,
+                original=recorded,
                 replayed=replay,
                 original_trace_id="a" * 32,
                 original_span_id="a" * 16,
             )
-            for index, (original, replay) in enumerate(zip(ORIGINAL, replayed, strict=True))
+            for index, (recorded, replay) in enumerate(zip(original, replayed, strict=True))
         ],
     )
 
@@ -130,8 +134,32 @@ def test_only_differences_beyond_the_agents_noise_are_flagged() -> None:
     }
     assert NoiseCheck(MetricName.LATENCY_MS, 0, 105.0, 110.0, 20.0, False) in checks
     assert NoiseCheck(MetricName.LATENCY_MS, 1, 300.0, 110.0, 20.0, True) in checks
-    # Tool counts agree with the original (one call) in every trial, whichever tool it was.
-    assert NoiseCheck(MetricName.TOOL_CALLS, 1, 1, 1.0, 1e-6, False) in checks
+    # Tool counts agree with the original (one call) in every trial, whichever tool it was;
+    # their band is never narrower than half a call.
+    assert NoiseCheck(MetricName.TOOL_CALLS, 1, 1, 1.0, 0.5, False) in checks
+
+
+def test_differences_within_the_noise_floor_are_not_flagged() -> None:
+    # Identical trials at 0.4 ms against a recorded 0.02 ms: no spread, but far under the
+    # few milliseconds a timer jitters; two more output tokens are a change.
+    recorded = [side(0.02, 20), side(0.02, 25)]
+    trials = [make_trial(n, [side(0.4, 20), side(0.4, 27)], original=recorded) for n in (1, 2)]
+
+    checks = flag_differences(summarise_trials(trials))
+
+    latency = next(c for c in checks if c.name is MetricName.LATENCY_MS and c.turn == 0)
+    tokens = next(c for c in checks if c.name is MetricName.OUTPUT_TOKENS and c.turn == 1)
+    assert (latency.tolerance, latency.beyond_noise) == (5.0, False)
+    assert (tokens.tolerance, tokens.beyond_noise) == (0.5, True)
+
+
+def test_tolerance_is_the_widest_of_deviation_floor_and_epsilon() -> None:
+    spread = Spread(3, 100.0, 120.0, 110.0, 10.0)
+
+    assert measure_tolerance(spread) == 20.0
+    assert measure_tolerance(spread, floor=25.0) == 25.0
+    assert measure_tolerance(Spread(2, 1.0, 1.0, 1.0, 0.0)) == 1e-6
+    assert not is_beyond_noise(104.0, Spread(2, 100.0, 100.0, 100.0, 0.0), floor=5.0)
 
 
 def test_wider_noise_band_flags_less() -> None:

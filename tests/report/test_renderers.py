@@ -119,7 +119,7 @@ def test_markdown_report_leads_with_the_summary_and_collapses_the_span_tree() ->
     assert "**First divergent turn: 4** (changed): It's late, where is order 123?" in lines
     assert f"- `{TOOL_CHANGE}`" in lines
     assert "| latency (ms) | 6450 | 6750 | +300 | +4.7% |" in lines
-    assert "| `reply_similarity` | 4 | ❌ **fail** | 0 |" in text
+    assert "| `reply_similarity` | 4 | ❌ **fail** | 0.5 |" in text
     span_tree = text.split("<details><summary>Span-tree diff:", 1)[1].split("</details>", 1)[0]
     assert "```diff" in span_tree
     assert "-     POST /billing/refunds" in span_tree
