@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from otel_replay.app.conversations import session_scenario
+from otel_replay.app.conversations import load_conversation
 from otel_replay.app.targets import resolve_run
 from otel_replay.core.errors import BadInputError, OtelReplayError
+from otel_replay.core.records import Span
 from otel_replay.core.runs import ReplayRun
 from otel_replay.regression.baselines import BaselineChange, approve_run
 from otel_replay.regression.cassette import (
@@ -17,31 +18,55 @@ from otel_replay.regression.cassette import (
     cassette_from_scenario,
 )
 from otel_replay.regression.files import LoadedCase, find_case_folders, load_case
+from otel_replay.scenario.emit import emit_scenario
 from otel_replay.standin import StandInExchange
 from otel_replay.store.base import SpanStore
 
 DEFAULT_CASES_FOLDER = "otel-replay-cases"
 
 
+def _turn_of_span(spans: Sequence[Span], turn_span_ids: set[str]) -> dict[str, str]:
+    """Per span id, the turn span it runs under (the replay puts every turn in one trace)."""
+    parents = {span.span_id: span.parent_span_id for span in spans}
+    found: dict[str, str] = {}
+    for span_id in parents:
+        current, seen = span_id, set()
+        while current and current not in turn_span_ids and current not in seen:
+            seen.add(current)
+            current = parents.get(current, "")
+        if current in turn_span_ids:
+            found[span_id] = current
+    return found
+
+
 def cassette_from_trace(store: SpanStore, run: ReplayRun) -> CassetteDocument | None:
-    """The run's LLM calls as its stored replay trace recorded them; None when the trace
-    holds none (an agent whose model client is not instrumented during replays)."""
+    """The run's LLM calls as its stored replay trace recorded them, each in the turn whose
+    span it ran under; None when the trace holds none (an agent whose model client is not
+    instrumented during replays)."""
     try:
-        scenario = session_scenario(store, run.session_id)
+        conversation = load_conversation(store, run.session_id)
     except OtelReplayError:
         return None
-    if len(scenario.turns) != len(run.turns):
-        return None  # the trace's turns cannot be told apart: better none than misplaced
-    renumbered = scenario.model_copy(
-        update={
-            "turns": [
-                t.model_copy(update={"index": r.index})
-                for t, r in zip(scenario.turns, run.turns, strict=True)
-            ]
-        }
-    )
-    document = cassette_from_scenario(renumbered, run.run_id)
-    document = document.model_copy(update={"scenario": run.scenario})
+    scenario = emit_scenario(conversation)
+    calls = [call for turn in scenario.turns for call in turn.llm_calls]
+    if not calls or not scenario.turns:
+        return None
+    turn_spans = {t.span_id: t.index for t in run.turns if t.span_id}
+    under = _turn_of_span(store.get_spans(run.trace_ids), set(turn_spans))
+    template = scenario.turns[0]
+    turns = [
+        template.model_copy(
+            update={
+                "index": index,
+                "llm_calls": [
+                    c for c in calls if turn_spans.get(under.get(c.span_id, "")) == index
+                ],
+            }
+        )
+        for index in sorted(set(turn_spans.values()))
+    ]
+    by_turn = scenario.model_copy(update={"name": run.scenario, "turns": turns})
+    document = cassette_from_scenario(by_turn, run.run_id)
     return document if document.turns else None
 
 

@@ -5,21 +5,27 @@ for free, and the same way every time; a changed request fails in `--llm recorde
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from examples.openai_agent import agent as example_agent
+from examples.openai_agent.fake_model import FAKE_RESPONSE_MODEL, scripted_model
 from otel_replay.cli.main import cli
 from otel_replay.regression.cassette import CASSETTE_FILE, CassetteDocument
 from otel_replay.regression.files import load_case
 from otel_replay.replay.runner import load_run
 from otel_replay.store import open_store
+from otel_replay.testing import FakeOpenAIServer
 from tests.integration.conftest import REPO_ROOT, Recording, _record
 
 AGENT = "examples.openai_agent.agent:answer"
+TRACED_AGENT = "examples.openai_agent.agent:openinference_agent"
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +140,84 @@ def test_record_mode_all_rewrites_the_cassette_from_this_run(
     after = CassetteDocument.model_validate_json((copy / CASSETTE_FILE).read_text())
     assert after.run_id != before.run_id
     assert after.turns == before.turns
+
+
+def test_new_episodes_appends_the_live_answers_so_the_next_run_is_offline(
+    saved_case: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, store_url = saved_case
+    before = CassetteDocument.model_validate_json((folder / CASSETTE_FILE).read_text())
+    monkeypatch.setattr(example_agent, "SYSTEM_PROMPT", "You are a pirate. Say arr.")
+    monkeypatch.setenv("OPENAI_API_KEY", "upstream-key")
+    with FakeOpenAIServer(scripted_model, model=FAKE_RESPONSE_MODEL) as upstream:
+        first = _invoke(
+            "test",
+            str(folder),
+            "--store",
+            store_url,
+            "--llm-upstream",
+            upstream.base_url,
+            "--record-mode",
+            "new_episodes",
+        )
+        asked = len(upstream.exchanges)
+    assert first.exit_code in (0, 1), first.output
+    assert asked > 0 and f"cassette written: {folder}" in first.output
+    after = CassetteDocument.model_validate_json((folder / CASSETTE_FILE).read_text())
+    assert after.exchange_count == before.exchange_count + asked
+    assert after.run_id == before.run_id
+    live = [e for t in after.turns for e in t.exchanges if e.source == "live"]
+    assert len(live) == asked
+
+    # The changed agent now runs from the cassette alone: no upstream at all.
+    second = _invoke("test", str(folder), "--store", store_url, "--llm", "recorded")
+    assert second.exit_code == first.exit_code, second.output
+    store = open_store(store_url)
+    try:
+        (latest,) = [load_run(r) for r in store.list_runs(1)]
+    finally:
+        store.close()
+    sources = {s for t in latest.turns if t.replayed for s in t.replayed.llm_sources}
+    assert sources == {"recorded"}
+
+
+def test_a_case_saved_from_a_live_replay_takes_its_cassette_from_the_replay_trace(
+    recording: Recording, tmp_path: Path
+) -> None:
+    """The OpenInference-instrumented agent traces its model calls during the replay; those
+    (not the recording's) become the cassette. Child processes: the instrumentation patches
+    the openai module for good."""
+    store_url = recording.copy_store(tmp_path)
+    cases = tmp_path / "cases"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_"))}
+    with FakeOpenAIServer(scripted_model, model=FAKE_RESPONSE_MODEL) as model:
+        saved = _otel_replay(
+            [
+                *("replay", recording.session_id, "--agent", TRACED_AGENT),
+                *("--save", str(cases), "--store", store_url),
+            ],
+            dict(env, OPENAI_BASE_URL=model.base_url, OPENAI_API_KEY="live-key"),
+        )
+        asked = len(model.exchanges)
+    assert saved.returncode == 0, saved.stderr
+    folder = cases / recording.session_id
+    document = CassetteDocument.model_validate_json((folder / CASSETTE_FILE).read_text())
+    assert document.run_id == load_case(folder).baseline.run_id
+    assert document.exchange_count == asked
+    assert [t.turn for t in document.turns] == [0, 1, 2]
+
+    offline = _otel_replay(["test", str(cases), "--store", store_url, "--llm", "recorded"], env)
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    assert "1 passed, 0 failed" in offline.stdout
+
+
+def _otel_replay(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from otel_replay.cli.main import main; main()", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
