@@ -128,6 +128,8 @@ class OpenInference:
     AGENT_NAME: Final = "agent.name"
     # Span event of streamed calls (OpenAI, LlamaIndex instrumentors) at the first chunk.
     EVENT_FIRST_TOKEN: Final = "First Token Stream Event"
+    # The LlamaIndex instrumentor's scope: it names spans `Class.method` of what it wraps.
+    LLAMA_INDEX_SCOPE: Final = "openinference.instrumentation.llama_index"
 
 
 class TraceAI:

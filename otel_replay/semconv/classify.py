@@ -137,7 +137,10 @@ def classify_span(span: Span) -> SpanRole:
     for key in (OpenInference.SPAN_KIND, TraceAI.FI_SPAN_KIND, TraceAI.SPAN_KIND):
         kind = as_str(attributes.get(key))
         if kind is not None and kind.upper() in _KIND_ROLES:
-            return _KIND_ROLES[kind.upper()]
+            role = _KIND_ROLES[kind.upper()]
+            if role is SpanRole.LLM and _is_llama_index_helper(span):
+                return SpanRole.CHAIN
+            return role
     # LangSmith also writes gen_ai.operation.name, but maps retrievers to "embeddings";
     # its own run type is exact, so it goes first.
     run_type = as_str(attributes.get(LangSmith.SPAN_KIND))
@@ -171,6 +174,15 @@ def classify_span(span: Span) -> SpanRole:
     if any(as_str(attributes.get(key)) for key in _MODEL_KEYS):
         return SpanRole.LLM
     return SpanRole.UNKNOWN
+
+
+def _is_llama_index_helper(span: Span) -> bool:
+    """LlamaIndex's instrumentor marks every method of an LLM class as an LLM span; a private
+    one (`OpenAI._prepare_chat_with_tools`) builds the request and calls no model."""
+    if span.scope.name != OpenInference.LLAMA_INDEX_SCOPE:
+        return False
+    _, _, method = span.name.rpartition(".")
+    return method.startswith("_")
 
 
 def _vercel_role(operation_id: str) -> SpanRole:

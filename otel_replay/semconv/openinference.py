@@ -19,6 +19,7 @@ from otel_replay.semconv.messages import (
 from otel_replay.semconv.model import Message, Role, ToolDefinition, Usage
 from otel_replay.semconv.parts import text_part
 from otel_replay.semconv.values import (
+    as_bool,
     as_str,
     dicts,
     first_id,
@@ -221,6 +222,24 @@ def _looks_like_schema(value: AnyValue) -> bool:
     return isinstance(value, dict) and ("properties" in value or value.get("type") == "object")
 
 
+def _llama_index_tool_output(value: AnyValue) -> tuple[AnyValue, bool] | None:
+    """(result, is_error) of a serialised LlamaIndex `ToolOutput`, or None for any other
+    output: the tool's own return value (`raw_output`, JSON text parsed), else the text the
+    model was given (`blocks`, or `content` before blocks)."""
+    if not isinstance(value, dict) or not {"tool_name", "raw_output"} <= set(value):
+        return None
+    if "blocks" not in value and "content" not in value:
+        return None
+    failed = as_bool(value.get("is_error")) is True
+    raw = value.get("raw_output")
+    if raw is not None:
+        return parse_json(raw), failed
+    blocks = value.get("blocks")
+    texts = [as_str(b.get("text")) for b in dicts(blocks)] if isinstance(blocks, list) else []
+    text = "".join(t for t in texts if t) or as_str(value.get("content"))
+    return parse_json(text), failed
+
+
 def tool_facts(attributes: Attributes) -> ToolFacts:
     """A TOOL span: `tool.*` (or traceAI 1.x `gen_ai.tool.*`), `input.value`, `output.value`."""
     arguments = parse_json(attributes.get(OpenInference.INPUT_VALUE))
@@ -242,6 +261,10 @@ def tool_facts(attributes: Attributes) -> ToolFacts:
         result, result_call_id = message.result, message.call_id
         if message.is_error:
             error = text_of(message.result) or "tool reported an error"
+    elif (tool_output := _llama_index_tool_output(result)) is not None:
+        result, failed = tool_output
+        if failed:
+            error = text_of(result) or "tool reported an error"
     return ToolFacts(
         name=first_str(attributes, OpenInference.TOOL_NAME, GenAI.TOOL_NAME),
         call_id=first_id(attributes, OpenInference.TOOL_ID, OpenInference.TOOL_CALL_ID),

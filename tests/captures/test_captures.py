@@ -58,13 +58,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "them (each is still paired with its own arguments and result); the user text is "
         "read from CrewAI's templated prompt ('\\nCurrent Task: <text>...'), not the task"
     ),
-    "llamaindex": (
-        "LlamaIndex + OpenInference: `OpenAI._prepare_chat_with_tools` wrapper spans (kind "
-        "LLM, no model call, no messages) count as model calls (4 calls in turn 1, 2 in turn "
-        "2, the extra ones with no finish or TTFT) and the user text is read from the first "
-        "of them (None); when captured, tool results were also the serialised ToolOutput "
-        "({'blocks', 'raw_output', ...}) and 'First Token Stream Event' TTFT was not read"
-    ),
     "strands": (
         "Strands Agents: span-event content (gen_ai.user.message / gen_ai.choice 'content' "
         "and 'message') is JSON of Bedrock-style content blocks ([{'text': ...}], "

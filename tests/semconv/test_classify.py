@@ -79,3 +79,12 @@ def test_pipecat_generic_names_need_its_scope_or_keys() -> None:
 def test_google_adk_merged_tools_summary_span_is_not_a_tool_execution() -> None:
     merged = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "(merged tools)"}
     assert classify_span(_span("execute_tool (merged)", **merged)) is SpanRole.CHAIN
+
+
+def test_llama_index_private_llm_methods_are_steps_not_model_calls() -> None:
+    scope = "openinference.instrumentation.llama_index"
+    kind = {"openinference.span.kind": "LLM"}
+    helper = _span("OpenAI._prepare_chat_with_tools", scope=scope, **kind)
+    assert classify_span(helper) is SpanRole.CHAIN
+    assert classify_span(_span("OpenAI.astream_chat", scope=scope, **kind)) is SpanRole.LLM
+    assert classify_span(_span("Other._private", **kind)) is SpanRole.LLM

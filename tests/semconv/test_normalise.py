@@ -414,3 +414,30 @@ def test_an_answer_with_tool_calls_recorded_as_stop_finishes_for_its_tool_calls(
             )
         )
         assert (call.finish, call.finish_raw) == (finish, "stop")
+
+
+def test_llama_index_tool_output_unwraps_to_the_tools_own_return_value() -> None:
+    def result_of(output: dict[str, AnyValue]) -> tuple[AnyValue, str | None]:
+        tool = _span(
+            **{
+                "openinference.span.kind": "TOOL",
+                "tool.name": "get",
+                "output.value": json.dumps({"tool_name": "get", "raw_input": {}, **output}),
+            }
+        )
+        facts = tool_facts(tool)
+        return facts.result, facts.error
+
+    text = '{"t": 14}'
+    blocks = {"blocks": [{"text": text}], "is_error": False}
+    assert result_of({**blocks, "raw_output": text}) == ({"t": 14}, None)
+    assert result_of({**blocks, "raw_output": None}) == ({"t": 14}, None)
+    assert result_of({"content": "boom", "raw_output": "boom", "is_error": True}) == (
+        "boom",
+        "boom",
+    )
+    # A tool's own dict output is kept as it is.
+    assert result_of({"raw_output": 1}) == (
+        {"tool_name": "get", "raw_input": {}, "raw_output": 1},
+        None,
+    )
