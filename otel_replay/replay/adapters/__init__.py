@@ -13,6 +13,10 @@ All of them take the same path as the decorator (`otel_replay.replay.tools.Seale
 the same matching, the same refusals, and the same `execute_tool` span, so the run and the
 tripwire see the call as sealed. Tools named live run for real, and with no replay running
 the replaced points call straight through to the framework.
+
+The frameworks are optional: an adapter module is imported only when its framework is
+installed, and imports the framework with `importlib` (as `evals.embeddings` does its
+optional model), so a plain install never needs them.
 """
 
 from __future__ import annotations

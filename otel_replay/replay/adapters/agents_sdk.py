@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import json
 from typing import Any
-
-from agents import tool as agents_tool
-from agents.run_internal import tool_execution
-from agents.tool import FunctionTool, maybe_invoke_function_tool_failure_error_function
-from agents.tool_context import ToolContext
 
 from otel_replay.core.errors import OtelReplayError
 from otel_replay.replay.adapters.patching import Patches
@@ -26,6 +22,9 @@ from otel_replay.replay.sealing import resolve_playback
 from otel_replay.replay.tools import SealedCall
 
 _INVOKE = "_invoke_function_tool_with_metadata"
+# An optional framework, imported only when installed (see the package docstring).
+agents_tool = importlib.import_module("agents.tool")
+tool_execution = importlib.import_module("agents.run_internal.tool_execution")
 
 
 def _arguments(arguments: str) -> dict[str, Any]:
@@ -41,15 +40,16 @@ def _output(result: Any) -> str:
     return result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
 
 
-def _stand_in(function_tool: FunctionTool, call: SealedCall) -> FunctionTool:
+def _stand_in(function_tool: Any, call: SealedCall) -> Any:
     """A copy of the tool that answers from the recording (the copy is this call's own)."""
 
-    # The SDK reads the context type it passes from this signature: the whole ToolContext.
-    async def answer(context: ToolContext[Any], arguments: str) -> Any:
+    # The SDK reads the context type it passes from this signature: any but RunContextWrapper
+    # gets the whole ToolContext.
+    async def answer(context: Any, arguments: str) -> Any:
         try:
             return _output(call.answer())
         except OtelReplayError as error:
-            handled = await maybe_invoke_function_tool_failure_error_function(
+            handled = await agents_tool.maybe_invoke_function_tool_failure_error_function(
                 function_tool=function_tool, context=context, error=error
             )
             if handled is None:
@@ -66,9 +66,7 @@ def install() -> Patches:
     invoke = getattr(agents_tool, _INVOKE)
 
     @functools.wraps(invoke)
-    async def sealed_invoke(
-        *, function_tool: FunctionTool, context: ToolContext[Any], arguments: str
-    ) -> Any:
+    async def sealed_invoke(*, function_tool: Any, context: Any, arguments: str) -> Any:
         if resolve_playback(function_tool.name).playback is None:
             return await invoke(function_tool=function_tool, context=context, arguments=arguments)
         call = SealedCall(function_tool.name, _arguments(arguments))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import inspect
 import json
 import sys
 from typing import Any
 
-from langchain_core.tools import BaseTool
 from opentelemetry import trace
 
 from otel_replay.replay.adapters.patching import Patches
@@ -23,18 +23,20 @@ from otel_replay.replay.sealing import resolve_playback
 from otel_replay.replay.tools import SealedCall
 
 ToolInput = str | dict[str, Any]
+# An optional framework, imported only when installed (see the package docstring).
+BaseTool: Any = importlib.import_module("langchain_core.tools").BaseTool
 
 
-def _arguments(tool: BaseTool, tool_input: ToolInput) -> dict[str, Any]:
+def _arguments(tool: Any, tool_input: ToolInput) -> dict[str, Any]:
     """The call's arguments as the model gave them: without injected ones (state, runtime,
     the call id), and a string input under the tool's only argument, as LangChain reads it."""
     if isinstance(tool_input, dict):
-        return tool._filter_injected_args(tool_input)
+        return dict(tool._filter_injected_args(tool_input))
     names = list(tool.args)
     return {names[0] if len(names) == 1 else "input": tool_input}
 
 
-def _returns_text(tool: BaseTool) -> bool:
+def _returns_text(tool: Any) -> bool:
     """Whether the tool's function is declared to return `str` (a recording parses JSON text
     into objects, so a text result may come back as one)."""
     function = getattr(tool, "func", None) or getattr(tool, "coroutine", None)
@@ -58,7 +60,7 @@ def _tracer_span() -> trace.Span | None:
     return span if isinstance(span, trace.Span) else None
 
 
-def _stand_in(tool: BaseTool, call: SealedCall) -> BaseTool:
+def _stand_in(tool: Any, call: SealedCall) -> Any:
     """A copy of `tool` whose body is the recording; the copy is the call's own, so tools
     called from several threads at once do not share it."""
     as_text = _returns_text(tool)
@@ -90,7 +92,7 @@ def install() -> Patches:
     run, arun = BaseTool.run, BaseTool.arun
 
     @functools.wraps(run)
-    def sealed_run(self: BaseTool, tool_input: ToolInput, *args: Any, **kwargs: Any) -> Any:
+    def sealed_run(self: Any, tool_input: ToolInput, *args: Any, **kwargs: Any) -> Any:
         if resolve_playback(self.name).playback is None:
             return run(self, tool_input, *args, **kwargs)
         call = SealedCall(self.name, _arguments(self, tool_input))
@@ -99,7 +101,7 @@ def install() -> Patches:
         return run(_stand_in(self, call), tool_input, *args, **kwargs)
 
     @functools.wraps(arun)
-    async def sealed_arun(self: BaseTool, tool_input: ToolInput, *args: Any, **kwargs: Any) -> Any:
+    async def sealed_arun(self: Any, tool_input: ToolInput, *args: Any, **kwargs: Any) -> Any:
         if resolve_playback(self.name).playback is None:
             return await arun(self, tool_input, *args, **kwargs)
         call = SealedCall(self.name, _arguments(self, tool_input))

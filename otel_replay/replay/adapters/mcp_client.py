@@ -9,30 +9,35 @@ comes back as a result with `is_error` set, the way a server reports a failing t
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 from typing import Any
-
-from mcp import ClientSession
-from mcp.types import CallToolResult, TextContent
 
 from otel_replay.replay.adapters.patching import Patches
 from otel_replay.replay.sealing import resolve_playback
 from otel_replay.replay.tools import RecordedToolError, SealedCall
+
+# An optional framework, imported only when installed (see the package docstring).
+ClientSession: Any = importlib.import_module("mcp").ClientSession
+mcp_types = importlib.import_module("mcp.types")
 
 
 def _text(result: Any) -> str:
     return result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
 
 
-def recorded_call_result(call: SealedCall) -> CallToolResult:
+def recorded_call_result(call: SealedCall) -> Any:
     """The recorded outcome of a sealed call as the server would have answered it."""
     try:
         result = call.answer()
     except RecordedToolError as error:
-        return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)
+        return mcp_types.CallToolResult(
+            content=[mcp_types.TextContent(type="text", text=str(error))], is_error=True
+        )
     structured = result if isinstance(result, dict) else None
-    return CallToolResult(
-        content=[TextContent(type="text", text=_text(result))], structured_content=structured
+    return mcp_types.CallToolResult(
+        content=[mcp_types.TextContent(type="text", text=_text(result))],
+        structured_content=structured,
     )
 
 
@@ -42,7 +47,7 @@ def install() -> Patches:
 
     @functools.wraps(call_tool)
     async def sealed_call_tool(
-        self: ClientSession,
+        self: Any,
         name: str,
         arguments: dict[str, Any] | None = None,
         *args: Any,
