@@ -31,6 +31,8 @@ STOPWORDS = _word_set("""
 NEGATIONS = _word_set("not no never none nothing nobody neither nor cannot unable without")
 # Skipped between a negation and the word it negates: "no further charges", "not yet shipped".
 NEGATION_SKIPS = _word_set("further longer more any yet again even able")
+# Words a negation stops at without negating anything: "if the key isn't there it returns".
+NEGATION_STOPS = _word_set("there here it this that they we you he she i")
 # Words that end the reach of a negation, besides punctuation.
 CLAUSE_BREAKS = _word_set("but however although though while whereas so because since")
 
@@ -83,7 +85,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("big", "large", "huge"),
     ("leave", "left", "depart", "departs", "departure"),
     ("find", "found", "locate", "located"),
-    ("book", "booked", "booking", "schedule", "scheduled", "reserve", "reserved"),
+    ("book", "booked", "booking", "schedule", "scheduled", "reserve", "reserved", "reservation"),
     ("reschedule", "rescheduled", "move", "moved"),
     ("total", "cost", "price", "amount", "sum", "equal", "equals"),
     ("buy", "bought", "purchase"),
@@ -106,7 +108,6 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("different", "another"),
     ("take", "took", "taken"),
     ("go", "went", "gone"),
-    ("pay", "paid"),
     ("say", "said"),
     ("tell", "told"),
     ("make", "made"),
@@ -128,6 +129,8 @@ POLARITY: dict[str, tuple[str, int]] = {
     **dict.fromkeys(("closed", "close"), ("open", -1)),
     **dict.fromkeys(("active", "enabled", "enable"), ("active", 1)),
     **dict.fromkeys(("inactive", "disabled", "disable", "expired"), ("active", -1)),
+    "paid": ("paid", 1),
+    "unpaid": ("paid", -1),
     "valid": ("valid", 1),
     "invalid": ("valid", -1),
     "correct": ("correct", 1),

@@ -30,6 +30,7 @@ from otel_replay.evals.lexicon import (
     CONTRACTIONS,
     MONTHS,
     NEGATION_SKIPS,
+    NEGATION_STOPS,
     NEGATIONS,
     NUMBER_WORDS,
     PHRASES,
@@ -205,14 +206,15 @@ def read_reply(text: str, names: frozenset[str] = frozenset()) -> ReplyReading:
     first = True
     tokens = [piece for raw in _TOKEN.findall(_normalise(text)) for piece in _split(raw)]
     for index, (word, kind) in enumerate(tokens):
-        if not word or word in CLAUSE_BREAKS:
+        if not word or word in CLAUSE_BREAKS or (negated and word in NEGATION_STOPS):
             negated = False
             continue
         if first and word in ANSWERS and index + 1 < len(tokens) and not tokens[index + 1][0]:
             polarity["answer"].add(ANSWERS[word])
             spelled[("answer", ANSWERS[word])] = word
         first = False
-        if word in NEGATIONS:
+        # "None" written as a name (Python's) negates nothing.
+        if word in NEGATIONS and word not in names:
             negated = True
             continue
         if kind is None and (word in STOPWORDS or word in NEGATION_SKIPS):

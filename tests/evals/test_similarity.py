@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from otel_replay.evals.similarity import (
     LEXICAL_THRESHOLD,
@@ -87,6 +89,9 @@ def test_partials_score_between_contradictions_and_paraphrases_on_the_whole() ->
         ("Your refund was approved.", "Your refund was rejected.", ("approved -> rejected",)),
         ("The item is in stock.", "The item is out of stock.", ("available -> unavailable",)),
         ("Yes, that works.", "No, that works.", ("yes -> no",)),
+        ("Invoice INV-2291 is paid.", "Invoice INV-2291 is still unpaid.", ("paid -> unpaid",)),
+        # Python's None is a name, not a negation of "key".
+        ("It returns None if the key is missing.", "If the key isn't there it returns None.", ()),
     ],
 )
 def test_conflicting_facts_and_claims_are_named(
@@ -159,3 +164,17 @@ def test_calibration_picks_the_middle_of_the_widest_clean_gap() -> None:
     assert calibrate_threshold([0.9, 0.4], [0.5, 0.1]).errors == 1
     with pytest.raises(ValueError, match="needs scores"):
         calibrate_threshold([], [0.1])
+
+
+REPLIES = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80
+) | st.sampled_from([p["a"] for p in load_pairs()])
+
+
+@given(REPLIES, REPLIES)
+def test_similarity_is_a_symmetric_score_between_0_and_1(a: str, b: str) -> None:
+    forth, back = measure_lexical_similarity(a, b), measure_lexical_similarity(b, a)
+
+    assert 0.0 <= forth <= 1.0
+    assert forth == pytest.approx(back)
+    assert measure_lexical_similarity(a, a) == 1.0
