@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from otel_replay.core.errors import OtelReplayError
 from otel_replay.evals.builtin import DEFAULT_THRESHOLDS, SimilarityMethod
 from otel_replay.evals.embeddings import measure_embedding_similarity
 from otel_replay.evals.similarity import calibrate_threshold, compare_replies
@@ -70,7 +71,10 @@ def main() -> None:
 
     pairs = json.loads(options.pairs.read_text(encoding="utf-8"))["pairs"]
     started = time.perf_counter()
-    scored = [(pair["label"], measure(pair["a"], pair["b"]), pair) for pair in pairs]
+    try:
+        scored = [(pair["label"], measure(pair["a"], pair["b"]), pair) for pair in pairs]
+    except OtelReplayError as exc:
+        raise SystemExit(f"cannot score the pairs: {exc}") from None
     elapsed = time.perf_counter() - started
     by_label = {label: [s for lab, s, _ in scored if lab == label] for label in LABELS}
 

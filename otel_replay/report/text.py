@@ -10,6 +10,7 @@ from pydantic import JsonValue
 
 from otel_replay.diff.metrics import MetricName, is_noise
 from otel_replay.diff.span_tree_model import DiffStatus
+from otel_replay.diff.trials import NoiseCheck
 from otel_replay.report.model import (
     ComparisonKind,
     IntDelta,
@@ -107,13 +108,27 @@ def _decimals_for(stdev: float) -> int:
 
 
 def format_spread(mean: float, stdev: float) -> str:
-    """`mean ± stdev`, the deviation to three significant digits and the mean to the same
-    decimal place; a deviation under 0.01 as `< 0.01`."""
+    """`mean ± stdev`, the deviation to three significant digits (trailing zeros dropped)
+    and the mean to the same decimal place; a deviation under 0.01 as `< 0.01`."""
     if stdev == 0 or stdev < TINY:
         shown = "0" if stdev == 0 else f"< {TINY}"
         return f"{format_number(mean)} ± {shown}"
-    decimals = _decimals_for(stdev)
-    return f"{mean:.{decimals}f} ± {stdev:.{decimals}f}"
+    deviation = f"{stdev:.{_decimals_for(stdev)}f}"
+    if "." in deviation:
+        deviation = deviation.rstrip("0").rstrip(".")  # 0.500 -> 0.5: no invented digits
+    decimals = len(deviation.partition(".")[2])
+    return f"{mean:.{decimals}f} ± {deviation}"
+
+
+def describe_noise_check(check: NoiseCheck) -> str:
+    """`turn 2: latency (ms) original 300 vs replay mean 110 ± 20, beyond the agent's noise`
+    (turn 1-based; `session` without one)."""
+    where = "session" if check.turn is None else f"turn {check.turn + 1}"
+    verdict = "beyond" if check.beyond_noise else "within"
+    return (
+        f"{where}: {METRIC_LABELS[check.name]} original {format_number(check.original)} vs "
+        f"replay mean {format_spread(check.mean, check.tolerance)}, {verdict} the agent's noise"
+    )
 
 
 def is_notable(row: MetricRow) -> bool:

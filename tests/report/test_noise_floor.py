@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from otel_replay.core.runs import ReplayRun
+from otel_replay.diff.metrics import MetricName
+from otel_replay.diff.trials import NoiseCheck
 from otel_replay.report import (
     Report,
     build_report,
@@ -16,7 +18,12 @@ from otel_replay.report import (
     render_markdown,
     render_terminal,
 )
-from otel_replay.report.text import format_number, format_signed, format_spread
+from otel_replay.report.text import (
+    describe_noise_check,
+    format_number,
+    format_signed,
+    format_spread,
+)
 from tests.report.story import original_spans, replay_spans, story_run
 
 RENDERERS: dict[str, Callable[[Sequence[Report]], str]] = {
@@ -90,6 +97,8 @@ def test_a_spread_of_nanoseconds_reads_as_under_a_hundredth(renderer: str) -> No
         (2303.33, 35.12, "2303.3 ± 35.1"),
         (0.4213, 0.01234, "0.4213 ± 0.0123"),
         (5.0, 0.0, "5 ± 0"),
+        (20.0, 0.5, "20.0 ± 0.5"),
+        (110.0, 10.0, "110 ± 10"),
         (0.4, 1e-6, "0.4 ± < 0.01"),
         (1520.0, 1e-9, "1520 ± < 0.01"),
     ],
@@ -116,3 +125,15 @@ def test_numbers_keep_their_small_values_readable(
     value: float | None, number: str, signed: str
 ) -> None:
     assert (format_number(value), format_signed(value)) == (number, signed)
+
+
+def test_noise_checks_read_without_float_noise() -> None:
+    flagged = NoiseCheck(MetricName.LATENCY_MS, 1, 300.0, 110.0, 351.2345, True)
+    tokens = NoiseCheck(MetricName.OUTPUT_TOKENS, None, 25, 20.0, 0.5, True)
+
+    assert describe_noise_check(flagged) == (
+        "turn 2: latency (ms) original 300 vs replay mean 110 ± 351, beyond the agent's noise"
+    )
+    assert describe_noise_check(tokens) == (
+        "session: output tokens original 25 vs replay mean 20.0 ± 0.5, beyond the agent's noise"
+    )
