@@ -66,7 +66,8 @@ def replay_link(trace_id: str, span_id: str) -> Link | None:
     return Link(context, {LINK_TYPE_KEY: REPLAY_OF})
 
 
-def _to_json(value: Any) -> str:
+def result_text(value: Any) -> str:
+    """A tool's arguments or result as text: a string as it is, anything else as JSON."""
     if isinstance(value, str):
         return value
     return json.dumps(value, default=str, ensure_ascii=False)
@@ -123,7 +124,7 @@ class SealedCall:
             GenAI.OPERATION_NAME: "execute_tool",
             GenAI.TOOL_NAME: self.name,
             GenAI.TOOL_TYPE: "function",
-            GenAI.TOOL_CALL_ARGUMENTS: _to_json(self.arguments),
+            GenAI.TOOL_CALL_ARGUMENTS: result_text(self.arguments),
         }
         links = []
         if isinstance(self.recorded, RecordedToolCall):
@@ -193,7 +194,7 @@ class SealedCall:
 
 
 def _finish(span: trace.Span, result: Any) -> Any:
-    span.set_attribute(GenAI.TOOL_CALL_RESULT, _to_json(result))
+    span.set_attribute(GenAI.TOOL_CALL_RESULT, result_text(result))
     return result
 
 
@@ -266,6 +267,7 @@ __all__ = [
     "call_arguments",
     "current_playback",
     "replay_link",
+    "result_text",
     "seal_function",
     "tool",
     "tool_playback",

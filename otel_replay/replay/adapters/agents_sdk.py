@@ -19,7 +19,7 @@ from typing import Any
 from otel_replay.core.errors import OtelReplayError
 from otel_replay.replay.adapters.patching import Patches
 from otel_replay.replay.sealing import resolve_playback
-from otel_replay.replay.tools import SealedCall
+from otel_replay.replay.tools import SealedCall, result_text
 
 _INVOKE = "_invoke_function_tool_with_metadata"
 # An optional framework, imported only when installed (see the package docstring).
@@ -36,10 +36,6 @@ def _arguments(arguments: str) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"input": parsed}
 
 
-def _output(result: Any) -> str:
-    return result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
-
-
 def _stand_in(function_tool: Any, call: SealedCall) -> Any:
     """A copy of the tool that answers from the recording (the copy is this call's own)."""
 
@@ -47,7 +43,7 @@ def _stand_in(function_tool: Any, call: SealedCall) -> Any:
     # gets the whole ToolContext.
     async def answer(context: Any, arguments: str) -> Any:
         try:
-            return _output(call.answer())
+            return result_text(call.answer())
         except OtelReplayError as error:
             handled = await agents_tool.maybe_invoke_function_tool_failure_error_function(
                 function_tool=function_tool, context=context, error=error

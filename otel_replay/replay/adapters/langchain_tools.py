@@ -12,7 +12,6 @@ import copy
 import functools
 import importlib
 import inspect
-import json
 import sys
 from typing import Any
 
@@ -20,7 +19,7 @@ from opentelemetry import trace
 
 from otel_replay.replay.adapters.patching import Patches
 from otel_replay.replay.sealing import resolve_playback
-from otel_replay.replay.tools import SealedCall
+from otel_replay.replay.tools import SealedCall, result_text
 
 ToolInput = str | dict[str, Any]
 # An optional framework, imported only when installed (see the package docstring).
@@ -72,8 +71,8 @@ def _stand_in(tool: Any, call: SealedCall) -> Any:
         else:
             with trace.use_span(tracer_span, end_on_exit=False):
                 result = call.answer()
-        if as_text and not isinstance(result, str):
-            result = json.dumps(result, ensure_ascii=False)
+        if as_text:
+            result = result_text(result)
         # Only the content was sent to the model, so only the content was recorded.
         return (result, None) if tool.response_format == "content_and_artifact" else result
 

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import functools
 import importlib
-import json
 from typing import Any
 
 from otel_replay.replay.adapters.patching import Patches
 from otel_replay.replay.sealing import resolve_playback
-from otel_replay.replay.tools import RecordedToolError, SealedCall
+from otel_replay.replay.tools import RecordedToolError, SealedCall, result_text
 
 # An optional framework, imported only when installed (see the package docstring).
 ClientSession: Any = importlib.import_module("mcp").ClientSession
 mcp_types = importlib.import_module("mcp.types")
-
-
-def _text(result: Any) -> str:
-    return result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
 
 
 def recorded_call_result(call: SealedCall) -> Any:
@@ -36,7 +31,7 @@ def recorded_call_result(call: SealedCall) -> Any:
         )
     structured = result if isinstance(result, dict) else None
     return mcp_types.CallToolResult(
-        content=[mcp_types.TextContent(type="text", text=_text(result))],
+        content=[mcp_types.TextContent(type="text", text=result_text(result))],
         structured_content=structured,
     )
 

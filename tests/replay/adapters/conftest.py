@@ -34,13 +34,18 @@ def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
 
 
 def _refund_model(messages: list[ChatMessage], tools: list[ToolSpec]) -> ScriptedReply:
-    """Asks for a refund of the order the user names, then says what the tool answered."""
-    last = messages[-1]
-    if last.get("role") == "tool":
-        return ScriptedReply(text=f"Refund result: {message_text(last)}")
-    found = re.search(r"\d+", message_text(last))
-    assert found is not None
-    return ScriptedReply(tool_calls=(ScriptedToolCall("issue_refund", {"order_id": found[0]}),))
+    """Asks for a refund of each order the user names (at once), then says what the tools
+    answered."""
+    answers = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        answers.insert(0, message_text(message))
+    if answers:
+        return ScriptedReply(text=f"Refund result: {' | '.join(answers)}")
+    orders = re.findall(r"\d+", message_text(messages[-1]))
+    calls = tuple(ScriptedToolCall("issue_refund", {"order_id": order}) for order in orders)
+    return ScriptedReply(tool_calls=calls)
 
 
 @pytest.fixture

@@ -64,6 +64,19 @@ def test_a_recorded_tool_failure_reaches_the_model_as_the_sdk_reports_failures(
     assert _tool_message(refund_model) == said
 
 
+def test_an_sdk_tool_called_otherwise_than_recorded_is_a_divergence_and_never_runs(
+    refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
+) -> None:
+    run = replay_sealed("agents_sdk_agent", refund_scenario(recorded_order="999"), store)
+    assert list(side_effects.iterdir()) == []
+    (turn,) = run.turns
+    (divergence,) = turn.divergences
+    assert "matches no recorded call" in str(divergence)
+    # The model was told the tool failed, as the SDK tells it when a tool body raises.
+    said = default_tool_error_function(RunContextWrapper(None), RecordedToolError("x"))
+    assert _tool_message(refund_model) == said
+
+
 def test_an_sdk_tool_named_live_runs_for_real(
     refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
 ) -> None:

@@ -27,6 +27,7 @@ from tests.replay.adapters.support import (
     sealed_answer,
     tool_sources,
 )
+from tests.replay.sealing_agents import recorded_call, recorded_scenario
 
 
 @pytest.mark.parametrize("agent", ["langchain_agent", "langchain_async_agent"])
@@ -70,6 +71,22 @@ def test_a_langgraph_agent_on_a_model_is_served_the_recorded_refund(
     (_, second) = refund_model.exchanges
     (tool_message,) = [m for m in second.body["messages"] if m["role"] == "tool"]
     assert json.loads(tool_message["content"]) == REFUNDED
+
+
+def test_parallel_tool_calls_run_by_langgraph_on_its_threads_each_get_their_recording(
+    refund_model: FakeOpenAIServer, side_effects: Path, store: SqlSpanStore
+) -> None:
+    """LangGraph's ToolNode runs a reply's tool calls at once, on a thread pool."""
+    results = {order: {"order_id": order, "refund": f"recorded {order}"} for order in ("1", "2")}
+    calls = [
+        recorded_call("issue_refund", order, result, int(order))
+        for order, result in results.items()
+    ]
+    scenario = recorded_scenario("two-refunds", [("please refund orders 1 and 2", calls)])
+    run = replay_sealed("langgraph_agent", scenario, store)
+    answer = sealed_answer(run, side_effects)
+    assert answer == "Refund result: " + " | ".join(json.dumps(r) for r in results.values())
+    assert tool_sources(run) == [("issue_refund", "recorded")] * 2
 
 
 def test_a_langchain_tool_named_live_runs_for_real_under_its_span(
