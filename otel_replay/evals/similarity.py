@@ -52,6 +52,7 @@ __all__ = [
     "list_conflicts",
     "measure_lexical_similarity",
     "read_reply",
+    "stem_word",
 ]
 
 # What one conflicting fact or flipped claim leaves of the score.
@@ -83,7 +84,7 @@ def stem_word(word: str) -> str:
     for suffix in ("ing", "ed"):
         if stemmed.endswith(suffix) and len(stemmed) > len(suffix) + 2:
             stemmed = stemmed[: -len(suffix)]
-            # shipp -> ship; not calling -> cal
+            # shipped -> shipp -> ship; but called -> call
             if len(stemmed) > 2 and stemmed[-1] == stemmed[-2] and stemmed[-1] not in "lsz":
                 stemmed = stemmed[:-1]
             break
@@ -97,9 +98,7 @@ def stem_word(word: str) -> str:
     return stemmed
 
 
-_CANONICAL: dict[str, str] = {
-    stem_word(word): group[0] for group in SYNONYMS for word in group[1:] + group[:1]
-}
+_CANONICAL: dict[str, str] = {stem_word(word): group[0] for group in SYNONYMS for word in group}
 _POLARITY: dict[str, tuple[str, int]] = {stem_word(w): sign for w, sign in POLARITY.items()}
 
 
@@ -219,7 +218,7 @@ def read_reply(text: str, names: frozenset[str] = frozenset()) -> ReplyReading:
             continue
         if kind is None and (word in STOPWORDS or word in NEGATION_SKIPS):
             continue
-        kind = kind or _fact_kind(word.removesuffix("s"), names) or _fact_kind(word, names)
+        kind = kind or _fact_kind(word, names)
         if kind is not None:
             fact = word.removesuffix("s") if kind == "weekday" else word
             facts[kind].add(fact)
