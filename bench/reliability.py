@@ -41,6 +41,7 @@ RETRY_DELAY = 1.0  # what the receiver's RetryInfo and Retry-After ask for
 LARGE_REQUEST_PARTS = 78  # 78 x 512 = 39,936 spans in one request
 HTTP_UPLOADS = 32
 HTTP_UPLOAD_MIB = 30
+SERVE_ARGS: list[str] = []  # --serve-arg
 
 
 @dataclass
@@ -73,6 +74,7 @@ def running_server(store_url: str, server_path: str | None) -> Iterator[Server]:
         [
             *_server_command(server_path),
             "serve", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0", "--store", store_url,
+            *SERVE_ARGS,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -290,7 +292,16 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="store URL (default: fresh SQLite files)")
     parser.add_argument("--only", choices=["grpc", "large", "http"], default=None)
     parser.add_argument("--server-path", default=None, help="run otel_replay from this folder")
+    parser.add_argument(
+        "--serve-arg",
+        action="append",
+        default=[],
+        help="pass to serve (e.g. --serve-arg=--redact --serve-arg=off)",
+    )
     args = parser.parse_args()
+    SERVE_ARGS.extend(args.serve_arg)
+    if args.serve_arg:
+        print(f"serve {' '.join(args.serve_arg)}")
     if args.server_path:
         print(f"server from {args.server_path}")
     runs = {"grpc": run_grpc, "large": run_large, "http": run_http}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,8 +120,6 @@ class OtlpHttpServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """An error no handler caught: logged (rate-limited), never printed to stderr."""
-        import sys
-
         exc = sys.exc_info()[1]
         if exc is not None and not isinstance(exc, OSError):
             self.ingestor.error_log.log_exception(exc, "OTLP/HTTP connection")

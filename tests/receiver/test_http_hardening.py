@@ -325,3 +325,32 @@ def test_cycles_of_stalled_uploads_leave_the_receiver_serving_with_bounded_threa
         assert receiver.ingestor.counters["spans_accepted"] == cycles
     finally:
         receiver.stop()
+
+
+def _expect_continue(port: int, body: bytes) -> tuple[bytes, bytes]:
+    """Send headers with `Expect: 100-continue`; send the body only if told to continue.
+    Returns the first answer line and the final answer's status line."""
+    with socket.create_connection(("127.0.0.1", port), timeout=CLIENT_TIMEOUT) as sock:
+        sock.sendall(
+            b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+            b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+        )
+        reader = sock.makefile("rb")
+        first = reader.readline()
+        if b" 100 " in first:
+            reader.readline()  # the blank line ending the interim answer
+            sock.sendall(body)
+            return first, reader.readline()
+        return first, first
+
+
+def test_expect_100_continue_is_answered_once_the_request_is_admitted(
+    small_limit_receiver: Receiver,
+) -> None:
+    port = http_port(small_limit_receiver)
+    first, final = _expect_continue(port, _body())
+    assert first.startswith(b"HTTP/1.1 100")
+    assert final.startswith(b"HTTP/1.1 200")
+    # Over the limit: the final answer comes at once and the body is never sent.
+    first, final = _expect_continue(port, b"\x00" * (LIMIT + 1))
+    assert first.startswith(b"HTTP/1.1 413")
