@@ -105,7 +105,7 @@ def approve_case_run(
         if sources and loaded.cassette is not None and set(sources) == {"recorded"}:
             # Every model answer came from the current cassette: it still holds this run.
             cassette, note = loaded.cassette, "cassette kept: every model answer came from it"
-        else:
+        elif any(t.replayed and t.replayed.llm_calls for t in run.turns):
             note = _NO_CASSETTE
     return approve_run(loaded, run, cassette, note)
 

@@ -8,8 +8,9 @@ time; only a request its baseline never made reaches the provider (`hybrid`) or 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import ExitStack
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -115,6 +116,7 @@ class CaseRunner:
         self._started = False
         self._standin: StandIn | None = None
         self._targets: dict[str, AgentTarget] = {}
+        self._between_cases: dict[str, str | None] = {}
 
     def __enter__(self) -> CaseRunner:
         return self
@@ -132,11 +134,28 @@ class CaseRunner:
 
     def _start(self, loaded: LoadedCase) -> StandIn | None:
         if not self._started:
+            before = dict(os.environ)
             self._standin = self._stack.enter_context(
                 model_standin(self.settings.llm, [loaded.scenario], self.settings.llm_upstream)
             )
             self._started = True
+            if self._standin is not None:
+                # Pointed at the stand-in only while a case runs: in a pytest session the
+                # project's other tests run in between, and must see their own settings.
+                self._between_cases = {n: before.get(n) for n in self._standin.env()}
+                _set_environ(self._between_cases)
         return self._standin
+
+    @contextmanager
+    def _pointed_at(self, standin: StandIn | None) -> Iterator[None]:
+        if standin is None:
+            yield
+            return
+        _set_environ(dict(standin.env()))
+        try:
+            yield
+        finally:
+            _set_environ(self._between_cases)
 
     def _target(self, loaded: LoadedCase) -> AgentTarget:
         spec = self.settings.agent or loaded.case.agent
@@ -173,8 +192,9 @@ class CaseRunner:
     def run(self, loaded: LoadedCase) -> CaseRun:
         """Replay the case (`trials` times), check it, then record or approve as set."""
         standin = self._start(loaded)
-        target = self._target(loaded)
-        trials = [self._trial(loaded, target, standin) for _ in range(self.settings.trials)]
+        with self._pointed_at(standin):
+            target = self._target(loaded)
+            trials = [self._trial(loaded, target, standin) for _ in range(self.settings.trials)]
         result = combine_trials([r for r, _ in trials])
         exchanges = trials[0][1]
         if self.settings.update_baseline:
@@ -187,6 +207,14 @@ class CaseRunner:
             write_cassette(loaded.folder, cassette)
             return CaseRun(result, cassette_written=loaded.folder)
         return CaseRun(result)
+
+
+def _set_environ(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @dataclass(frozen=True)

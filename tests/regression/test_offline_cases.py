@@ -221,3 +221,25 @@ def _otel_replay(args: list[str], env: dict[str, str]) -> subprocess.CompletedPr
         timeout=120,
         check=False,
     )
+
+
+def test_approving_a_run_served_wholly_from_the_cassette_keeps_the_cassette(
+    saved_case: tuple[Path, str],
+) -> None:
+    folder, store_url = saved_case
+    before = CassetteDocument.model_validate_json((folder / CASSETTE_FILE).read_text())
+    assert _invoke("test", str(folder), "--store", store_url).exit_code == 0
+    store = open_store(store_url)
+    try:
+        (latest,) = [load_run(r) for r in store.list_runs(1)]
+    finally:
+        store.close()
+
+    approved = _invoke("approve", latest.run_id, str(folder), "--store", store_url)
+
+    assert approved.exit_code == 0, approved.output
+    assert "cassette kept" in approved.output and "tool sequences unchanged" in approved.output
+    assert load_case(folder).baseline.run_id == latest.run_id
+    after = CassetteDocument.model_validate_json((folder / CASSETTE_FILE).read_text())
+    assert after.turns == before.turns
+    assert _invoke("test", str(folder), "--store", store_url, "--llm", "recorded").exit_code == 0

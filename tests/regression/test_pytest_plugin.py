@@ -105,3 +105,20 @@ def test_importing_the_plugin_imports_nothing_of_otel_replay_but_the_package() -
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert json.loads(done.stdout) == ["otel_replay", "otel_replay.pytest_plugin"]
+
+
+def test_the_projects_other_tests_see_their_own_model_settings_between_cases(
+    cases: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://the-projects-own-server/v1")
+    shutil.copytree(cases, pytester.path / "cases")
+    pytester.makepyfile(
+        test_after=(
+            "import os\n\ndef test_settings():\n"
+            "    assert os.environ['OPENAI_BASE_URL'] == 'http://the-projects-own-server/v1'\n"
+        )
+    )
+    result = pytester.runpytest(
+        "cases", "test_after.py", f"--otel-replay-agent={FIXED}", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=2)
