@@ -15,7 +15,7 @@ from otel_replay.core.records import AnyValue, Attributes, LogRecord, Span
 from otel_replay.semconv.attributes import GenAI
 from otel_replay.semconv.facts import LlmFacts, ToolFacts, TurnText
 from otel_replay.semconv.messages import joined_text, last_user_text, parse_messages
-from otel_replay.semconv.model import Message, Role, ToolDefinition, Usage
+from otel_replay.semconv.model import Message, PartType, Role, ToolDefinition, Usage
 from otel_replay.semconv.parts import parse_content, parse_tool_calls, tool_result_part
 from otel_replay.semconv.values import (
     as_int,
@@ -179,6 +179,12 @@ def _event_message(event: ContentEvent) -> Message | None:
     if role is None:
         return None
     if role is Role.TOOL:
+        # Strands sends the results as content blocks that name their call ids.
+        results = [
+            p for p in parse_content(payload.get("content")) if p.type is PartType.TOOL_RESULT
+        ]
+        if results:
+            return Message(Role.TOOL, tuple(results))
         part = tool_result_part(payload.get("id"), payload.get("content"))
         return Message(Role.TOOL, (part,))
     parts = parse_content(payload.get("content"))
@@ -188,9 +194,11 @@ def _event_message(event: ContentEvent) -> Message | None:
 
 def _choice_message(payload: Mapping[str, AnyValue]) -> Message:
     message = parse_json(payload.get("message"))
-    body = message if isinstance(message, dict) else {}
-    parts = parse_content(body.get("content"))
-    parts.extend(parse_tool_calls(parse_json(body.get("tool_calls"))))
+    if not isinstance(message, dict):
+        # Strands: the message is the answer's content itself (text, or content blocks).
+        return Message(Role.ASSISTANT, tuple(parse_content(payload.get("message"))))
+    parts = parse_content(message.get("content"))
+    parts.extend(parse_tool_calls(parse_json(message.get("tool_calls"))))
     return Message(Role.ASSISTANT, tuple(parts))
 
 

@@ -39,6 +39,27 @@ _MEDIA_TYPES = {
 }
 
 
+# Bedrock Converse content blocks (Strands Agents' span events): one key names the kind.
+_BEDROCK_BLOCK_KEYS = {
+    "text",
+    "toolUse",
+    "toolResult",
+    "image",
+    "document",
+    "video",
+    "reasoningContent",
+    "cachePoint",
+    "guardContent",
+}
+
+
+def _is_block(item: AnyValue) -> bool:
+    """A typed part, or a Bedrock content block (a single key naming its kind)."""
+    if not isinstance(item, dict):
+        return False
+    return "type" in item or (len(item) == 1 and next(iter(item)) in _BEDROCK_BLOCK_KEYS)
+
+
 def text_part(text: str) -> Part:
     """A text part."""
     return Part(PartType.TEXT, text=text)
@@ -71,9 +92,15 @@ def _result_value(result: AnyValue) -> AnyValue:
     # AI SDK v5+ wraps results as {type: "json"|"text"|"error-text"..., value}.
     if isinstance(result, dict) and set(result) == {"type", "value"}:
         return parse_json(result["value"])
-    # Anthropic tool_result content may be a list of text blocks.
+    # Anthropic tool_result content may be a list of text blocks; Bedrock's are untyped
+    # (`{"text": ...}`, `{"json": ...}`).
     if isinstance(result, list) and result and all(isinstance(b, dict) for b in result):
-        texts = [as_str(b.get("text")) for b in dicts(result) if b.get("type") == "text"]
+        blocks = dicts(result)
+        if len(blocks) == 1 and set(blocks[0]) == {"json"}:
+            return blocks[0]["json"]
+        texts = [
+            as_str(b.get("text")) for b in blocks if b.get("type") == "text" or set(b) == {"text"}
+        ]
         if texts and all(texts):
             return parse_json("".join(t for t in texts if t))
     return parse_json(result)
@@ -130,6 +157,14 @@ def parse_part(item: AnyValue) -> Part | None:
 
 
 def _untyped_part(item: dict[str, AnyValue]) -> Part | None:
+    # Bedrock Converse blocks (Strands) carry their kind as the key.
+    use = item.get("toolUse")
+    if isinstance(use, dict):
+        return tool_call_part(use.get("toolUseId"), use.get("name"), use.get("input"))
+    answer = item.get("toolResult")
+    if isinstance(answer, dict):
+        failed = as_str(answer.get("status")) == "error"
+        return tool_result_part(answer.get("toolUseId"), answer.get("content"), None, failed)
     # Gemini parts carry their kind as the key.
     if "text" in item:
         text = as_str(item["text"])
@@ -154,11 +189,7 @@ def parse_content(content: AnyValue) -> list[Part]:
     if isinstance(content, str):
         # Some producers serialise a list of typed parts into the content string.
         listed = json_container(content)
-        if (
-            isinstance(listed, list)
-            and listed
-            and all(isinstance(p, dict) and "type" in p for p in listed)
-        ):
+        if isinstance(listed, list) and listed and all(_is_block(p) for p in listed):
             return parse_content(listed)
         return [text_part(content)] if content else []
     items = content if isinstance(content, list) else [content]

@@ -59,11 +59,10 @@ KNOWN_FAILURES: dict[str, str] = {
         "read from CrewAI's templated prompt ('\\nCurrent Task: <text>...'), not the task"
     ),
     "strands": (
-        "Strands Agents: span-event content (gen_ai.user.message / gen_ai.choice 'content' "
-        "and 'message') is JSON of Bedrock-style content blocks ([{'text': ...}], "
-        "{'toolUse': ...}, {'toolResult': ...}) and is not parsed: the user text is the raw "
-        "JSON, the assistant text None, tool calls unmatched (span_only, no arguments or "
-        "results); TTFT gen_ai.server.time_to_first_token (milliseconds) not read"
+        "Strands Agents: TTFT gen_ai.server.time_to_first_token (milliseconds) is replaced "
+        "by '[REDACTED:token]' by the default redaction at ingest (otlp/redact.py: 'token' as "
+        "the key's last word names a secret), so time to first token is None; rebuilt from "
+        "the spans themselves it is read"
     ),
 }
 

@@ -441,3 +441,41 @@ def test_llama_index_tool_output_unwraps_to_the_tools_own_return_value() -> None
         {"tool_name": "get", "raw_input": {}, "raw_output": 1},
         None,
     )
+
+
+def test_strands_span_events_hold_bedrock_content_blocks() -> None:
+    use = {"toolUseId": "c1", "name": "get", "input": {"city": "Paris"}}
+    answer = {"toolUseId": "c1", "status": "success", "content": [{"text": '{"t": 14}'}]}
+    span = make_span(1, 2, 1, name="chat", attributes={"gen_ai.operation.name": "chat"})
+    span = Span(
+        **{
+            **span.__dict__,
+            "events": (
+                SpanEvent("gen_ai.user.message", 1, {"content": '[{"text": "weather?"}]'}),
+                SpanEvent(
+                    "gen_ai.assistant.message", 2, {"content": json.dumps([{"toolUse": use}])}
+                ),
+                SpanEvent(
+                    "gen_ai.tool.message", 3, {"content": json.dumps([{"toolResult": answer}])}
+                ),
+                SpanEvent(
+                    "gen_ai.choice", 4, {"finish_reason": "end_turn", "message": '[{"text": "14"}]'}
+                ),
+            ),
+        }
+    )
+    call = build_llm_call(span)
+    user, asked, results = call.input_messages
+    assert (user.role, user.text) == (Role.USER, "weather?")
+    assert [(p.call_id, p.name, p.arguments) for p in asked.tool_calls] == [
+        ("c1", "get", {"city": "Paris"})
+    ]
+    assert [(p.call_id, p.result, p.is_error) for p in results.tool_results] == [
+        ("c1", {"t": 14}, False)
+    ]
+    assert (call.output_text, call.finish) == ("14", FinishReason.STOP)
+    # The agent span's choice is the answer's plain text.
+    plain = Span(
+        **{**span.__dict__, "events": (SpanEvent("gen_ai.choice", 1, {"message": "14\n"}),)}
+    )
+    assert build_llm_call(plain).output_text == "14\n"

@@ -8,7 +8,7 @@ from otel_replay.core.records import AnyValue, SpanEvent
 from otel_replay.semconv.normalise import build_llm_call
 from otel_replay.session.turns import build_conversation
 from tests.builders import make_span
-from tests.conftest import SEMCONV_FIXTURES
+from tests.conftest import FIXTURES, SEMCONV_FIXTURES
 from tests.semconv.otlp_files import load_spans
 
 
@@ -50,3 +50,10 @@ def test_openinference_first_token_stream_event_time_after_the_span_start_is_the
     streamed = replace(span, events=(other, event))
     assert build_llm_call(streamed).time_to_first_token_unix_nano == 67
     assert build_llm_call(span).time_to_first_token_unix_nano is None
+
+
+def test_strands_capture_reports_its_millisecond_ttft_per_model_call() -> None:
+    spans = load_spans(FIXTURES / "captures" / "strands" / "traces.json")
+    conversation = build_conversation("capture-strands", spans, [])
+    ttft = [[c.time_to_first_token_unix_nano for c in t.llm_calls] for t in conversation.turns]
+    assert ttft == [[327_000_000, 53_000_000], [54_000_000]]
