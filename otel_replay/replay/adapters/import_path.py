@@ -115,6 +115,16 @@ def seal_target_key(target: SealTarget) -> tuple[int, str]:
     return id(resolved.function), target.tool_name or resolved.function.__name__
 
 
+def _rebind_globals(old: object, new: object, patches: Patches) -> None:
+    """Every loaded module's global bound to `old` is bound to `new` instead."""
+    for module in list(sys.modules.values()):
+        if not isinstance(module, types.ModuleType):
+            continue
+        for name, value in list(vars(module).items()):
+            if value is old:
+                patches.replace(module, name, new)
+
+
 def install_seal(target: SealTarget) -> Patches:
     """Replace the target by its sealed wrapper; the returned patches put it back."""
     resolved = _resolve(target)
@@ -123,12 +133,9 @@ def install_seal(target: SealTarget) -> Patches:
     if resolved.kind == "function":
         wrapper = seal_function(function, target.tool_name, span_outside_replay=False)
         setattr(wrapper, _ORIGINAL, function)
-        for module in list(sys.modules.values()):
-            if not isinstance(module, types.ModuleType):
-                continue
-            for name, value in list(vars(module).items()):
-                if value is function:
-                    patches.replace(module, name, wrapper)
+        # Last of all, modules imported during the replay that took the wrapper give it back.
+        patches.on_restore(lambda: _rebind_globals(wrapper, function, Patches()))
+        _rebind_globals(function, wrapper, patches)
         return patches
     bound = resolved.kind != "staticmethod"
     method = seal_function(function, target.tool_name, skip_first=bound, span_outside_replay=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 _MISSING = object()
 
 
@@ -13,16 +15,19 @@ class Patches:
     `classmethod` comes back as the descriptor it was."""
 
     def __init__(self) -> None:
-        self._undo: list[tuple[object, str, object]] = []
+        self._undo: list[Callable[[], None]] = []
 
     def replace(self, owner: object, name: str, new: object) -> None:
-        self._undo.append((owner, name, vars(owner).get(name, _MISSING)))
+        old = vars(owner).get(name, _MISSING)
+        self._undo.append(
+            lambda: delattr(owner, name) if old is _MISSING else setattr(owner, name, old)
+        )
         setattr(owner, name, new)
+
+    def on_restore(self, undo: Callable[[], None]) -> None:
+        """Run `undo` when restoring, after the replacements made since (undone first)."""
+        self._undo.append(undo)
 
     def restore(self) -> None:
         while self._undo:
-            owner, name, old = self._undo.pop()
-            if old is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, old)
+            self._undo.pop()()

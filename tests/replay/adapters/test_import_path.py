@@ -4,7 +4,9 @@ duration of a replay, wherever a module imported them, and put back exactly afte
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,19 @@ def test_every_seal_is_put_back_as_it_was(
         "method-shop-2",
         "static-3",
     ]
+
+
+def test_a_module_imported_during_the_replay_gets_the_function_back_afterwards(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The application loads the agent inside the sealed block, after the seals went in."""
+    late = "tests.replay.adapters.late_importer"
+    monkeypatch.delitem(sys.modules, late, raising=False)
+    function = refunds.issue_refund
+    with sealed_frameworks([f"{REFUNDS}:issue_refund"]):
+        module = importlib.import_module(late)
+        assert module.issue_refund is refunds.issue_refund is not function
+    assert module.issue_refund is function
 
 
 def test_a_seal_lasts_until_the_last_replay_using_it_ends() -> None:
