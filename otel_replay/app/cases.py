@@ -61,6 +61,11 @@ class CaseTestSettings:
     def __post_init__(self) -> None:
         if self.trials < 1:
             raise BadInputError(f"trials must be at least 1, not {self.trials}")
+        if self.llm is LlmMode.LIVE and self.record_mode is not RecordMode.NONE:
+            raise BadInputError(
+                f"--record-mode {self.record_mode.value} records what the model stand-in "
+                "serves: use it with --llm hybrid or --llm recorded"
+            )
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,9 @@ def test_cli_test_writes_a_report_of_the_runs(
     assert result.exit_code == 1, result.output
     text = report.read_text()
     assert "check_status(order_id=123) -> issue_refund(order_id=123)" in text
+
+
+def test_recording_a_cassette_in_live_mode_is_bad_usage(cases: Path) -> None:
+    result = CliRunner().invoke(cli, ["test", str(cases), "--llm", "live", "--record-mode", "all"])
+    assert result.exit_code == 2
+    assert "--record-mode all" in result.output and "--llm hybrid" in result.output
