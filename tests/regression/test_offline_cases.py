@@ -243,3 +243,12 @@ def test_approving_a_run_served_wholly_from_the_cassette_keeps_the_cassette(
     after = CassetteDocument.model_validate_json((folder / CASSETTE_FILE).read_text())
     assert after.turns == before.turns
     assert _invoke("test", str(folder), "--store", store_url, "--llm", "recorded").exit_code == 0
+
+
+def test_the_pytest_plugin_runs_the_saved_case_offline_from_its_cassette(
+    saved_case: tuple[Path, str], pytester: pytest.Pytester
+) -> None:
+    folder, _ = saved_case
+    shutil.copytree(folder, pytester.path / "cases" / folder.name)
+    result = pytester.runpytest("cases", "--otel-replay-llm=recorded", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
