@@ -16,7 +16,7 @@ from typing import Any
 from agents import Agent, OpenAIChatCompletionsModel, RunConfig, Runner, function_tool
 from langchain.agents import create_agent
 from langchain_core.messages import ToolMessage
-from langchain_core.tools import tool
+from langchain_core.tools import BaseTool, tool
 from langchain_openai import ChatOpenAI
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
@@ -45,6 +45,24 @@ def refund_tool(order_id: str) -> str:
     """Refund an order."""
     side_effect("langchain", order_id)
     return json.dumps({"order_id": order_id, "refund": "issued"})
+
+
+class RefundTool(BaseTool):
+    """A tool written as a `BaseTool` subclass, as many toolkits' tools are."""
+
+    name: str = "issue_refund"
+    description: str = "Refund an order."
+
+    def _run(self, order_id: str) -> str:
+        side_effect("subclass", order_id)
+        return "issued"
+
+
+@tool("issue_refund", response_format="content_and_artifact")
+def refund_with_receipt(order_id: str) -> tuple[str, dict[str, str]]:
+    """Refund an order; the receipt is an artifact the model never sees."""
+    side_effect("artifact", order_id)
+    return "issued", {"receipt": order_id}
 
 
 def langchain_agent(messages: list[Message]) -> str:

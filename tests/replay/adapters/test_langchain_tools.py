@@ -15,7 +15,9 @@ from openinference.instrumentation.langchain import LangChainInstrumentor
 from otel_replay.core.runs import RunStatus
 from otel_replay.replay.adapters import sealed_frameworks
 from otel_replay.replay.agents import load_agent
+from otel_replay.replay.matchers import RecordedToolCall, ToolPlayback
 from otel_replay.replay.runner import replay_scenario
+from otel_replay.replay.sealing import tool_playback
 from otel_replay.store import SqlSpanStore
 from otel_replay.testing import FakeOpenAIServer
 from tests.replay.adapters import framework_agents
@@ -40,16 +42,22 @@ def test_a_langchain_tool_answers_from_the_recording_and_never_runs(
     assert tool_sources(run) == [("issue_refund", "recorded")]
 
 
+@pytest.mark.parametrize(
+    "langchain_tool",
+    [
+        framework_agents.refund_tool,
+        framework_agents.RefundTool(),
+        framework_agents.refund_with_receipt,
+    ],
+    ids=["tool-decorator", "basetool-subclass", "content-and-artifact"],
+)
 def test_a_sealed_tool_call_comes_back_as_the_tool_message_langchain_makes(
-    side_effects: Path,
+    langchain_tool: BaseTool, side_effects: Path
 ) -> None:
-    from otel_replay.replay.matchers import RecordedToolCall, ToolPlayback
-    from otel_replay.replay.sealing import tool_playback
-
     recorded = RecordedToolCall("issue_refund", {"order_id": "5"}, REFUNDED, call_id="call_9")
     call = {"name": "issue_refund", "args": {"order_id": "5"}, "id": "call_9", "type": "tool_call"}
     with sealed_frameworks(), tool_playback(ToolPlayback(0, [recorded])):
-        message = framework_agents.refund_tool.invoke(call)
+        message = langchain_tool.invoke(call)
     assert isinstance(message, ToolMessage)
     assert (message.tool_call_id, message.name, message.status) == (
         "call_9",
