@@ -257,6 +257,10 @@ class CrewAI:
     """CrewAI native tracing (its `crewai.*` namespace; content goes in GenAI keys)."""
 
     EXECUTION_UUID: Final = "crewai.execution_uuid"  # one per kickoff
+    # On the `execute task` span: the task as written, i.e. the user's input.
+    TASK_DESCRIPTION: Final = "crewai.task.description"
+    # OpenInference's CrewAI instrumentor; its task span's output.value is the TaskOutput.
+    OPENINFERENCE_SCOPE: Final = "openinference.instrumentation.crewai"
 
 
 class LangSmith:

@@ -224,7 +224,9 @@ def link_tool_calls(
     name_candidates: Sequence[ToolExecution] = (),
     history: ToolHistory | None = None,
 ) -> tuple[list[ToolCall], list[str]]:
-    """The tool calls of one turn in time order, and notes on what could not be found.
+    """The tool calls of one turn, and notes on what could not be found. Requested calls
+    are in the order the model asked for them, after the model call that asked; tool spans
+    nobody asked for are placed at their start.
 
     `executions` are tool spans; `name_candidates` are other spans that may have run a
     tool without saying so (a bare app span named like the tool, OTel 1.26).
@@ -285,7 +287,9 @@ def _build(
             error = text_of(result_part.result) or "tool reported an error"
     if execution is not None:
         linked_by = request.linked_by or LinkedBy.NAME_ORDER
-        anchor = execution.span.start_time_unix_nano
+        # Requested calls are listed in the order the model asked for them (the sort is
+        # stable): parallel calls may start in any order (CrewAI ran Tokyo before Paris).
+        anchor = execution.span.start_time_unix_nano if request.synthesised else call.end_unix_nano
     elif request.synthesised:
         linked_by, anchor = LinkedBy.LLM_INPUT_ONLY, call.start_unix_nano
     else:

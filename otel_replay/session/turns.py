@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from otel_replay.core.records import LogRecord, Span
+from otel_replay.semconv.crewai import task_description
 from otel_replay.semconv.identity import resolve_session_id, resolve_user_id
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.semconv.messages import last_user_text
@@ -83,6 +84,14 @@ def _tool_executions(
 def _user_text(segment: Segment, calls: Sequence[LlmCall]) -> tuple[str | None, str | None]:
     """(text, where it came from when not the first LLM call's input)."""
     from_llm = last_user_text(calls[0].input_messages) if calls else None
+    if from_llm is not None:
+        # A framework that templates the user's input into its prompt (CrewAI's task):
+        # the input as recorded, when the prompt holds it.
+        task = next(
+            (t for s in segment.spans if (t := task_description(s)) and t in from_llm), None
+        )
+        if task is not None:
+            return task, None
     from_spans = next(
         ((t, s.name) for s in segment.text_spans if (t := turn_text(s).user_text)), None
     )

@@ -46,18 +46,6 @@ class Transport(StrEnum):
 
 # Capture -> the failure class it shows today (the same on every transport).
 KNOWN_FAILURES: dict[str, str] = {
-    "crewai": (
-        "CrewAI native tracing: the user text is read from the LLM call's templated prompt "
-        "('\\nCurrent Task: <text>\\n\\nThis is the expected criteria...') instead of the "
-        "task's input (`execute task` span: crewai.task.description and its "
-        "gen_ai.input.messages hold exactly the user's text)"
-    ),
-    "crewai-openinference": (
-        "CrewAI + OpenInference: concurrent tool calls are listed in the order their spans "
-        "started (CrewAI ran Tokyo 5 ms before Paris), not the order the model asked for "
-        "them (each is still paired with its own arguments and result); the user text is "
-        "read from CrewAI's templated prompt ('\\nCurrent Task: <text>...'), not the task"
-    ),
     "strands": (
         "Strands Agents: TTFT gen_ai.server.time_to_first_token (milliseconds) is replaced "
         "by '[REDACTED:token]' by the default redaction at ingest (otlp/redact.py: 'token' as "

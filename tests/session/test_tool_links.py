@@ -221,9 +221,10 @@ def test_parallel_same_name_calls_link_to_the_spans_that_ran_their_arguments() -
     ]
     (turn,) = build_conversation("s", spans, []).turns
     linked = [(t.arguments, t.result, t.execution_span_id) for t in turn.tool_calls]
+    # Listed in the order the model asked for them.
     assert linked == [
-        ({"city": "B"}, "rain", f"{12:016x}"),
         ({"city": "A"}, "sun", f"{13:016x}"),
+        ({"city": "B"}, "rain", f"{12:016x}"),
     ]
     assert {t.linked_by for t in turn.tool_calls} == {LinkedBy.NAME_ORDER}
 
@@ -285,9 +286,10 @@ def test_langchain_tools_run_concurrently_pair_by_their_tool_message_call_id() -
     ]
     (turn,) = build_conversation("s", spans, []).turns
     assert _summary(turn) == [
-        ("get", "c2", {"city": "B"}, {"city": "B"}, LinkedBy.NAME_ORDER, None),
         ("get", "c1", {"city": "A"}, {"city": "A"}, LinkedBy.NAME_ORDER, None),
+        ("get", "c2", {"city": "B"}, {"city": "B"}, LinkedBy.NAME_ORDER, None),
     ]
+    assert [t.execution_span_id for t in turn.tool_calls] == [f"{13:016x}", f"{12:016x}"]
 
 
 def test_the_next_model_input_result_for_the_call_id_wins_over_a_name_paired_span() -> None:

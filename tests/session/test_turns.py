@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from otel_replay.core.records import LogRecord, Span, StatusCode
+from otel_replay.core.records import LogRecord, Scope, Span, StatusCode
 from otel_replay.semconv.model import SpanRole
 from otel_replay.session import turns as turns_module
 from otel_replay.session.turns import build_conversation, build_conversations, group_sessions
@@ -298,3 +300,45 @@ def test_a_trace_that_does_not_carry_the_previous_calls_tool_results_is_a_turn_o
     # The same history but no result for c1: an unanswered request, then a new request.
     second = chat(2, 21, None, 1, [ask, asks], [text("assistant", "?")])
     assert len(build_conversation("s", [first, second], []).turns) == 2
+
+
+def test_crewai_user_text_is_the_task_its_prompt_templates() -> None:
+    task = make_span(
+        1,
+        11,
+        10,
+        name="execute task",
+        start=SECOND // 2,
+        attributes={
+            "crewai.task.description": "Weather in A?",
+            "gen_ai.operation.name": "execute_task",
+        },
+    )
+    prompt = "\nCurrent Task: Weather in A?\n\nThis is the expected criteria: short"
+    spans = [agent(1, 10, start=0), task, chat(1, 12, 11, 1, [text("user", prompt)])]
+    (turn,) = build_conversation("s", spans, []).turns
+    assert turn.user_text == "Weather in A?"
+    # A task the prompt does not hold says nothing about the user's words.
+    unrelated = make_span(2, 21, 20, name="execute task", attributes=dict(task.attributes))
+    other = [agent(2, 20, start=0), unrelated, chat(2, 22, 20, 1, [text("user", "Something else")])]
+    (turn,) = build_conversation("s", other, []).turns
+    assert turn.user_text == "Something else"
+
+
+def test_openinference_crewai_task_output_names_the_task() -> None:
+    output = {"description": "Weather in A?", "expected_output": "short", "raw": "Rain."}
+    task = make_span(
+        1,
+        11,
+        10,
+        name="weather assistant._execute_core",
+        attributes={"openinference.span.kind": "AGENT", "output.value": json.dumps(output)},
+    )
+    task = Span(**{**task.__dict__, "scope": Scope(name="openinference.instrumentation.crewai")})
+    spans = [
+        agent(1, 10, start=0),
+        task,
+        chat(1, 12, 11, 1, [text("user", "Current Task: Weather in A?")]),
+    ]
+    (turn,) = build_conversation("s", spans, []).turns
+    assert turn.user_text == "Weather in A?"
