@@ -180,7 +180,7 @@ def serve(
 
     # Warnings and unknown errors of the receiver go to stderr; stdout keeps its two lines.
     logging.basicConfig(
-        level=logging.INFO,
+        level=logging.WARNING,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
