@@ -12,7 +12,6 @@ import copy
 import functools
 import importlib
 import inspect
-import sys
 from typing import Any
 
 from opentelemetry import trace
@@ -24,6 +23,10 @@ from otel_replay.replay.tools import SealedCall, result_text
 ToolInput = str | dict[str, Any]
 # An optional framework, imported only when installed (see the package docstring).
 BaseTool: Any = importlib.import_module("langchain_core.tools").BaseTool
+# The config LangChain sets around a tool's body: its callbacks are the tool run's children.
+_child_config: Any = importlib.import_module(
+    "langchain_core.runnables.config"
+).var_child_runnable_config
 
 
 def _arguments(tool: Any, tool_input: ToolInput) -> dict[str, Any]:
@@ -50,13 +53,20 @@ def _returns_text(tool: Any) -> bool:
 
 def _tracer_span() -> trace.Span | None:
     """The span a LangChain tracer made for the tool run we are in, when the tracer keeps it
-    out of the OpenTelemetry context: OpenInference's does, on purpose, and offers this
-    look-up instead. Our span goes under it, so the tripwire sees the tracer's tool span
+    out of the OpenTelemetry context (OpenInference's does, on purpose) but tells it by run
+    id (`get_span`). Our span goes under it, so the tripwire sees the tracer's tool span
     wrapping a sealed call rather than a tool that ran."""
-    openinference = sys.modules.get("openinference.instrumentation.langchain")
-    find = getattr(openinference, "get_current_span", None)
-    span = find() if callable(find) else None
-    return span if isinstance(span, trace.Span) else None
+    config = _child_config.get()
+    callbacks = config.get("callbacks") if isinstance(config, dict) else None
+    run_id = getattr(callbacks, "parent_run_id", None)  # the tool's run, in its body
+    if run_id is None:
+        return None
+    for handler in getattr(callbacks, "handlers", ()):
+        get_span = getattr(handler, "get_span", None)
+        span = get_span(run_id) if callable(get_span) else None
+        if isinstance(span, trace.Span):
+            return span
+    return None
 
 
 def _stand_in(tool: Any, call: SealedCall) -> Any:
