@@ -134,6 +134,8 @@ class SealedCall:
             link = replay_link(self.recorded.trace_id, self.recorded.span_id)
             if link is not None:
                 links.append(link)
+        elif isinstance(self.recorded, ToolDivergence):
+            attributes[REPLAY_TOOL_SOURCE] = "unmatched"  # refused: the function never ran
         elif self.playback is not None and not self.sealed:
             attributes[REPLAY_TOOL_SOURCE] = "live"
         return {

@@ -1,6 +1,9 @@
 """Pure: recorded tools that ran for real during a replay, read from the captured spans.
 
-A sealed tool never runs, and its span comes from our `tool` wrapper. Any other tool
+A sealed tool never runs, and its span comes from our `tool` wrapper, which marks where the
+answer came from (`otel_replay.tool.source`: recorded, live, or unmatched when it refused).
+A wrapper span without that mark ran outside any replay (in an agent service that never
+asked the replay's playback endpoint): the tool really ran. Any other tool
 execution span (in any convention) that names a tool the recording called, and that was not
 named live, is a tool that really ran: the replay may have repeated a side effect.
 """
@@ -11,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from otel_replay.core.records import Span
 from otel_replay.semconv.classify import classify_span
-from otel_replay.semconv.keys import REPLAY_TOOL_TRACER_NAME
+from otel_replay.semconv.keys import REPLAY_TOOL_SOURCE, REPLAY_TOOL_TRACER_NAME
 from otel_replay.semconv.model import SpanRole
 from otel_replay.semconv.normalise import tool_facts
 
@@ -24,6 +27,12 @@ def _ancestor_ids(span: Span, by_id: Mapping[str, Span]) -> list[str]:
         found.append(parent_id)
         parent_id = by_id[parent_id].parent_span_id
     return found
+
+
+def _sealed_wrapper(span: Span) -> bool:
+    return span.scope.name == REPLAY_TOOL_TRACER_NAME and span.attributes.get(
+        REPLAY_TOOL_SOURCE
+    ) in ("recorded", "live", "unmatched")
 
 
 def find_unsealed_tool_runs(
@@ -45,7 +54,7 @@ def find_unsealed_tool_runs(
     }
     wrapping_sealed: set[tuple[str, str | None]] = set()
     for span in spans:
-        if span.scope.name == REPLAY_TOOL_TRACER_NAME and span.span_id in tool_names:
+        if _sealed_wrapper(span) and span.span_id in tool_names:
             name = tool_names[span.span_id]
             wrapping_sealed.update((a, name) for a in _ancestor_ids(span, by_id))
     ran: dict[int, list[str]] = {}
@@ -53,7 +62,7 @@ def find_unsealed_tool_runs(
         name = tool_names.get(span.span_id)
         if (
             name is None
-            or span.scope.name == REPLAY_TOOL_TRACER_NAME
+            or _sealed_wrapper(span)
             or name not in recorded_tools
             or name in live_tools
             or (span.span_id, name) in wrapping_sealed

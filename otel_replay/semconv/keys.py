@@ -63,5 +63,5 @@ REPLAY_TURN_INDEX = "otel_replay.turn.index"
 REPLAY_ORIGINAL_SESSION_ID = "otel_replay.original.session_id"
 REPLAY_ORIGINAL_TRACE_ID = "otel_replay.original.trace_id"
 REPLAY_ORIGINAL_SPAN_ID = "otel_replay.original.span_id"
-REPLAY_TOOL_SOURCE = "otel_replay.tool.source"  # `recorded` or `live`
+REPLAY_TOOL_SOURCE = "otel_replay.tool.source"  # `recorded`, `live` or `unmatched`
 REPLAY_TOOL_DIVERGENCE = "otel_replay.tool.divergence"  # how the call differed from the recording

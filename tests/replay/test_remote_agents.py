@@ -337,11 +337,6 @@ def test_http_agent_live_tool_runs_in_the_service_and_is_marked_live(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tripwire: a span of the tool wrapper's scope is taken as sealed, but in another "
-    "process the wrapper runs outside any replay (no otel_replay.tool.source): the tool ran",
-)
 def test_python_service_that_never_asks_the_playback_fails_the_run_as_unsealed(
     bridge: ReplayBridge, store: SqlSpanStore, side_effects: Path
 ) -> None:

@@ -16,8 +16,22 @@ TURNS = {f"{2:016x}": 0, f"{3:016x}": 1}  # turn span id -> 0-based turn index
 RECORDED = {"issue_refund", "check_status"}
 
 
-def _ours(span: Span) -> Span:
-    return dataclasses.replace(span, scope=Scope(name="otel_replay.tool"))
+def _ours(span: Span, source: str = "recorded") -> Span:
+    """A span of our tool wrapper, marked with where its answer came from."""
+    attributes = {**span.attributes, "otel_replay.tool.source": source}
+    return dataclasses.replace(span, scope=Scope(name="otel_replay.tool"), attributes=attributes)
+
+
+def test_a_wrapper_span_without_a_source_ran_outside_any_replay() -> None:
+    unmarked = dataclasses.replace(
+        make_span(1, 5, 4, name="execute_tool issue_refund", attributes=GENAI_TOOL),
+        scope=Scope(name="otel_replay.tool"),
+    )
+    refused = _ours(
+        make_span(1, 6, 2, name="execute_tool issue_refund", attributes=GENAI_TOOL), "unmatched"
+    )
+    found = find_unsealed_tool_runs(_spans(unmarked, refused), TURNS, RECORDED, ())
+    assert found == {1: ["issue_refund"]}
 
 
 def _spans(*tools: Span) -> list[Span]:
