@@ -26,6 +26,7 @@ from otel_replay.core.runs import HistoryMode, ReplayRun
 from otel_replay.diff.trials import flag_differences, summarise_trials
 from otel_replay.replay.matchers import ToolMatchMode
 from otel_replay.replay.runner import ReplayOptions
+from otel_replay.report.text import describe_noise_check
 
 
 def _enum_choice(values: list[str]) -> click.Choice[str]:
@@ -200,12 +201,7 @@ def _print_trials(runs: list[ReplayRun]) -> None:
         out.print(f"  turn {stability.turn + 1}: tools {verdict}: {counts}", markup=False)
     for check in flag_differences(summary):
         if check.beyond_noise:
-            where = f"turn {check.turn + 1}" if check.turn is not None else "session"
-            out.print(
-                f"  {where}: {check.name} original {check.original:g} vs replay mean "
-                f"{check.mean:g} ± {check.tolerance:g}: beyond the agent's noise",
-                markup=False,
-            )
+            out.print(f"  {describe_noise_check(check)}", markup=False)
 
 
 def _print_runs(runs: list[ReplayRun], as_json: bool) -> None:
