@@ -15,9 +15,10 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from otel_replay.standin.loopback import LoopbackServer, server_owner
 
 ChatMessage = dict[str, Any]
 ToolSpec = dict[str, Any]
@@ -207,14 +208,18 @@ def stream_chunks(completion: Mapping[str, Any], include_usage: bool) -> Iterato
         }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _HttpServer
+def _fake_of(handler: BaseHTTPRequestHandler) -> FakeOpenAIServer:
+    fake = server_owner(handler)
+    assert isinstance(fake, FakeOpenAIServer)
+    return fake
 
+
+class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests read the exchanges, not a log
 
     def do_POST(self) -> None:
-        fake = self.server.fake
+        fake = _fake_of(self)
         headers = {k.lower(): v for k, v in self.headers.items()}
         length = int(self.headers.get("Content-Length") or 0)
         if length > _MAX_BODY_BYTES:
@@ -252,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, completion)
 
     def _error(self, status: int, message: str, body: Any, headers: dict[str, str]) -> None:
-        self.server.fake.record(Exchange(self.path, headers, body, status, None))
+        _fake_of(self).record(Exchange(self.path, headers, body, status, None))
         self._send_json(
             status, {"error": {"message": message, "type": "invalid_request_error", "code": None}}
         )
@@ -266,15 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, port: int, fake: FakeOpenAIServer) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.fake = fake
-
-
-class FakeOpenAIServer:
+class FakeOpenAIServer(LoopbackServer):
     """A scripted OpenAI-compatible chat completions server on 127.0.0.1, running in a
     thread from construction until `close()` (or the end of a `with` block).
 
@@ -287,15 +284,7 @@ class FakeOpenAIServer:
         self._lock = threading.Lock()
         self._exchanges: list[Exchange] = []
         self._count = 0
-        self._http = _HttpServer(port, self)
-        self.port: int = self._http.server_address[1]
-        self._thread = threading.Thread(
-            target=self._http.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-openai",
-            daemon=True,
-        )
-        self._thread.start()
+        super().__init__(_Handler, port, "fake-openai")
 
     @classmethod
     def agent(
@@ -347,24 +336,6 @@ class FakeOpenAIServer:
     def record(self, exchange: Exchange) -> None:
         with self._lock:
             self._exchanges.append(exchange)
-
-    def close(self) -> None:
-        """Stop serving and release the port."""
-        if self._thread.is_alive():
-            self._http.shutdown()
-            self._thread.join(timeout=10)
-        self._http.server_close()
-
-    def __enter__(self) -> FakeOpenAIServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 __all__ = [
