@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_replay.store import SqlSpanStore, open_store
 
 _EXPORTER = InMemorySpanExporter()
 
@@ -28,3 +32,22 @@ def finished_spans() -> Iterator[InMemorySpanExporter]:
     _EXPORTER.clear()
     yield _EXPORTER
     _EXPORTER.clear()
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
+    """A new SQLite store for the replay's spans."""
+    opened = open_store(sqlite_url)
+    yield opened
+    opened.close()
+
+
+def redirect_side_effects(
+    module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A new empty folder that `module`'s tools write a file per side effect into
+    (its `SIDE_EFFECTS`)."""
+    folder = tmp_path / "side-effects"
+    folder.mkdir()
+    monkeypatch.setattr(module, "SIDE_EFFECTS", folder)
+    return folder

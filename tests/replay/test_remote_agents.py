@@ -45,7 +45,7 @@ from otel_replay.replay.sealing import active_replay, sealed_turn
 from otel_replay.replay.tools import RecordedToolError, UnmatchedToolCallError
 from otel_replay.replay.tools import tool as otel_replay_tool
 from otel_replay.scenario.model import Scenario
-from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store import SqlSpanStore
 from tests.replay.sealing_agents import recorded_call, recorded_scenario
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -212,13 +212,6 @@ def _running(command: list[str], side_effects: Path, **extra_env: str) -> Iterat
         process.wait(SERVICE_START_SECONDS)
         if process.stdout is not None:
             process.stdout.close()
-
-
-@pytest.fixture
-def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
-    opened = open_store(sqlite_url)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from otel_replay.replay.sealing import (
 from otel_replay.scenario.model import Scenario
 from otel_replay.store import SqlSpanStore, open_store
 from tests.replay import sealing_agents
+from tests.replay.conftest import redirect_side_effects
 from tests.replay.sealing_agents import recorded_call, recorded_scenario
 
 AGENTS = "tests.replay.sealing_agents"
@@ -43,17 +44,7 @@ REFUNDED: JsonValue = {"order_id": "123", "refund": "recorded, not issued"}
 
 @pytest.fixture
 def side_effects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "side-effects"
-    folder.mkdir()
-    monkeypatch.setattr(sealing_agents, "SIDE_EFFECTS", folder)
-    return folder
-
-
-@pytest.fixture
-def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
-    opened = open_store(sqlite_url)
-    yield opened
-    opened.close()
+    return redirect_side_effects(sealing_agents, tmp_path, monkeypatch)
 
 
 def _refund_scenario(name: str = "refund-123") -> Scenario:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from otel_replay.store import SqlSpanStore, open_store
 from otel_replay.testing import (
     ChatMessage,
     FakeOpenAIServer,
@@ -16,21 +15,12 @@ from otel_replay.testing import (
     message_text,
 )
 from tests.replay.adapters import framework_agents, refunds
+from tests.replay.conftest import redirect_side_effects
 
 
 @pytest.fixture
 def side_effects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "side-effects"
-    folder.mkdir()
-    monkeypatch.setattr(refunds, "SIDE_EFFECTS", folder)
-    return folder
-
-
-@pytest.fixture
-def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
-    opened = open_store(sqlite_url)
-    yield opened
-    opened.close()
+    return redirect_side_effects(refunds, tmp_path, monkeypatch)
 
 
 def _refund_model(messages: list[ChatMessage], tools: list[ToolSpec]) -> ScriptedReply:

@@ -13,6 +13,7 @@ from otel_replay.replay.agents import load_agent
 from otel_replay.replay.runner import ReplayOptions, replay_scenario
 from otel_replay.scenario.model import Scenario
 from otel_replay.store import SqlSpanStore
+from otel_replay.testing import FakeOpenAIServer
 from tests.replay.sealing_agents import recorded_call, recorded_scenario
 
 AGENTS = "tests.replay.adapters.framework_agents"
@@ -67,3 +68,29 @@ def tool_sources(run: ReplayRun) -> list[tuple[str, str]]:
     (turn,) = run.turns
     assert turn.replayed is not None
     return [(t.name, t.source) for t in turn.replayed.tool_calls]
+
+
+def tool_message_sent(model: FakeOpenAIServer) -> str:
+    """The content of the tool message the agent sent the model in its second request."""
+    (_, second) = model.exchanges
+    (message,) = [m for m in second.body["messages"] if m["role"] == "tool"]
+    return str(message["content"])
+
+
+def check_traced_tool_is_sealed_unless_unsealed(
+    agent: str, tracer_scope: str, ran: str, side_effects: Path, store: SqlSpanStore
+) -> None:
+    """The framework's own tool span (made by `tracer_scope`) wraps the sealed one, so the
+    tripwire sees a sealed tool; the same agent replayed outside the adapter runs the tool for
+    real (its side effect `ran` appears) and the run is marked UNSEALED_TOOL."""
+    run = replay_sealed(agent, refund_scenario(), store)
+    sealed_answer(run, side_effects)
+    by_name = {s.name: s for s in store.get_spans(run.trace_ids)}
+    traced, sealed = by_name["issue_refund"], by_name["execute_tool issue_refund"]
+    assert traced.scope.name == tracer_scope
+    assert sealed.parent_span_id == traced.span_id
+
+    factory = load_agent(f"{AGENTS}:{agent}")
+    unsealed = replay_scenario(refund_scenario(), factory, store, agent_label="unsealed")
+    assert [p.name for p in side_effects.iterdir()] == [ran]
+    assert unsealed.status is RunStatus.UNSEALED_TOOL

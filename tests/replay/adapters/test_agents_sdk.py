@@ -16,29 +16,22 @@ from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
 from otel_replay.core.runs import RunStatus
 from otel_replay.replay.adapters import sealed_frameworks
-from otel_replay.replay.agents import load_agent
-from otel_replay.replay.runner import replay_scenario
 from otel_replay.replay.tools import RecordedToolError
 from otel_replay.store import SqlSpanStore
 from otel_replay.testing import FakeOpenAIServer
 from tests.replay.adapters import framework_agents
 from tests.replay.adapters.support import (
-    AGENTS,
     REFUNDED,
+    check_traced_tool_is_sealed_unless_unsealed,
     failed_refund_scenario,
     refund_scenario,
     replay_sealed,
     sealed_answer,
+    tool_message_sent,
     tool_sources,
 )
 
 REFUND_123 = [{"role": "user", "content": "please refund order 123"}]
-
-
-def _tool_message(server: FakeOpenAIServer) -> str:
-    (_, second) = server.exchanges
-    (message,) = [m for m in second.body["messages"] if m["role"] == "tool"]
-    return str(message["content"])
 
 
 def test_a_runner_tool_call_is_served_the_recorded_output_and_never_runs(
@@ -48,7 +41,7 @@ def test_a_runner_tool_call_is_served_the_recorded_output_and_never_runs(
     answer = sealed_answer(run, side_effects)
     assert answer == f"Refund result: {json.dumps(REFUNDED)}"
     assert tool_sources(run) == [("issue_refund", "recorded")]
-    assert json.loads(_tool_message(refund_model)) == REFUNDED
+    assert json.loads(tool_message_sent(refund_model)) == REFUNDED
 
 
 def test_a_recorded_tool_failure_reaches_the_model_as_the_sdk_reports_failures(
@@ -61,7 +54,7 @@ def test_a_recorded_tool_failure_reaches_the_model_as_the_sdk_reports_failures(
     assert turn.error is None
     # What the SDK's default failure-error function says when a tool body raises.
     said = default_tool_error_function(RunContextWrapper(None), RecordedToolError("card declined"))
-    assert _tool_message(refund_model) == said
+    assert tool_message_sent(refund_model) == said
 
 
 def test_an_sdk_tool_called_otherwise_than_recorded_is_a_divergence_and_never_runs(
@@ -74,7 +67,7 @@ def test_an_sdk_tool_called_otherwise_than_recorded_is_a_divergence_and_never_ru
     assert "matches no recorded call" in str(divergence)
     # The model was told the tool failed, as the SDK tells it when a tool body raises.
     said = default_tool_error_function(RunContextWrapper(None), RecordedToolError("x"))
-    assert _tool_message(refund_model) == said
+    assert tool_message_sent(refund_model) == said
 
 
 def test_an_sdk_tool_named_live_runs_for_real(
@@ -84,7 +77,7 @@ def test_an_sdk_tool_named_live_runs_for_real(
     assert [p.name for p in side_effects.iterdir()] == ["agents-123"]
     assert run.status is RunStatus.OK
     assert tool_sources(run) == [("issue_refund", "live")]
-    assert json.loads(_tool_message(refund_model)) == {"order_id": "123", "refund": "issued"}
+    assert json.loads(tool_message_sent(refund_model)) == {"order_id": "123", "refund": "issued"}
 
 
 def test_outside_a_replay_sdk_tools_run_unchanged(
@@ -112,14 +105,10 @@ def agents_traced() -> Iterator[None]:
 def test_a_traced_sealed_sdk_tool_is_seen_as_sealed_and_an_unsealed_one_trips_the_wire(
     side_effects: Path, store: SqlSpanStore
 ) -> None:
-    run = replay_sealed("agents_sdk_traced_agent", refund_scenario(), store)
-    sealed_answer(run, side_effects)
-    by_name = {s.name: s for s in store.get_spans(run.trace_ids)}
-    traced, sealed = by_name["issue_refund"], by_name["execute_tool issue_refund"]
-    assert traced.scope.name == "openinference.instrumentation.openai_agents"
-    assert sealed.parent_span_id == traced.span_id
-
-    factory = load_agent(f"{AGENTS}:agents_sdk_traced_agent")
-    unsealed = replay_scenario(refund_scenario(), factory, store, agent_label="unsealed")
-    assert [p.name for p in side_effects.iterdir()] == ["agents-123"]
-    assert unsealed.status is RunStatus.UNSEALED_TOOL
+    check_traced_tool_is_sealed_unless_unsealed(
+        "agents_sdk_traced_agent",
+        "openinference.instrumentation.openai_agents",
+        "agents-123",
+        side_effects,
+        store,
+    )

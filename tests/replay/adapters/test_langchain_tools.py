@@ -14,19 +14,18 @@ from openinference.instrumentation.langchain import LangChainInstrumentor
 
 from otel_replay.core.runs import RunStatus
 from otel_replay.replay.adapters import sealed_frameworks
-from otel_replay.replay.agents import load_agent
 from otel_replay.replay.matchers import RecordedToolCall, ToolPlayback
-from otel_replay.replay.runner import replay_scenario
 from otel_replay.replay.sealing import tool_playback
 from otel_replay.store import SqlSpanStore
 from otel_replay.testing import FakeOpenAIServer
 from tests.replay.adapters import framework_agents
 from tests.replay.adapters.support import (
-    AGENTS,
     REFUNDED,
+    check_traced_tool_is_sealed_unless_unsealed,
     refund_scenario,
     replay_sealed,
     sealed_answer,
+    tool_message_sent,
     tool_sources,
 )
 from tests.replay.sealing_agents import recorded_call, recorded_scenario
@@ -76,9 +75,7 @@ def test_a_langgraph_agent_on_a_model_is_served_the_recorded_refund(
     assert answer == f"Refund result: {json.dumps(REFUNDED)}"
     assert tool_sources(run) == [("issue_refund", "recorded")]
     # The model was given the recorded result as the tool's message.
-    (_, second) = refund_model.exchanges
-    (tool_message,) = [m for m in second.body["messages"] if m["role"] == "tool"]
-    assert json.loads(tool_message["content"]) == REFUNDED
+    assert json.loads(tool_message_sent(refund_model)) == REFUNDED
 
 
 def test_parallel_tool_calls_run_by_langgraph_on_its_threads_each_get_their_recording(
@@ -142,16 +139,12 @@ def test_a_traced_sealed_tool_is_seen_as_sealed_and_an_unsealed_one_trips_the_wi
     side_effects: Path, store: SqlSpanStore
 ) -> None:
     """LangChain's own tool span wraps the sealed one: the tripwire sees a sealed tool. The
-    same tool run outside the adapter shows as a recorded tool that ran for real."""
-    run = replay_sealed("langchain_agent", refund_scenario(), store)
-    sealed_answer(run, side_effects)
-    by_name = {s.name: s for s in store.get_spans(run.trace_ids)}
-    # OpenInference keeps its tool span out of the OTel context; ours goes under it all the same.
-    traced, sealed = by_name["issue_refund"], by_name["execute_tool issue_refund"]
-    assert traced.scope.name == "openinference.instrumentation.langchain"
-    assert sealed.parent_span_id == traced.span_id
-
-    factory = load_agent(f"{AGENTS}:langchain_agent")
-    unsealed = replay_scenario(refund_scenario(), factory, store, agent_label="unsealed")
-    assert [p.name for p in side_effects.iterdir()] == ["langchain-123"]
-    assert unsealed.status is RunStatus.UNSEALED_TOOL
+    same tool run outside the adapter shows as a recorded tool that ran for real.
+    OpenInference keeps its tool span out of the OTel context; ours goes under it all the same."""
+    check_traced_tool_is_sealed_unless_unsealed(
+        "langchain_agent",
+        "openinference.instrumentation.langchain",
+        "langchain-123",
+        side_effects,
+        store,
+    )
