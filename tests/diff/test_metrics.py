@@ -3,9 +3,6 @@ from __future__ import annotations
 import pytest
 
 from otel_replay.core.runs import (
-    ReplayedTurn,
-    ReplayRun,
-    RunStatus,
     ToolCallSummary,
     TurnSide,
 )
@@ -22,6 +19,7 @@ from otel_replay.diff.metrics import (
     total_metrics,
 )
 from otel_replay.diff.transcript import TranscriptToolCall, TranscriptTurn, diff_transcripts
+from tests.diff.runs import make_run
 
 
 def side(
@@ -41,31 +39,6 @@ def side(
         output_tokens=output_tokens,
         llm_calls=llm_calls,
         errors=errors,
-    )
-
-
-def make_run(turns: list[tuple[TurnSide, TurnSide | None]]) -> ReplayRun:
-    return ReplayRun(
-        run_id="run-1",
-        scenario="s",
-        agent="a",
-        original_session_id="s",
-        session_id="r",
-        status=RunStatus.OK,
-        started_unix_nano=0,
-        ended_unix_nano=1,
-        trace_ids=[],
-        turns=[
-            ReplayedTurn(
-                index=index,
-                user=f"message {index}",
-                original=original,
-                replayed=replayed,
-                original_trace_id="a" * 32,
-                original_span_id="a" * 16,
-            )
-            for index, (original, replayed) in enumerate(turns)
-        ],
     )
 
 

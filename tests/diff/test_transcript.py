@@ -5,7 +5,6 @@ from hypothesis import strategies as st
 from pydantic import JsonValue
 
 from otel_replay.core.runs import (
-    ReplayRun,
     ToolCallSummary,
     TurnSide,
 )
@@ -35,7 +34,7 @@ from otel_replay.semconv.model import (
     Turn,
     Usage,
 )
-from tests.evals.runs import make_run
+from tests.evals.runs import incident_run, make_run
 
 GREETING = "Happy to help. What is your order number?"
 IN_TRANSIT = "Order 123 is in transit, arriving Friday."
@@ -58,29 +57,8 @@ def side(assistant: str | None, *tools: str, order_id: str = "123") -> TurnSide:
     )
 
 
-def support_incident_run() -> ReplayRun:
-    """Tuesday's incident: the buggy agent refunded a late order; the fix checks its status."""
-    return make_run(
-        [
-            ("Hello!", side(GREETING), side(GREETING)),
-            ("I ordered a lamp, order 123.", side(GREETING), side(GREETING)),
-            (
-                "Can you tell me the status of order 123?",
-                side(IN_TRANSIT, "check_status"),
-                side(IN_TRANSIT, "check_status"),
-            ),
-            (
-                "It's late, where is order 123?",
-                side("I have refunded order 123.", "issue_refund"),
-                side(IN_TRANSIT, "check_status"),
-            ),
-            ("Thanks.", side("You're welcome! Anything else?"), side("You're welcome!")),
-        ]
-    )
-
-
 def test_support_incident_diverges_at_turn_4_with_refund_replaced_by_status_check() -> None:
-    diff = diff_run_transcripts(support_incident_run())
+    diff = diff_run_transcripts(incident_run())
 
     assert diff.first_divergent_turn == 4
     assert [t.status for t in diff.turns] == [
@@ -108,9 +86,9 @@ def test_support_incident_diverges_at_turn_4_with_refund_replaced_by_status_chec
 
 
 def test_run_diff_by_user_text_equals_diff_by_index() -> None:
-    original, replayed = transcripts_from_run(support_incident_run())
+    original, replayed = transcripts_from_run(incident_run())
 
-    assert diff_transcripts(original, replayed) == diff_run_transcripts(support_incident_run())
+    assert diff_transcripts(original, replayed) == diff_run_transcripts(incident_run())
 
 
 def test_turn_not_replayed_is_removed_and_later_turns_still_pair() -> None:

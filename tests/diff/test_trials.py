@@ -6,9 +6,7 @@ import pytest
 
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import (
-    ReplayedTurn,
     ReplayRun,
-    RunStatus,
     ToolCallSummary,
     TurnSide,
 )
@@ -25,6 +23,7 @@ from otel_replay.diff.trials import (
     measure_tolerance,
     summarise_trials,
 )
+from tests.diff.runs import SESSION, make_run
 
 
 def side(latency_ms: float, output_tokens: int, *tools: str) -> TurnSide:
@@ -45,31 +44,10 @@ ORIGINAL = [side(105.0, 20), side(300.0, 25, "issue_refund")]
 def make_trial(
     number: int,
     replayed: list[TurnSide | None],
-    scenario: str = "support-session-003",
+    scenario: str = SESSION,
     original: list[TurnSide] = ORIGINAL,
 ) -> ReplayRun:
-    return ReplayRun(
-        run_id=f"run-{number}",
-        scenario=scenario,
-        agent="fixed",
-        original_session_id="support-session-003",
-        session_id=f"replay-{number}",
-        status=RunStatus.OK,
-        started_unix_nano=0,
-        ended_unix_nano=1,
-        trace_ids=[],
-        turns=[
-            ReplayedTurn(
-                index=index,
-                user=f"message {index}",
-                original=recorded,
-                replayed=replay,
-                original_trace_id="a" * 32,
-                original_span_id="a" * 16,
-            )
-            for index, (recorded, replay) in enumerate(zip(original, replayed, strict=True))
-        ],
-    )
+    return make_run(list(zip(original, replayed, strict=True)), number=number, scenario=scenario)
 
 
 def three_trials() -> list[ReplayRun]:
