@@ -59,6 +59,9 @@ _SECRET_LAST_WORDS = {"token": "token", "key": "key"}
 # `gen_ai.tool.call.key` style identifiers or `cache_key` stay readable.
 _KEY_QUALIFIERS = {"api", "access", "secret", "private", "signing", "encryption", "auth"}
 
+# The AnyValue kinds a secret can travel in; a key rule leaves numbers and booleans alone.
+_SECRET_CARRIERS = frozenset({"string_value", "bytes_value", "array_value", "kvlist_value"})
+
 _WORD_SPLIT = re.compile(r"[._\-\s/:]+|(?<=[a-z0-9])(?=[A-Z])")
 
 DEFAULT_VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -194,7 +197,8 @@ class Redactor:
         """Key rules, then value rules, on every attribute (nested lists and maps too)."""
         for attribute in attributes:
             kind = self.key_kind(attribute.key)
-            if kind is not None and attribute.value.WhichOneof("value") is not None:
+            # Numbers and booleans are no secrets (`gen_ai.server.time_to_first_token`).
+            if kind is not None and attribute.value.WhichOneof("value") in _SECRET_CARRIERS:
                 attribute.value.Clear()
                 attribute.value.string_value = MARKER.format(kind=kind)
                 self._count(kind)

@@ -45,14 +45,7 @@ class Transport(StrEnum):
 
 
 # Capture -> the failure class it shows today (the same on every transport).
-KNOWN_FAILURES: dict[str, str] = {
-    "strands": (
-        "Strands Agents: TTFT gen_ai.server.time_to_first_token (milliseconds) is replaced "
-        "by '[REDACTED:token]' by the default redaction at ingest (otlp/redact.py: 'token' as "
-        "the key's last word names a secret), so time to first token is None; rebuilt from "
-        "the spans themselves it is read"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # Capture -> how `otel-replay sessions` (list_sessions) miscounts its turns today.

@@ -180,3 +180,15 @@ def test_every_match_of_a_default_value_rule_holds_one_of_its_hints(
 def test_extra_value_rules_apply_without_the_default_hints() -> None:
     redactor = Redactor(default_rules=False, extra_values=[("ticket", r"T-[0-9]+")])
     assert redactor.redact_text("see T-42, not sk-x") == "see [REDACTED:ticket], not sk-x"
+
+
+def test_a_secret_key_with_a_number_keeps_it() -> None:
+    request = trace_service_pb2.ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    value_to_pb2(0.42, span.attributes.add(key="gen_ai.server.time_to_first_token").value)
+    value_to_pb2("abc", span.attributes.add(key="access_token").value)
+
+    Redactor().redact_traces(request)
+
+    assert span.attributes[0].value.double_value == 0.42
+    assert span.attributes[1].value.string_value == "[REDACTED:token]"
