@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from otel_replay.cli.main import cli
 
@@ -14,10 +14,8 @@ FIXED = "otel_replay.demo.support_agent:fixed_agent"
 BUGGY = "otel_replay.demo.support_agent:buggy_agent"
 
 
-@pytest.fixture(scope="package")
-def cases(support_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The incident replayed against the fixed agent, saved as a regression case."""
-    root = tmp_path_factory.mktemp("cases")
+def save_case(store_url: str, root: Path, *extra: str) -> tuple[int, str]:
+    """`replay --save root` of the incident against the fixed agent: exit code and output."""
     result = CliRunner().invoke(
         cli,
         [
@@ -28,11 +26,27 @@ def cases(support_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> P
             "--live-tools",
             "check_status",
             "--store",
-            support_store_url,
+            store_url,
             "--save",
             str(root),
+            *extra,
         ],
     )
-    assert result.exit_code == 0, result.output
-    assert f"saved regression case {root / INCIDENT}" in result.output
+    return result.exit_code, result.output
+
+
+def update_baseline(cases: Path, store_url: str) -> Result:
+    """`otel-replay test cases --agent BUGGY --update-baseline`."""
+    return CliRunner().invoke(
+        cli, ["test", str(cases), "--agent", BUGGY, "--store", store_url, "--update-baseline"]
+    )
+
+
+@pytest.fixture(scope="package")
+def cases(support_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The incident replayed against the fixed agent, saved as a regression case."""
+    root = tmp_path_factory.mktemp("cases")
+    code, output = save_case(support_store_url, root)
+    assert code == 0, output
+    assert f"saved regression case {root / INCIDENT}" in output
     return root

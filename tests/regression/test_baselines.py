@@ -12,27 +12,7 @@ from click.testing import CliRunner
 from otel_replay.cli.main import cli
 from otel_replay.regression.files import load_case
 from otel_replay.regression.model import CASE_FILE
-from tests.regression.conftest import BUGGY, FIXED, INCIDENT
-
-
-def _save(store_url: str, root: Path, *extra: str) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "replay",
-            INCIDENT,
-            "--agent",
-            FIXED,
-            "--live-tools",
-            "check_status",
-            "--store",
-            store_url,
-            "--save",
-            str(root),
-            *extra,
-        ],
-    )
-    return result.exit_code, result.output
+from tests.regression.conftest import BUGGY, INCIDENT, save_case, update_baseline
 
 
 def test_saving_into_an_existing_case_is_refused_naming_the_folder(
@@ -42,7 +22,7 @@ def test_saving_into_an_existing_case_is_refused_naming_the_folder(
     shutil.copytree(cases, root)
     before = (root / INCIDENT / "baseline.json").read_bytes()
 
-    code, output = _save(support_store_url, root)
+    code, output = save_case(support_store_url, root)
 
     assert code == 2, output
     assert str(root / INCIDENT) in output and "--force" in output
@@ -56,7 +36,7 @@ def test_saving_with_force_replaces_the_case(
     shutil.copytree(cases, root)
     before = load_case(root / INCIDENT).baseline.run_id
 
-    code, output = _save(support_store_url, root, "--force")
+    code, output = save_case(support_store_url, root, "--force")
 
     assert code == 0, output
     assert load_case(root / INCIDENT).baseline.run_id != before
@@ -77,10 +57,7 @@ def test_update_baseline_rewrites_the_expectations_so_the_case_passes_after(
     shutil.copytree(cases, copy)
     runner = CliRunner()
 
-    updated = runner.invoke(
-        cli,
-        ["test", str(copy), "--agent", BUGGY, "--store", support_store_url, "--update-baseline"],
-    )
+    updated = update_baseline(copy, support_store_url)
 
     assert updated.exit_code == 0, updated.output
     assert "turn 4: [check_status] -> [issue_refund]" in updated.output
@@ -109,10 +86,7 @@ def test_update_baseline_keeps_the_users_own_expectations(
     case["expectations"].append(mine)
     case_path.write_text(json.dumps(case))
 
-    result = CliRunner().invoke(
-        cli,
-        ["test", str(copy), "--agent", BUGGY, "--store", support_store_url, "--update-baseline"],
-    )
+    result = update_baseline(copy, support_store_url)
 
     assert result.exit_code == 0, result.output
     assert "kept 2 user expectation(s)" in result.output

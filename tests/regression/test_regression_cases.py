@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from otel_replay.cli.main import cli
 from otel_replay.regression.files import load_case
-from tests.regression.conftest import BUGGY, FIXED, INCIDENT
+from tests.regression.conftest import BUGGY, FIXED, INCIDENT, update_baseline
 
 
 def test_saved_case_holds_scenario_baseline_and_default_expectations(cases: Path) -> None:
@@ -68,10 +68,7 @@ def test_update_baseline_promotes_the_new_run(
     copy = tmp_path / "copy"
     shutil.copytree(cases, copy)
     before = load_case(copy / INCIDENT).case.baseline_run_id
-    result = CliRunner().invoke(
-        cli,
-        ["test", str(copy), "--agent", BUGGY, "--store", support_store_url, "--update-baseline"],
-    )
+    result = update_baseline(copy, support_store_url)
     assert result.exit_code == 0, result.output
     after = load_case(copy / INCIDENT)
     assert after.case.baseline_run_id != before
