@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
+from otel_replay.store import SqlSpanStore, open_store
 
 
 def loopback_config(store_url: str, **options: object) -> ServeConfig:
@@ -24,6 +25,25 @@ def receiver(store_url: str) -> Iterator[Receiver]:
     running = Receiver(loopback_config(store_url))
     yield running
     running.stop()
+
+
+def module_receiver(
+    tmp_path_factory: pytest.TempPathFactory, name: str, **options: object
+) -> Iterator[Receiver]:
+    """A receiver on a new SQLite store in folder `name`, for a module-scoped fixture to
+    `yield from`: one receiver serves the module's table of cases."""
+    url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'store.db'}"
+    running = Receiver(loopback_config(url, **options))
+    yield running
+    running.stop()
+
+
+def second_connection(receiver: Receiver) -> Iterator[SqlSpanStore]:
+    """A second connection to the receiver's store, for a fixture to `yield from`: it reads
+    only what the receiver committed."""
+    opened = open_store(receiver.store.url)
+    yield opened
+    opened.close()
 
 
 def grpc_port(receiver: Receiver) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import grpc
 import pytest
@@ -15,16 +15,22 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpSpanExporter,
 )
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
-from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store import SqlSpanStore
 from tests.builders import make_span
 from tests.receiver import sdk_session as rec
 from tests.receiver.clients import JSON, PROTOBUF, call_grpc, otlp_json, post_http
-from tests.receiver.conftest import grpc_port, http_port, loopback_config
+from tests.receiver.conftest import (
+    grpc_port,
+    http_port,
+    module_receiver,
+    second_connection,
+)
 
 TOKEN = "s3cret-token"
 WRONG_AUTHORIZATIONS = [
@@ -39,18 +45,31 @@ WRONG_AUTHORIZATIONS = [
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
     """Auth does not depend on the dialect: one receiver on SQLite for the module."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('auth') / 'store.db'}"
-    running = Receiver(loopback_config(url, auth_token=TOKEN))
-    yield running
-    running.stop()
+    yield from module_receiver(tmp_path_factory, "auth", auth_token=TOKEN)
 
 
 @pytest.fixture
 def store(guarded: Receiver) -> Iterator[SqlSpanStore]:
     """A second connection to the guarded store (shared by the module: tests compare counts)."""
-    opened = open_store(guarded.store.url)
-    yield opened
-    opened.close()
+    yield from second_connection(guarded)
+
+
+def _export_over_both(
+    receiver: Receiver, spans: Sequence[ReadableSpan], authorization: str
+) -> list[SpanExportResult]:
+    """What the official gRPC and HTTP exporters (in that order) make of exporting `spans`."""
+    headers = {"authorization": authorization}
+    grpc_exporter = GrpcSpanExporter(
+        endpoint=f"127.0.0.1:{grpc_port(receiver)}", insecure=True, headers=headers
+    )
+    http_exporter = HttpSpanExporter(
+        endpoint=f"http://127.0.0.1:{http_port(receiver)}/v1/traces", headers=headers
+    )
+    try:
+        return [grpc_exporter.export(spans), http_exporter.export(spans)]
+    finally:
+        grpc_exporter.shutdown()
+        http_exporter.shutdown()  # type: ignore[no-untyped-call]
 
 
 def _body() -> bytes:
@@ -106,19 +125,8 @@ def test_official_exporters_with_the_right_token_are_stored(
     spans = rec.record_session().spans
     trace_ids = [rec.TURN_1_TRACE_ID, rec.TURN_2_TRACE_ID]
     refused_before = guarded.ingestor.counters["errors_unauthenticated"]
-    headers = {"authorization": f"Bearer {TOKEN}"}
-    grpc_exporter = GrpcSpanExporter(
-        endpoint=f"127.0.0.1:{grpc_port(guarded)}", insecure=True, headers=headers
-    )
-    http_exporter = HttpSpanExporter(
-        endpoint=f"http://127.0.0.1:{http_port(guarded)}/v1/traces", headers=headers
-    )
-    try:
-        assert grpc_exporter.export(spans) is SpanExportResult.SUCCESS
-        assert http_exporter.export(spans) is SpanExportResult.SUCCESS
-    finally:
-        grpc_exporter.shutdown()
-        http_exporter.shutdown()  # type: ignore[no-untyped-call]
+    results = _export_over_both(guarded, spans, f"Bearer {TOKEN}")
+    assert results == [SpanExportResult.SUCCESS, SpanExportResult.SUCCESS]
     assert len(store.get_spans(trace_ids)) == len(spans)
     assert guarded.ingestor.counters["errors_unauthenticated"] == refused_before
 
@@ -129,19 +137,8 @@ def test_official_exporters_with_a_wrong_token_fail_without_retrying(
     spans = rec.record_session().spans
     spans_before = store.counts().spans
     counters_before = Counter(guarded.ingestor.counters)
-    headers = {"authorization": "Bearer nope"}
-    grpc_exporter = GrpcSpanExporter(
-        endpoint=f"127.0.0.1:{grpc_port(guarded)}", insecure=True, headers=headers
-    )
-    http_exporter = HttpSpanExporter(
-        endpoint=f"http://127.0.0.1:{http_port(guarded)}/v1/traces", headers=headers
-    )
-    try:
-        assert grpc_exporter.export(spans) is SpanExportResult.FAILURE
-        assert http_exporter.export(spans) is SpanExportResult.FAILURE
-    finally:
-        grpc_exporter.shutdown()
-        http_exporter.shutdown()  # type: ignore[no-untyped-call]
+    results = _export_over_both(guarded, spans, "Bearer nope")
+    assert results == [SpanExportResult.FAILURE, SpanExportResult.FAILURE]
     assert store.counts().spans == spans_before
     # One attempt each: 401 and UNAUTHENTICATED are not retryable.
     refused = guarded.ingestor.counters - counters_before

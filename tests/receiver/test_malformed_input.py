@@ -22,7 +22,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.serve import Receiver
-from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store import SqlSpanStore
 from tests.builders import make_span
 from tests.receiver.clients import (
     JSON,
@@ -33,7 +33,13 @@ from tests.receiver.clients import (
     otlp_json,
     post_http,
 )
-from tests.receiver.conftest import grpc_port, http_port, loopback_config
+from tests.receiver.conftest import (
+    grpc_port,
+    http_port,
+    loopback_config,
+    module_receiver,
+    second_connection,
+)
 
 LIMIT = 64 * 1024
 BAD_IDS_MESSAGE = (
@@ -559,18 +565,13 @@ HTTP_CASES = [
 @pytest.fixture(scope="module")
 def small_receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
     """One receiver for the whole table, with a small request limit."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('malformed') / 'store.db'}"
-    running = Receiver(loopback_config(url, max_request_bytes=LIMIT))
-    yield running
-    running.stop()
+    yield from module_receiver(tmp_path_factory, "malformed", max_request_bytes=LIMIT)
 
 
 @pytest.fixture(scope="module")
 def table_store(small_receiver: Receiver) -> Iterator[SqlSpanStore]:
     """A second connection to the receiver's store: reads only what was committed."""
-    opened = open_store(small_receiver.store.url)
-    yield opened
-    opened.close()
+    yield from second_connection(small_receiver)
 
 
 def _expected_content_type(case: HttpCase) -> str:

@@ -24,9 +24,14 @@ from otel_replay.core.records import (
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.otlp.redact import Redactor
 from otel_replay.receiver.serve import Receiver
-from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store import SqlSpanStore
 from tests.receiver.clients import JSON, PROTOBUF, call_grpc, otlp_json, post_http
-from tests.receiver.conftest import grpc_port, http_port, loopback_config
+from tests.receiver.conftest import (
+    grpc_port,
+    http_port,
+    module_receiver,
+    second_connection,
+)
 
 UINT32 = st.integers(0, 2**32 - 1)
 UINT64 = st.integers(0, 2**64 - 1)
@@ -115,18 +120,15 @@ SPAN_LISTS = st.lists(SPANS, min_size=1, max_size=5, unique_by=lambda s: (s.trac
 
 @pytest.fixture(scope="module")
 def round_trip_receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('round-trip') / 'store.db'}"
     # Redaction off: this checks that whatever was sent comes back unchanged.
-    running = Receiver(loopback_config(url, redactor=Redactor(default_rules=False)))
-    yield running
-    running.stop()
+    yield from module_receiver(
+        tmp_path_factory, "round-trip", redactor=Redactor(default_rules=False)
+    )
 
 
 @pytest.fixture(scope="module")
 def round_trip_store(round_trip_receiver: Receiver) -> Iterator[SqlSpanStore]:
-    opened = open_store(round_trip_receiver.store.url)
-    yield opened
-    opened.close()
+    yield from second_connection(round_trip_receiver)
 
 
 def _with_fresh_trace_ids(spans: list[Span]) -> list[Span]:
