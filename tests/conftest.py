@@ -44,31 +44,31 @@ def _drop_postgres_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped after the test (for a fixture to `yield from`);
+    the test is skipped where there is no server, or fails where CI requires one."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("OTEL_REPLAY_REQUIRE_POSTGRES=1 but OTEL_REPLAY_TEST_POSTGRES_URL is unset")
+        pytest.skip("PostgreSQL not available: set OTEL_REPLAY_TEST_POSTGRES_URL (.ci/run does)")
+    url = _fresh_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of a new, empty store, once per dialect."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("OTEL_REPLAY_REQUIRE_POSTGRES=1 but OTEL_REPLAY_TEST_POSTGRES_URL is unset")
-        pytest.skip("PostgreSQL not available: set OTEL_REPLAY_TEST_POSTGRES_URL (.ci/run does)")
-    url = _fresh_postgres_database()
-    yield url
-    _drop_postgres_database(url)
+    yield from _postgres_database()
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database (for tests that only make sense there)."""
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("OTEL_REPLAY_REQUIRE_POSTGRES=1 but OTEL_REPLAY_TEST_POSTGRES_URL is unset")
-        pytest.skip("PostgreSQL not available: set OTEL_REPLAY_TEST_POSTGRES_URL (.ci/run does)")
-    url = _fresh_postgres_database()
-    yield url
-    _drop_postgres_database(url)
+    yield from _postgres_database()
 
 
 @pytest.fixture
