@@ -134,7 +134,8 @@ def read_auth_token(
     type=click.IntRange(1, 100_000),
     default=64,
     show_default=True,
-    help="OTLP/HTTP connections served at once; more wait to be accepted.",
+    help="Connections served at once, on each transport (more OTLP/HTTP ones wait to be "
+    "accepted; gRPC closes them and clients retry).",
 )
 @click.option(
     "--read-timeout",
@@ -149,7 +150,8 @@ def read_auth_token(
     type=click.FloatRange(min=0, min_open=True),
     default=30.0,
     show_default=True,
-    help="Seconds a kept-alive OTLP/HTTP connection may wait for its next request.",
+    help="Seconds a kept-alive OTLP/HTTP connection may wait for its next request, and an "
+    "OTLP/gRPC connection may stay without a call.",
 )
 @redact_option
 @click.pass_context
@@ -175,7 +177,7 @@ def serve(
     Metrics are accepted and discarded. Secrets are redacted before anything is written (see
     --redact)."""
     # The receiver (gRPC, HTTP servers) and the importer load only for the command that runs.
-    from otel_replay.receiver.http_connections import HttpLimits
+    from otel_replay.receiver.http_connections import ConnectionLimits
     from otel_replay.receiver.serve import Receiver, ServeConfig, parse_endpoint
 
     # Warnings and unknown errors of the receiver go to stderr; stdout keeps its two lines.
@@ -198,7 +200,7 @@ def serve(
         session_keys=parse_key_list(session_keys),
         max_request_bytes=max_request_mib * 1024 * 1024,
         max_inflight_bytes=max_inflight_mib * 1024 * 1024,
-        http_limits=HttpLimits(
+        limits=ConnectionLimits(
             read_seconds=read_timeout, idle_seconds=idle_timeout, max_connections=max_connections
         ),
         redactor=_redactor(redact_rules),

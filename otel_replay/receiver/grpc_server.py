@@ -19,6 +19,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 from otel_replay.core.errors import BadInputError, OverloadedError
 from otel_replay.otlp.decode import Encoding
+from otel_replay.receiver.http_connections import ConnectionLimits
 from otel_replay.receiver.ingest import ExportResult, Ingestor
 from otel_replay.receiver.responses import Signal, build_export_response
 from otel_replay.receiver.status import ANSWERS, ErrorKind
@@ -121,9 +122,11 @@ def start_grpc_server(
     max_request_bytes: int,
     auth_token: str | None = None,
     tls_files: tuple[str, str] | None = None,
+    limits: ConnectionLimits | None = None,
     workers: int = 16,
 ) -> tuple[grpc.Server, int]:
     """Start the gRPC server; returns it and the bound port (useful with port 0)."""
+    limits = limits or ConnectionLimits()
     services = {
         TRACE_SERVICE: (Signal.TRACES, ingestor.consume_traces),
         LOGS_SERVICE: (Signal.LOGS, ingestor.consume_logs),
@@ -148,6 +151,8 @@ def start_grpc_server(
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
             ("grpc.so_reuseport", 0),
+            ("grpc.max_allowed_incoming_connections", limits.max_connections),
+            ("grpc.max_connection_idle_ms", int(limits.idle_seconds * 1000)),
         ],
     )
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -26,13 +26,15 @@ _SLOT_POLL_SECONDS = 0.1  # how soon a stopping server notices while every slot 
 
 
 @dataclass(frozen=True)
-class HttpLimits:
-    """Bounds on what one HTTP client can hold.
+class ConnectionLimits:
+    """Bounds on what clients can hold, per transport.
 
-    read_seconds: to read a request's headers and body (from its request line on), and to
-        complete the TLS handshake of a new connection;
-    idle_seconds: a kept-alive connection waiting for its next request;
-    max_connections: connections served at once (each holds a thread).
+    read_seconds: (HTTP) to read a request's headers and body (from its request line on),
+        and to complete the TLS handshake of a new connection;
+    idle_seconds: a kept-alive connection waiting for its next request (HTTP), a gRPC
+        connection with no call (it is then closed; clients reconnect);
+    max_connections: connections served at once on each transport (an HTTP connection holds
+        a thread; gRPC closes connections over it as they arrive).
     """
 
     read_seconds: float = 10.0
@@ -59,7 +61,7 @@ class OtlpHttpServer(ThreadingHTTPServer):
         address: tuple[str, int],
         handler: type[BaseHTTPRequestHandler],
         *,
-        limits: HttpLimits,
+        limits: ConnectionLimits,
         tls_context: ssl.SSLContext | None,
     ) -> None:
         super().__init__(address, handler)

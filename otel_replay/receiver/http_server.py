@@ -27,7 +27,7 @@ from otel_replay.otlp.decode import (
     encoding_from_content_type,
 )
 from otel_replay.receiver.admission import Ticket
-from otel_replay.receiver.http_connections import HttpLimits, OtlpHttpServer
+from otel_replay.receiver.http_connections import ConnectionLimits, OtlpHttpServer
 from otel_replay.receiver.ingest import ExportResult, Ingestor
 from otel_replay.receiver.responses import Signal, build_export_response
 from otel_replay.receiver.status import ANSWERS, ErrorKind
@@ -71,7 +71,7 @@ class _OtlpHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self._limits: HttpLimits = self.server.limits
+        self._limits: ConnectionLimits = self.server.limits
 
     def handle_one_request(self) -> None:
         # A new connection has `read_seconds` to send its request line, a kept-alive one
@@ -331,7 +331,7 @@ def start_http_server(
     max_request_bytes: int,
     auth_token: str | None = None,
     tls_files: tuple[str, str] | None = None,
-    limits: HttpLimits | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> tuple[OtlpHttpServer, int, threading.Thread]:
     """Start the HTTP server in a thread; returns it, the bound port and the thread."""
     tls_context = None
@@ -340,7 +340,7 @@ def start_http_server(
         tls_context.load_cert_chain(tls_files[0], tls_files[1])
     try:
         server = OtlpHttpServer(
-            (host, port), _OtlpHandler, limits=limits or HttpLimits(), tls_context=tls_context
+            (host, port), _OtlpHandler, limits=limits or ConnectionLimits(), tls_context=tls_context
         )
     except OSError as exc:
         raise BadInputError(

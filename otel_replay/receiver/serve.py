@@ -14,7 +14,7 @@ from otel_replay.otlp.redact import Redactor
 from otel_replay.receiver.admission import DEFAULT_MAX_INFLIGHT_BYTES
 from otel_replay.receiver.errorlog import LOGGER_NAME
 from otel_replay.receiver.grpc_server import start_grpc_server
-from otel_replay.receiver.http_connections import HttpLimits, OtlpHttpServer
+from otel_replay.receiver.http_connections import ConnectionLimits, OtlpHttpServer
 from otel_replay.receiver.http_server import start_http_server, stop_http_server
 from otel_replay.receiver.ingest import DEFAULT_MAX_PENDING_ITEMS, Ingestor
 from otel_replay.receiver.summary import describe_redactions
@@ -62,7 +62,7 @@ class ServeConfig:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS
     max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES
-    http_limits: HttpLimits = field(default_factory=HttpLimits)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     # Secrets are redacted by default; Redactor(default_rules=False) turns that off.
     redactor: Redactor = field(default_factory=Redactor)
 
@@ -123,6 +123,7 @@ class Receiver:
                     max_request_bytes=config.max_request_bytes,
                     auth_token=config.auth_token,
                     tls_files=config.tls_files,
+                    limits=config.limits,
                 )
                 self.grpc_endpoint = Endpoint(config.grpc.host, port)
             if config.http is not None:
@@ -133,7 +134,7 @@ class Receiver:
                     max_request_bytes=config.max_request_bytes,
                     auth_token=config.auth_token,
                     tls_files=config.tls_files,
-                    limits=config.http_limits,
+                    limits=config.limits,
                 )
                 self.http_endpoint = Endpoint(config.http.host, port)
         except BaseException:

@@ -16,10 +16,11 @@ from google.rpc import error_details_pb2
 from otel_replay.core.errors import OverloadedError
 from otel_replay.otlp.convert import spans_to_request
 from otel_replay.receiver.admission import ByteBudget
+from otel_replay.receiver.http_connections import ConnectionLimits
 from otel_replay.receiver.serve import Receiver
 from otel_replay.store import open_store
 from tests.builders import make_span
-from tests.receiver.clients import GrpcAnswer, call_grpc
+from tests.receiver.clients import TRACES_METHOD, GrpcAnswer, call_grpc
 from tests.receiver.conftest import grpc_port, loopback_config
 from tests.receiver.stores import HeldStore
 
@@ -167,3 +168,28 @@ def test_overload_cycles_end_with_every_request_stored_once_and_nothing_held(
         held.released.set()
         receiver.stop()
         inner.close()
+
+
+def test_grpc_connections_over_the_limit_are_closed_and_get_in_once_one_leaves(
+    sqlite_url: str,
+) -> None:
+    config = loopback_config(sqlite_url, http=None, limits=ConnectionLimits(max_connections=1))
+    receiver = Receiver(config)
+    port = grpc_port(receiver)
+    body = spans_to_request([make_span(1, 1)]).SerializeToString()
+    try:
+        own_connection = [("grpc.use_local_subchannel_pool", 1)]
+        with grpc.insecure_channel(f"127.0.0.1:{port}", options=own_connection) as holder:
+            export = holder.unary_unary(
+                TRACES_METHOD, request_serializer=None, response_deserializer=None
+            )
+            export(body, timeout=CALL_TIMEOUT)  # this connection stays open
+            assert call_grpc(port, body).code is grpc.StatusCode.UNAVAILABLE
+        codes = []
+        for _attempt in range(200):  # the server notices the closed connection soon after
+            codes.append(call_grpc(port, body).code)
+            if codes[-1] is grpc.StatusCode.OK:
+                break
+        assert codes[-1] is grpc.StatusCode.OK, codes
+    finally:
+        receiver.stop()

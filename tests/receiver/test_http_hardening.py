@@ -17,7 +17,7 @@ import pytest
 from google.rpc import status_pb2
 
 from otel_replay.otlp.convert import spans_to_request
-from otel_replay.receiver.http_connections import CONNECTION_THREAD_NAME, HttpLimits
+from otel_replay.receiver.http_connections import CONNECTION_THREAD_NAME, ConnectionLimits
 from otel_replay.receiver.serve import Receiver
 from otel_replay.store import open_store
 from tests.builders import make_span
@@ -59,7 +59,7 @@ def tls_receiver(sqlite_url: str, certificate: Certificate) -> Iterator[Receiver
         sqlite_url,
         grpc=None,
         tls_files=(str(certificate.cert_file), str(certificate.key_file)),
-        http_limits=HttpLimits(read_seconds=SHORT),
+        limits=ConnectionLimits(read_seconds=SHORT),
     )
     running = Receiver(config)
     yield running
@@ -86,7 +86,7 @@ def test_a_tls_client_that_never_handshakes_blocks_neither_requests_nor_stop(
         sqlite_url,
         grpc=None,
         tls_files=(str(certificate.cert_file), str(certificate.key_file)),
-        http_limits=HttpLimits(read_seconds=CLIENT_TIMEOUT * 3),  # it stays for the whole test
+        limits=ConnectionLimits(read_seconds=CLIENT_TIMEOUT * 3),  # it stays for the whole test
     )
     receiver = Receiver(config)
     port = http_port(receiver)
@@ -123,7 +123,7 @@ def test_a_stalled_tls_handshake_is_closed_after_the_read_timeout(
 @pytest.fixture
 def quick_receiver(sqlite_url: str) -> Iterator[Receiver]:
     config = loopback_config(
-        sqlite_url, grpc=None, http_limits=HttpLimits(read_seconds=SHORT, idle_seconds=SHORT)
+        sqlite_url, grpc=None, limits=ConnectionLimits(read_seconds=SHORT, idle_seconds=SHORT)
     )
     running = Receiver(config)
     yield running
@@ -178,7 +178,7 @@ def test_connections_over_the_limit_wait_without_a_thread_and_get_in_later(
     config = loopback_config(
         sqlite_url,
         grpc=None,
-        http_limits=HttpLimits(read_seconds=CLIENT_TIMEOUT * 3, max_connections=limit),
+        limits=ConnectionLimits(read_seconds=CLIENT_TIMEOUT * 3, max_connections=limit),
     )
     receiver = Receiver(config)
     port = http_port(receiver)
@@ -292,7 +292,7 @@ def test_cycles_of_stalled_uploads_leave_the_receiver_serving_with_bounded_threa
     config = loopback_config(
         sqlite_url,
         grpc=None,
-        http_limits=HttpLimits(read_seconds=SHORT, max_connections=limit),
+        limits=ConnectionLimits(read_seconds=SHORT, max_connections=limit),
     )
     receiver = Receiver(config)
     port = http_port(receiver)
