@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
-from otel_replay.store import SqlSpanStore
-from tests.conftest import opened_store
+from otel_replay.store import SqlSpanStore, open_store
 
 
 def loopback_config(store_url: str, **options: object) -> ServeConfig:
@@ -42,7 +41,9 @@ def module_receiver(
 def second_connection(receiver: Receiver) -> Iterator[SqlSpanStore]:
     """A second connection to the receiver's store, for a fixture to `yield from`: it reads
     only what the receiver committed."""
-    yield from opened_store(receiver.store.url)
+    opened = open_store(receiver.store.url)
+    yield opened
+    opened.close()
 
 
 def grpc_port(receiver: Receiver) -> int:
