@@ -71,11 +71,17 @@ def postgres_url() -> Iterator[str]:
     yield from _postgres_database()
 
 
-@pytest.fixture
-def store(store_url: str) -> Iterator[SqlSpanStore]:
-    opened = open_store(store_url)
+def opened_store(url: str) -> Iterator[SqlSpanStore]:
+    """The store at `url`, open for the test and closed after it (for a fixture to
+    `yield from`)."""
+    opened = open_store(url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlSpanStore]:
+    yield from opened_store(store_url)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
-from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store import SqlSpanStore
+from tests.conftest import opened_store
 
 
 def loopback_config(store_url: str, **options: object) -> ServeConfig:
@@ -41,9 +42,7 @@ def module_receiver(
 def second_connection(receiver: Receiver) -> Iterator[SqlSpanStore]:
     """A second connection to the receiver's store, for a fixture to `yield from`: it reads
     only what the receiver committed."""
-    opened = open_store(receiver.store.url)
-    yield opened
-    opened.close()
+    yield from opened_store(receiver.store.url)
 
 
 def grpc_port(receiver: Receiver) -> int:

@@ -10,7 +10,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store import SqlSpanStore
+from tests.conftest import opened_store
 
 _EXPORTER = InMemorySpanExporter()
 
@@ -37,9 +38,7 @@ def finished_spans() -> Iterator[InMemorySpanExporter]:
 @pytest.fixture
 def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
     """A new SQLite store for the replay's spans."""
-    opened = open_store(sqlite_url)
-    yield opened
-    opened.close()
+    yield from opened_store(sqlite_url)
 
 
 def redirect_side_effects(

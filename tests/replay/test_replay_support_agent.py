@@ -19,16 +19,15 @@ from otel_replay.replay.runner import ReplayOptions, replay_scenario
 from otel_replay.scenario.files import write_scenario
 from otel_replay.semconv.classify import classify_span
 from otel_replay.semconv.model import SpanRole
-from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store import SqlSpanStore
+from tests.conftest import opened_store
 
 INCIDENT = "support-session-003"
 
 
 @pytest.fixture
 def store(support_store_url: str) -> Iterator[SqlSpanStore]:
-    opened = open_store(support_store_url)
-    yield opened
-    opened.close()
+    yield from opened_store(support_store_url)
 
 
 def _links(span: object) -> list[tuple[str, str]]:
@@ -235,17 +234,11 @@ def test_scenario_expectations_are_scored_and_stored_with_the_run(
     write_scenario(expecting, path)
     assert read_scenario(path).expectations == expecting.expectations
     runner = CliRunner()
-    buggy = runner.invoke(
-        cli,
-        [
-            "replay",
-            str(path),
-            "--agent",
-            "otel_replay.demo.support_agent:buggy_agent",
-            "--store",
-            store.url,
-        ],
-    )
+    replay = [
+        *("replay", str(path), "--agent", "otel_replay.demo.support_agent:buggy_agent"),
+        *("--store", store.url),
+    ]
+    buggy = runner.invoke(cli, replay)
     assert buggy.exit_code == 1, buggy.output  # a failed check fails the command
     assert "expectations: 5 passed, 1 failed" in buggy.output
     assert "turn 4: tool_not_called" in buggy.output
@@ -254,16 +247,6 @@ def test_scenario_expectations_are_scored_and_stored_with_the_run(
     assert [s["passed"] for s in shown["scores"]] == [False, True, True, True, True, True]
     bad = expecting.model_copy(update={"expectations": [Expectation(evaluator="nope")]})
     write_scenario(bad, path)
-    refused = runner.invoke(
-        cli,
-        [
-            "replay",
-            str(path),
-            "--agent",
-            "otel_replay.demo.support_agent:buggy_agent",
-            "--store",
-            store.url,
-        ],
-    )
+    refused = runner.invoke(cli, replay)
     assert refused.exit_code == 2
     assert "nope" in refused.output and "tool_calls_equal" in refused.output

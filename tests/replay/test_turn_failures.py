@@ -14,7 +14,8 @@ from otel_replay.cli.main import cli
 from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.runner import ReplayOptions, replay_scenario
-from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store import SqlSpanStore
+from tests.conftest import opened_store
 from tests.replay import failing_agents
 
 INCIDENT = "support-session-003"
@@ -23,9 +24,7 @@ AGENTS = "tests.replay.failing_agents"
 
 @pytest.fixture
 def store(support_store_url: str) -> Iterator[SqlSpanStore]:
-    opened = open_store(support_store_url)
-    yield opened
-    opened.close()
+    yield from opened_store(support_store_url)
 
 
 def _replay(store: SqlSpanStore, agent: str, options: ReplayOptions | None = None) -> ReplayRun:
