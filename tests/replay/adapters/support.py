@@ -18,6 +18,9 @@ from tests.replay.sealing_agents import recorded_call, recorded_scenario
 
 AGENTS = "tests.replay.adapters.framework_agents"
 REFUNDED: JsonValue = {"order_id": "123", "refund": "recorded, not issued"}
+REFUND_ASK = "please refund order 123"
+# The messages a test hands an agent called directly, outside any replay.
+REFUND_123 = [{"role": "user", "content": REFUND_ASK}]
 
 
 def refund_scenario(
@@ -26,7 +29,7 @@ def refund_scenario(
     """One turn in which the user asks to refund order 123, and the recorded agent refunded
     `recorded_order` with `tool_name`."""
     call = recorded_call(tool_name, recorded_order, result, 1)
-    return recorded_scenario(f"{tool_name}-123", [("please refund order 123", [call])])
+    return recorded_scenario(f"{tool_name}-123", [(REFUND_ASK, [call])])
 
 
 def replay_sealed(

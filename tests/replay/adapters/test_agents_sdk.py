@@ -21,6 +21,7 @@ from otel_replay.store import SqlSpanStore
 from otel_replay.testing import FakeOpenAIServer
 from tests.replay.adapters import framework_agents
 from tests.replay.adapters.support import (
+    REFUND_123,
     REFUNDED,
     check_traced_tool_is_sealed_unless_unsealed,
     failed_refund_scenario,
@@ -30,8 +31,6 @@ from tests.replay.adapters.support import (
     tool_message_sent,
     tool_sources,
 )
-
-REFUND_123 = [{"role": "user", "content": "please refund order 123"}]
 
 
 def test_a_runner_tool_call_is_served_the_recorded_output_and_never_runs(

@@ -14,6 +14,7 @@ from otel_replay.replay.adapters import sealed_frameworks
 from otel_replay.store import SqlSpanStore
 from tests.replay.adapters import framework_agents
 from tests.replay.adapters.support import (
+    REFUND_123,
     REFUNDED,
     failed_refund_scenario,
     refund_scenario,
@@ -21,8 +22,6 @@ from tests.replay.adapters.support import (
     sealed_answer,
     tool_sources,
 )
-
-REFUND_123 = [{"role": "user", "content": "please refund order 123"}]
 
 
 def test_an_mcp_tool_call_gets_the_recorded_result_and_the_server_never_runs_it(
