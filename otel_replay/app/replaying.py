@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,9 +80,13 @@ def replay_scenarios(
         raise BadInputError("nothing to replay: no scenarios")
     exchanges: dict[str, list[StandInExchange]] = {}
     bridge = replay_bridge(store=store) if agent.url is not None else nullcontext()
-    with sealed_frameworks(seal), bridge, model_standin(llm, scenarios, llm_upstream) as standin:
-        # Loaded only now, so that a module-level client sees the stand-in's base URL.
+    with ExitStack() as stack:
+        stack.enter_context(bridge)
+        standin = stack.enter_context(model_standin(llm, scenarios, llm_upstream))
+        # Loaded only now, so that a module-level client sees the stand-in's base URL; then
+        # the frameworks it imported are sealed (one not imported is never loaded for it).
         target = agent.load(scenarios[0].agent.model)
+        stack.enter_context(sealed_frameworks(seal))
         if len(scenarios) > 1 and concurrency > 1 and standin is None:
             runs = replay_many(
                 scenarios,

@@ -26,6 +26,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import logging
+import sys
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -142,7 +143,10 @@ def _acquire_all(targets: list[SealTarget]) -> list[Hashable]:
         for framework in FRAMEWORKS:
             framework_key = ("framework", framework.adapter)
             install = functools.partial(_install_framework, framework)
-            if _is_installed(framework) and _acquire(framework_key, install):
+            # Only a framework the process has imported is patched: importing one the agent
+            # does not use would cost seconds (the Agents SDK alone about 4.6 s).
+            loaded = framework.module in sys.modules and _is_installed(framework)
+            if loaded and _acquire(framework_key, install):
                 acquired.append(framework_key)
         for target in targets:
             seal_key, tool_name = _seal_key(target)
@@ -159,8 +163,9 @@ def _acquire_all(targets: list[SealTarget]) -> list[Hashable]:
 def sealed_frameworks(seal: Iterable[str] = ()) -> Iterator[None]:
     """Seal framework tools and the functions named in `seal` while the block runs.
 
-    On entry, each installed framework with an adapter (LangChain / LangGraph tools, OpenAI
-    Agents SDK function tools, MCP client tool calls) has its tool-execution point replaced,
+    On entry, each framework with an adapter that the process has imported (LangChain /
+    LangGraph tools, OpenAI Agents SDK function tools, MCP client tool calls; so enter after
+    the agent is loaded) has its tool-execution point replaced,
     and each `seal` entry, `MODULE:FUNCTION` or `MODULE:CLASS.METHOD` (optionally
     `=TOOL_NAME` when the recording names the tool otherwise), is replaced by a sealed
     wrapper; on exit everything is put back as it was. Frameworks that are not installed are
