@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -29,7 +29,9 @@ from otel_replay.regression.cassette import (
 from otel_replay.regression.check import CaseResult, check_case, combine_trials
 from otel_replay.regression.files import LoadedCase, find_case_folders, load_case, write_cassette
 from otel_replay.regression.shard import Shard
+from otel_replay.replay.adapters import sealed_frameworks
 from otel_replay.replay.agents import load_agent
+from otel_replay.replay.remote import replay_bridge
 from otel_replay.standin import Cassette, StandIn, StandInExchange, build_cassette
 from otel_replay.store.base import SpanStore
 
@@ -199,7 +201,11 @@ class CaseRunner:
         standin = self._start(loaded)
         with self._pointed_at(standin):
             target = self._target(loaded)
-            trials = [self._trial(loaded, target, standin) for _ in range(self.settings.trials)]
+            # Sealed as in `replay`: the frameworks the agent imported, and an HTTP agent's
+            # spans and tool calls through the loopback bridge.
+            bridge = replay_bridge(store=self.store) if target.ref.url else nullcontext()
+            with sealed_frameworks(), bridge:
+                trials = [self._trial(loaded, target, standin) for _ in range(self.settings.trials)]
         result = combine_trials([r for r, _ in trials])
         exchanges = trials[0][1]
         if self.settings.update_baseline:
