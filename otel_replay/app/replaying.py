@@ -125,16 +125,8 @@ def _replay_one(
     standin: StandIn | None,
     exchanges: dict[str, list[StandInExchange]] | None = None,
 ) -> ReplayRun:
-    if standin is None:
-        return replay_scenario(
-            scenario,
-            agent.factory,
-            store,
-            agent_label=agent.label,
-            options=options,
-            score=score_expectations,
-        )
-    standin.load(scenario)
+    if standin is not None:
+        standin.load(scenario)
     run = replay_scenario(
         scenario,
         agent.factory,
@@ -142,10 +134,10 @@ def _replay_one(
         agent_label=agent.label,
         options=options,
         score=score_expectations,
-        on_turn=standin.set_turn,
-        annotate=lambda run: mark_model_sources(run, standin),
+        on_turn=standin.set_turn if standin is not None else None,
+        annotate=(lambda run: mark_model_sources(run, standin)) if standin is not None else None,
     )
-    if exchanges is not None:
+    if standin is not None and exchanges is not None:
         exchanges[run.run_id] = standin.exchanges()
     return run
 
