@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
@@ -88,6 +89,28 @@ _VALUE_HINTS: dict[str, tuple[str, ...]] = {
 }
 _ALL_VALUE_HINTS = tuple(sorted({hint for hints in _VALUE_HINTS.values() for hint in hints}))
 _ANY_HINT = re.compile("|".join(re.escape(hint) for hint in _ALL_VALUE_HINTS))
+# A quick look at a whole serialised message (a span, a log record) before its attributes are
+# visited in Python: most spans hold no secret, and C-speed searches of their bytes tell so
+# far faster (a GenAI span's walk costs ~0.2 ms). Each default value rule is probed with its
+# pattern run over the bytes, where its hints appear (bytes-mode patterns without `\b` match
+# wherever the text patterns do, or more); `bearer` needs only its hint
+# (Unicode spaces after it are `\s` in text only). A key rule is probed by its words, and a
+# key ending in `token` or `key` by the KeyValue's value field (tag 0x12) after it.
+_VALUE_PROBES: tuple[tuple[bytes, re.Pattern[bytes] | None], ...] = tuple(
+    (
+        hint.encode(),
+        # Without `\b`: on the wire a value starts right after its length byte, which may
+        # be a letter or digit; dropping the boundaries only widens what the probe finds.
+        None if kind == "bearer" else re.compile(pattern.replace(r"\b", "").encode()),
+    )
+    for kind, pattern in DEFAULT_VALUE_PATTERNS
+    for hint in _VALUE_HINTS[kind]
+)
+_KEY_HINTS = (b"authorization", b"passw", b"secret", b"cookie", b"credential", b"apikey")
+_KEY_HINT_PAIRS = ((b"api", b"key"), (b"private", b"key"), (b"access", b"key"))
+# Two patterns with a literal start each: searched far faster than one alternation.
+_KEY_TAILS = (re.compile(rb"token[._\-\s/:]*\x12"), re.compile(rb"key[._\-\s/:]*\x12"))
+
 # The shortest text a default value rule matches (`bearer` and 8 characters).
 _SHORTEST_SECRET = 15
 
@@ -205,6 +228,28 @@ class Redactor:
             else:
                 self._redact_value(attribute.value)
 
+    def may_hold_secret(self, message: Message) -> bool:
+        """False only when no rule can redact anything in the message (default rules only:
+        custom patterns give no hints, so with them every message is visited)."""
+        if not self.default_rules or self.extra_keys or self.extra_values:
+            return True
+        raw = message.SerializeToString()
+        lowered = raw.lower()
+        # Plain loops: this runs once a span, and generator expressions cost more than the
+        # searches themselves.
+        for hint, pattern in _VALUE_PROBES:
+            if hint in lowered and (pattern is None or pattern.search(raw) is not None):
+                return True
+        for hint in _KEY_HINTS:
+            if hint in lowered:
+                return True
+        for first, second in _KEY_HINT_PAIRS:
+            if first in lowered and second in lowered:
+                return True
+        return (
+            _KEY_TAILS[0].search(lowered) is not None or _KEY_TAILS[1].search(lowered) is not None
+        )
+
     def redact_traces(self, request: trace_service_pb2.ExportTraceServiceRequest) -> None:
         """Every attribute of the request's resources, scopes, spans, events and links."""
         for resource_spans in request.resource_spans:
@@ -212,6 +257,8 @@ class Redactor:
             for scope_spans in resource_spans.scope_spans:
                 self.redact_attributes(scope_spans.scope.attributes)
                 for span in scope_spans.spans:
+                    if not self.may_hold_secret(span):
+                        continue
                     self.redact_attributes(span.attributes)
                     for event in span.events:
                         self.redact_attributes(event.attributes)
@@ -227,6 +274,8 @@ class Redactor:
             for scope_logs in resource_logs.scope_logs:
                 self.redact_attributes(scope_logs.scope.attributes)
                 for record in scope_logs.log_records:
+                    if not self.may_hold_secret(record):
+                        continue
                     self.redact_attributes(record.attributes)
                     self._redact_value(record.body)
 

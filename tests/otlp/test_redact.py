@@ -192,3 +192,42 @@ def test_a_secret_key_with_a_number_keeps_it() -> None:
 
     assert span.attributes[0].value.double_value == 0.42
     assert span.attributes[1].value.string_value == "[REDACTED:token]"
+
+
+_KEY_PARTS = st.sampled_from(
+    [
+        *("gen_ai", "usage", "input_tokens", "token", "Token", "key", "api", "Api", "KEY"),
+        *("cache", "access", "secret", "auth", "signing", "password", "x", "http", "header"),
+        *("cookie", "Authorization", "llm", "token_count", "time_to_first", "id", "session"),
+    ]
+)
+_SEPARATORS = st.sampled_from([".", "_", "-", "", ":", "/", " "])
+_VALUES = st.one_of(
+    st.text(max_size=30),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.sampled_from([OPENAI_KEY, JWT, AWS_KEY, GITHUB_TOKEN, "Bearer abcdefgh12", "task-free"]),
+)
+
+
+@st.composite
+def _keys(draw: st.DrawFn) -> str:
+    parts = draw(st.lists(_KEY_PARTS, min_size=1, max_size=4))
+    return "".join(part + draw(_SEPARATORS) for part in parts)
+
+
+@given(st.lists(st.tuples(_keys(), _VALUES), max_size=6))
+def test_a_span_the_quick_look_lets_pass_holds_nothing_to_redact(
+    attributes: list[tuple[str, object]],
+) -> None:
+    request = trace_service_pb2.ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    for key, value in attributes:
+        value_to_pb2(value, span.attributes.add(key=key).value)  # type: ignore[arg-type]
+    before = span.SerializeToString()
+    redactor = Redactor()
+    walked = trace_service_pb2.ExportTraceServiceRequest()
+    walked.CopyFrom(request)
+    redactor.redact_attributes(walked.resource_spans[0].scope_spans[0].spans[0].attributes)
+
+    if not redactor.may_hold_secret(span):
+        assert walked.resource_spans[0].scope_spans[0].spans[0].SerializeToString() == before
