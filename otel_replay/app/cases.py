@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from otel_replay.app.baselines import DEFAULT_CASES_FOLDER, approve_case_run
-from otel_replay.app.models import LlmMode, mark_model_sources, model_standin
+from otel_replay.app.models import LlmMode, mark_model_sources, model_standin, served_recording
 from otel_replay.app.targets import AgentRef, AgentTarget
 from otel_replay.core.errors import BadInputError
 from otel_replay.regression.baselines import BaselineChange
@@ -32,7 +32,7 @@ from otel_replay.regression.shard import Shard
 from otel_replay.replay.adapters import sealed_frameworks
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.remote import replay_bridge
-from otel_replay.standin import Cassette, StandIn, StandInExchange, build_cassette
+from otel_replay.standin import StandIn, StandInExchange
 from otel_replay.store.base import SpanStore
 
 __all__ = [
@@ -102,13 +102,6 @@ def find_cases(paths: Iterable[str | Path], shard: Shard | None = None) -> list[
     if shard is not None:
         folders = shard.select(folders)
     return [load_case(folder) for folder in folders]
-
-
-def _served(loaded: LoadedCase) -> Cassette:
-    """What the stand-in serves a case: its cassette, else its scenario's recording."""
-    if loaded.cassette is not None:
-        return loaded.cassette.to_standin()
-    return build_cassette(loaded.scenario)
 
 
 class CaseRunner:
@@ -185,7 +178,7 @@ class CaseRunner:
         if standin is None:
             result = check_case(loaded, target.factory, self.store, agent_label=target.label)
             return result, None
-        standin.load(_served(loaded))
+        standin.load(served_recording(loaded))
         result = check_case(
             loaded,
             target.factory,

@@ -14,10 +14,15 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 
+from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun, TurnSide
+from otel_replay.regression.files import LoadedCase, is_case_file, load_case
+from otel_replay.regression.model import CASE_FILE
+from otel_replay.scenario.files import read_scenario
 from otel_replay.scenario.model import Scenario
-from otel_replay.standin import StandIn, StandInMode, Upstream
+from otel_replay.standin import Cassette, StandIn, StandInMode, Upstream, build_cassette
 from otel_replay.standin.model import ExchangeSource
 
 
@@ -82,3 +87,48 @@ def mark_model_sources(run: ReplayRun, standin: StandIn) -> ReplayRun:
             )
         )
     return run.model_copy(update={"turns": turns})
+
+
+def served_recording(loaded: LoadedCase) -> Cassette:
+    """What the stand-in serves a case: its cassette, else its scenario's recording."""
+    if loaded.cassette is not None:
+        return loaded.cassette.to_standin()
+    return build_cassette(loaded.scenario)
+
+
+def recording_to_serve(target: str) -> Scenario | Cassette:
+    """What `otel-replay model` serves: a regression case folder's cassette (else its
+    scenario's recording), or a scenario file's recording."""
+    path = Path(target)
+    if path.is_dir():
+        if not is_case_file(path / CASE_FILE):
+            raise BadInputError(f"{target}: not a regression case folder (no case.json)")
+        return served_recording(load_case(path))
+    if not path.exists():
+        raise BadInputError(f"{target}: no such scenario file or case folder")
+    return read_scenario(path)
+
+
+def serve_recording(
+    target: str,
+    *,
+    mode: LlmMode = LlmMode.RECORDED,
+    port: int = 0,
+    upstream_url: str | None = None,
+) -> StandIn:
+    """A stand-in for an agent run by hand: it follows the agent through the turns (a request
+    matching a later turn moves to it) and keeps serving until closed."""
+    if mode is LlmMode.LIVE:
+        raise BadInputError("serving a recording needs --llm recorded or hybrid")
+    upstream = (
+        Upstream.from_env(openai_base_url=upstream_url, anthropic_base_url=upstream_url)
+        if upstream_url
+        else Upstream.from_env()
+    )
+    return StandIn(
+        recording_to_serve(target),
+        mode=StandInMode(mode.value),
+        upstream=upstream,
+        port=port,
+        follow_turns=True,
+    )

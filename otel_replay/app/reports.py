@@ -63,6 +63,15 @@ def compare(store: SpanStore, first: str, second: str | None = None) -> Report:
     )
 
 
+def compared_runs_passed(store: SpanStore, first: str, second: str | None = None) -> bool:
+    """Whether every replay run among the compared sides passed (every turn ran, every check
+    passed); sessions and traces pass by themselves. `diff` exits 1 otherwise."""
+    sides = [resolve_comparable(store, first)]
+    if second is not None:
+        sides.append(resolve_comparable(store, second))
+    return all(side.passed for side in sides if isinstance(side, ReplayRun))
+
+
 def check_report_path(path: str) -> None:
     """Fail on an unknown report extension before any work is done."""
     read_report_format(path)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from otel_replay.app.reports import check_report_path, compare, write_reports
+from otel_replay.app.reports import (
+    check_report_path,
+    compare,
+    compared_runs_passed,
+    write_reports,
+)
 from otel_replay.cli.options import (
     console,
     json_option,
@@ -34,6 +41,7 @@ def diff(
     store = open_cli_store(store_url)
     try:
         report = compare(store, first, second)
+        passed = compared_runs_passed(store, first, second)
     finally:
         store.close()
     if report_file:
@@ -46,6 +54,8 @@ def diff(
             out.print(renderable)
     if report_file:
         click.echo(f"report written to {report_file}", err=as_json)
+    if not passed:
+        sys.exit(1)
 
 
 COMMANDS = [diff]

@@ -39,6 +39,10 @@ COMMAND_TABLE: dict[str, CommandEntry] = {
         "otel_replay.cli.ingest_commands",
         "Import OTLP trace or log requests: JSON, JSON lines, or protobuf files ('-' for stdin).",
     ),
+    "model": CommandEntry(
+        "otel_replay.cli.model_commands",
+        "Serve a scenario's (or a case's cassette's) recorded model answers on 127.0.0.1.",
+    ),
     "replay": CommandEntry(
         "otel_replay.cli.replay_commands",
         "Replay a scenario (or a stored session) against your agent, linked to the original.",

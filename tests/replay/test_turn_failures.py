@@ -117,3 +117,14 @@ def test_replay_exits_0_only_when_every_turn_ran(
     if code != 2:
         shown = json.loads(result.stdout)
         assert (shown["status"] == "ok") == (code == 0)
+
+
+def test_diff_of_a_run_with_a_failed_turn_exits_1(store: SqlSpanStore) -> None:
+    failed = _replay(store, "fails_on_turn_3")
+    second = _replay(store, "fails_on_turn_3")
+
+    assert CliRunner().invoke(cli, ["diff", failed.run_id, "--store", store.url]).exit_code == 1
+    both = CliRunner().invoke(cli, ["diff", INCIDENT, second.run_id, "--store", store.url])
+    assert both.exit_code == 1
+    sessions = CliRunner().invoke(cli, ["diff", INCIDENT, INCIDENT, "--store", store.url])
+    assert sessions.exit_code == 0, sessions.output
