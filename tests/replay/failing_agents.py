@@ -47,3 +47,10 @@ class BrokenFactory:
 
     def __call__(self, messages: list[dict[str, Any]]) -> Any:
         return "never"
+
+
+def interrupted_on_turn_2(messages: list[dict[str, Any]]) -> Any:
+    """What Ctrl-C does while the agent works: KeyboardInterrupt out of the turn."""
+    if _turn(messages) == 2:
+        raise KeyboardInterrupt
+    return fixed_agent(messages)

@@ -128,3 +128,19 @@ def test_diff_of_a_run_with_a_failed_turn_exits_1(store: SqlSpanStore) -> None:
     assert both.exit_code == 1
     sessions = CliRunner().invoke(cli, ["diff", INCIDENT, INCIDENT, "--store", store.url])
     assert sessions.exit_code == 0, sessions.output
+
+
+def test_ctrl_c_stores_the_finished_turns_as_an_interrupted_run(store: SqlSpanStore) -> None:
+    run = _replay(store, "interrupted_on_turn_2")
+
+    assert run.status is RunStatus.INTERRUPTED
+    assert run.turns[0].replayed is not None and run.turns[0].error is None
+    assert run.turns[1].error == "turn 2 interrupted"
+    assert all(turn.replayed is None for turn in run.turns[2:])
+    assert store.get_run(run.run_id) is not None
+    result = CliRunner().invoke(
+        cli,
+        ["replay", INCIDENT, "--agent", f"{AGENTS}:interrupted_on_turn_2", "--store", store.url],
+    )
+    assert result.exit_code == 1
+    assert "interrupted: the finished turns are stored with the run" in result.output
