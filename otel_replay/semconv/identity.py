@@ -56,14 +56,19 @@ class Identity(NamedTuple):
         return Identity(_better(self.session, other.session), _better(self.user, other.user))
 
 
+NO_IDENTITY = Identity()
+
+
 def _better(first: Ranked | None, second: Ranked | None) -> Ranked | None:
     if second is None or (first is not None and first.rank <= second.rank):
         return first
     return second
 
 
-# key -> (its rank among session keys, its rank among user keys), None where it is not one.
-_RankTable = Mapping[str, tuple[int | None, int | None]]
+_UNRANKED = 1 << 62  # the rank of a key that is not in a list: worse than any rank
+
+# key -> (its rank among session keys, its rank among user keys).
+_RankTable = Mapping[str, tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -85,10 +90,12 @@ class IdentityKeys:
 
 def _rank_table(
     session_keys: Sequence[str], user_keys: Sequence[str], offset: tuple[int, int]
-) -> dict[str, tuple[int | None, int | None]]:
+) -> dict[str, tuple[int, int]]:
     session = {key: offset[0] + i for i, key in reversed(list(enumerate(session_keys)))}
     user = {key: offset[1] + i for i, key in reversed(list(enumerate(user_keys)))}
-    return {key: (session.get(key), user.get(key)) for key in (*session, *user)}
+    return {
+        key: (session.get(key, _UNRANKED), user.get(key, _UNRANKED)) for key in (*session, *user)
+    }
 
 
 @lru_cache(maxsize=16)
@@ -100,31 +107,44 @@ def identity_keys(
     span_ranks = _rank_table(session_keys, user_keys, (0, 0))
     stt_span_ranks = dict(span_ranks)
     if Pipecat.USER_ID not in stt_span_ranks:
-        stt_span_ranks[Pipecat.USER_ID] = (None, 2 * len(user_keys))
+        stt_span_ranks[Pipecat.USER_ID] = (_UNRANKED, 2 * len(user_keys))
     resource_ranks = _rank_table(session_keys, user_keys, (len(session_keys), len(user_keys)))
     wanted = frozenset((*stt_span_ranks, *resource_ranks))
     return IdentityKeys(session_keys, user_keys, span_ranks, stt_span_ranks, resource_ranks, wanted)
 
 
 def _find_identity(
-    ranks: _RankTable, attributes: Iterable[tuple[str, V]], text_of: Callable[[V], str | None]
+    ranks: _RankTable,
+    attributes: Iterable[tuple[str, V]],
+    text_of: Callable[[V], str | None],
+    start: Identity,
 ) -> Identity:
-    session: Ranked | None = None
-    user: Ranked | None = None
+    session, user = start
+    session_rank = session.rank if session is not None else _UNRANKED
+    user_rank = user.rank if user is not None else _UNRANKED
+    session_text: str | None = None
+    user_text: str | None = None
     get = ranks.get
     for key, raw in attributes:
         ranked = get(key)
         if ranked is None:
             continue
+        key_session_rank, key_user_rank = ranked
+        if key_session_rank >= session_rank and key_user_rank >= user_rank:
+            continue  # cannot better what is found: the value is not read
         text = text_of(raw)
         if text is None:
             continue
-        session_rank, user_rank = ranked
-        if session_rank is not None and (session is None or session_rank < session.rank):
-            session = Ranked(session_rank, text)
-        if user_rank is not None and (user is None or user_rank < user.rank):
-            user = Ranked(user_rank, text)
-    return Identity(session, user)
+        if key_session_rank < session_rank:
+            session_rank, session_text = key_session_rank, text
+        if key_user_rank < user_rank:
+            user_rank, user_text = key_user_rank, text
+    if session_text is None and user_text is None:
+        return start
+    return Identity(
+        Ranked(session_rank, session_text) if session_text is not None else session,
+        Ranked(user_rank, user_text) if user_text is not None else user,
+    )
 
 
 def find_span_identity(
@@ -132,22 +152,24 @@ def find_span_identity(
     span_name: str,
     attributes: Iterable[tuple[str, V]],
     text_of: Callable[[V], str | None],
+    start: Identity = NO_IDENTITY,
 ) -> Identity:
     """The best session and user ids among one span's attributes, in one pass.
 
     `attributes` are (key, value) pairs, all of them or only those whose key is in
     `keys.wanted`; `text_of` turns a value into an id (None when it is none), so that callers
-    holding protobuf attributes convert only the values of identity keys.
+    holding protobuf attributes convert only the values of identity keys. `start` holds ids
+    found before (on the span's resource, say); the span's own replace them only when better.
     """
     ranks = keys.stt_span_ranks if span_name == Pipecat.SPAN_STT else keys.span_ranks
-    return _find_identity(ranks, attributes, text_of)
+    return _find_identity(ranks, attributes, text_of, start)
 
 
 def find_resource_identity(
     keys: IdentityKeys, attributes: Iterable[tuple[str, V]], text_of: Callable[[V], str | None]
 ) -> Identity:
     """Like `find_span_identity`, for a resource's attributes (ranked after any span's)."""
-    return _find_identity(keys.resource_ranks, attributes, text_of)
+    return _find_identity(keys.resource_ranks, attributes, text_of, NO_IDENTITY)
 
 
 def resolve_identity(spans: Iterable[Span], keys: IdentityKeys | None = None) -> Identity:

@@ -157,13 +157,6 @@ def _scope_row(
     )
 
 
-def _identity_attributes(
-    pb2_key_values: Iterable[common_pb2.KeyValue], wanted: frozenset[str]
-) -> list[tuple[str, common_pb2.KeyValue]]:
-    """The (key, attribute) pairs whose key is an identity key: a cheap first pass."""
-    return [(kv.key, kv) for kv in pb2_key_values if kv.key in wanted]
-
-
 def _pb2_text(pb2_key_value: common_pb2.KeyValue) -> str | None:
     """An id from a protobuf attribute value, by the rule `as_str` applies to ours."""
     value = pb2_key_value.value
@@ -182,12 +175,14 @@ def build_span_batch(
     keys = identity_keys(session_keys)
     batch = SpanBatch()
     identities = batch.identities
-    settled: set[str] = set()
+    settled: set[bytes] = set()
     bad_ids = 0
     wanted = keys.wanted
     for resource_spans in request.resource_spans:
         resource_identity = find_resource_identity(
-            keys, _identity_attributes(resource_spans.resource.attributes, wanted), _pb2_text
+            keys,
+            [(key, kv) for kv in resource_spans.resource.attributes if (key := kv.key) in wanted],
+            _pb2_text,
         )
         for scope_spans in resource_spans.scope_spans:
             if not scope_spans.spans:
@@ -214,18 +209,19 @@ def build_span_batch(
                     continue
                 trace_hex = trace_id.hex()
                 session = None
-                if trace_hex not in settled:
+                if trace_id not in settled:
                     # Once a trace showed the best session and user keys there are, the
                     # rest of its spans cannot change what it resolves to: not scanned.
                     own = resource_identity
-                    hits = _identity_attributes(pb2_span.attributes, wanted)
+                    # A cheap first pass: most attributes are not identity keys.
+                    hits = [(key, kv) for kv in pb2_span.attributes if (key := kv.key) in wanted]
                     if hits:
-                        own = find_span_identity(keys, pb2_span.name, hits, _pb2_text).best(own)
+                        own = find_span_identity(keys, pb2_span.name, hits, _pb2_text, own)
                     known = identities.get(trace_hex)
                     found = own if known is None else known.best(own)
                     identities[trace_hex] = found
                     if found.settled:
-                        settled.add(trace_hex)
+                        settled.add(trace_id)
                     session = own.session
                 # Positional, in SpanRow's field order: this runs for every span received.
                 batch.spans.append(
