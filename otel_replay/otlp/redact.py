@@ -252,6 +252,8 @@ class Redactor:
 
     def redact_traces(self, request: trace_service_pb2.ExportTraceServiceRequest) -> None:
         """Every attribute of the request's resources, scopes, spans, events and links."""
+        if not self.may_hold_secret(request):  # one look at the whole request first
+            return
         for resource_spans in request.resource_spans:
             self.redact_attributes(resource_spans.resource.attributes)
             for scope_spans in resource_spans.scope_spans:
@@ -269,6 +271,8 @@ class Redactor:
 
     def redact_logs(self, request: logs_service_pb2.ExportLogsServiceRequest) -> None:
         """Every attribute and body of the request's resources, scopes and log records."""
+        if not self.may_hold_secret(request):
+            return
         for resource_logs in request.resource_logs:
             self.redact_attributes(resource_logs.resource.attributes)
             for scope_logs in resource_logs.scope_logs:
