@@ -16,7 +16,13 @@ from pathlib import Path
 from types import TracebackType
 
 from otel_replay.app.baselines import DEFAULT_CASES_FOLDER, approve_case_run
-from otel_replay.app.models import LlmMode, mark_model_sources, model_standin, served_recording
+from otel_replay.app.models import (
+    LlmMode,
+    answer_sources,
+    mark_model_sources,
+    model_standin,
+    served_recording,
+)
 from otel_replay.app.targets import AgentRef, AgentTarget
 from otel_replay.core.errors import BadInputError
 from otel_replay.regression.baselines import BaselineChange
@@ -186,6 +192,7 @@ class CaseRunner:
             agent_label=target.label,
             on_turn=standin.set_turn,
             annotate=lambda run: mark_model_sources(run, standin),
+            llm_sources=answer_sources(standin),
         )
         return result, standin.exchanges()
 

@@ -11,7 +11,7 @@ where none are set.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -132,3 +132,9 @@ def serve_recording(
         port=port,
         follow_turns=True,
     )
+
+
+def answer_sources(standin: StandIn) -> Callable[[int], list[str]]:
+    """Per turn index, where the stand-in's answers came from, in call order (for the
+    replay to mark each model span with)."""
+    return lambda index: [exchange.source.value for exchange in standin.exchanges(index)]

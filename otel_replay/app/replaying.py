@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from otel_replay.app.baselines import baseline_cassette
-from otel_replay.app.models import LlmMode, mark_model_sources, model_standin
+from otel_replay.app.models import LlmMode, answer_sources, mark_model_sources, model_standin
 from otel_replay.app.targets import AgentRef, AgentTarget
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun, RunStatus
@@ -136,6 +136,7 @@ def _replay_one(
         score=score_expectations,
         on_turn=standin.set_turn if standin is not None else None,
         annotate=(lambda run: mark_model_sources(run, standin)) if standin is not None else None,
+        llm_sources=answer_sources(standin) if standin is not None else None,
     )
     if standin is not None and exchanges is not None:
         exchanges[run.run_id] = standin.exchanges()

@@ -95,6 +95,7 @@ def check_case(
     agent_label: str,
     on_turn: OnTurn | None = None,
     annotate: Callable[[ReplayRun], ReplayRun] | None = None,
+    llm_sources: Callable[[int], Sequence[str]] | None = None,
 ) -> CaseResult:
     """Replay the case's scenario, evaluate its expectations against the baseline.
     `on_turn` and `annotate` are the replay's hooks (the model stand-in's turn and marks)."""
@@ -115,6 +116,7 @@ def check_case(
         ),
         on_turn=on_turn,
         annotate=annotate,
+        llm_sources=llm_sources,
     )
     rebased = rebase_on_baseline(run, loaded.baseline)
     scores = run.scores

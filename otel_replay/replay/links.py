@@ -6,7 +6,7 @@ Links are added to the protobuf spans before they are stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
@@ -15,7 +15,7 @@ from otel_replay.core.records import Span
 from otel_replay.scenario.model import ScenarioTurn
 from otel_replay.semconv.attributes import GenAI, OpenInference, Vercel
 from otel_replay.semconv.classify import classify_span
-from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY, REPLAY_OF
+from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY, REPLAY_LLM_SOURCE, REPLAY_OF
 from otel_replay.semconv.model import SpanRole
 
 LINK_TYPE_KEY = REPLAY_LINK_TYPE_KEY
@@ -129,3 +129,41 @@ def add_links(
                 attribute.value.string_value = REPLAY_OF
                 added += 1
     return added
+
+
+def plan_llm_sources(
+    spans: Sequence[Span],
+    turn_span_ids: Mapping[str, int],
+    sources: Callable[[int], Sequence[str]],
+) -> dict[str, str]:
+    """replayed model-call span id -> where its answer came from (the model stand-in's log
+    for the turn, in call order). A turn whose leaf model spans and logged answers differ in
+    number is left unmarked rather than marked wrongly."""
+    by_id = {s.span_id: s for s in spans}
+    roles = {s.span_id: classify_span(s) for s in spans}
+    per_turn: dict[int, list[Span]] = {}
+    for span in spans:
+        index = turn_of_span(span, by_id, turn_span_ids)
+        if index is not None and span.span_id not in turn_span_ids:
+            per_turn.setdefault(index, []).append(span)
+    planned: dict[str, str] = {}
+    for index, turn_spans in per_turn.items():
+        leaves = leaf_spans(turn_spans, SpanRole.LLM, roles)
+        answered = sources(index)
+        if leaves and len(leaves) == len(answered):
+            planned.update(
+                (span.span_id, source) for span, source in zip(leaves, answered, strict=True)
+            )
+    return planned
+
+
+def mark_llm_sources(
+    request: trace_service_pb2.ExportTraceServiceRequest, planned: Mapping[str, str]
+) -> None:
+    """Set `otel_replay.llm.source` on the planned protobuf spans."""
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            for pb2_span in scope_spans.spans:
+                source = planned.get(pb2_span.span_id.hex())
+                if source is not None:
+                    pb2_span.attributes.add(key=REPLAY_LLM_SOURCE).value.string_value = source

@@ -29,7 +29,12 @@ from otel_replay.core.values import to_json_value
 from otel_replay.otlp.convert import spans_from_request
 from otel_replay.replay.agents import AgentFactory, ChatMessage
 from otel_replay.replay.capture import ensure_capture, spans_to_request
-from otel_replay.replay.links import add_links, plan_links
+from otel_replay.replay.links import (
+    add_links,
+    mark_llm_sources,
+    plan_links,
+    plan_llm_sources,
+)
 from otel_replay.replay.matchers import RecordedToolCall, ToolMatchMode, ToolPlayback
 from otel_replay.replay.observe import observe_turn
 from otel_replay.replay.sealing import ActiveReplay, active_replay, sealed_turn
@@ -375,6 +380,7 @@ def replay_scenario(
     score: Scorer | None = None,
     on_turn: OnTurn | None = None,
     annotate: Callable[[ReplayRun], ReplayRun] | None = None,
+    llm_sources: Callable[[int], Sequence[str]] | None = None,
 ) -> ReplayRun:
     """Replay every user turn of the scenario against a new agent session; store the spans
     (linked to the originals) and the run, scored by `score` when given; return the run.
@@ -393,6 +399,8 @@ def replay_scenario(
     recorded_tools = {t.name for turn in scenario.turns for t in turn.tool_calls}
     unsealed = find_unsealed_tool_runs(spans, turn_span_ids, recorded_tools, options.live_tools)
     add_links(request, plan_links(spans, turn_span_ids, {t.index: t for t in scenario.turns}))
+    if llm_sources is not None:  # the model stand-in's log: each model span says its source
+        mark_llm_sources(request, plan_llm_sources(spans, turn_span_ids, llm_sources))
     span_batch = build_span_batch(request, DEFAULT_SESSION_KEYS)
     trace_hex = f"{trace_id:032x}"
     by_index = {o.turn.index: o for o in outcomes}

@@ -63,5 +63,7 @@ REPLAY_TURN_INDEX = "otel_replay.turn.index"
 REPLAY_ORIGINAL_SESSION_ID = "otel_replay.original.session_id"
 REPLAY_ORIGINAL_TRACE_ID = "otel_replay.original.trace_id"
 REPLAY_ORIGINAL_SPAN_ID = "otel_replay.original.span_id"
+# Where a replayed model call's answer came from: `recorded`, `live` or `unanswered`.
+REPLAY_LLM_SOURCE = "otel_replay.llm.source"
 REPLAY_TOOL_SOURCE = "otel_replay.tool.source"  # `recorded`, `live` or `unmatched`
 REPLAY_TOOL_DIVERGENCE = "otel_replay.tool.divergence"  # how the call differed from the recording
