@@ -63,10 +63,10 @@ def _tool_name(span: Span) -> str:
     return span.name.removeprefix("execute_tool ").strip()
 
 
-def plan_links(
-    spans: Sequence[Span], turn_span_ids: Mapping[str, int], turns: Mapping[int, ScenarioTurn]
-) -> dict[str, tuple[str, str]]:
-    """replayed span id -> (original trace id, original span id) for LLM and tool spans."""
+def _spans_by_turn(
+    spans: Sequence[Span], turn_span_ids: Mapping[str, int]
+) -> tuple[dict[str, SpanRole], dict[int, list[Span]]]:
+    """Every span's role, and the spans under each turn span (turn spans excluded)."""
     by_id = {s.span_id: s for s in spans}
     roles = {s.span_id: classify_span(s) for s in spans}
     per_turn: dict[int, list[Span]] = {}
@@ -74,6 +74,14 @@ def plan_links(
         index = turn_of_span(span, by_id, turn_span_ids)
         if index is not None and span.span_id not in turn_span_ids:
             per_turn.setdefault(index, []).append(span)
+    return roles, per_turn
+
+
+def plan_links(
+    spans: Sequence[Span], turn_span_ids: Mapping[str, int], turns: Mapping[int, ScenarioTurn]
+) -> dict[str, tuple[str, str]]:
+    """replayed span id -> (original trace id, original span id) for LLM and tool spans."""
+    roles, per_turn = _spans_by_turn(spans, turn_span_ids)
     planned: dict[str, tuple[str, str]] = {}
     for index, turn_spans in per_turn.items():
         original = turns[index]
@@ -139,13 +147,7 @@ def plan_llm_sources(
     """replayed model-call span id -> where its answer came from (the model stand-in's log
     for the turn, in call order). A turn whose leaf model spans and logged answers differ in
     number is left unmarked rather than marked wrongly."""
-    by_id = {s.span_id: s for s in spans}
-    roles = {s.span_id: classify_span(s) for s in spans}
-    per_turn: dict[int, list[Span]] = {}
-    for span in spans:
-        index = turn_of_span(span, by_id, turn_span_ids)
-        if index is not None and span.span_id not in turn_span_ids:
-            per_turn.setdefault(index, []).append(span)
+    roles, per_turn = _spans_by_turn(spans, turn_span_ids)
     planned: dict[str, str] = {}
     for index, turn_spans in per_turn.items():
         leaves = leaf_spans(turn_spans, SpanRole.LLM, roles)
