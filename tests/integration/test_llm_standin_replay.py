@@ -15,9 +15,6 @@ from examples.openai_agent import agent as example_agent
 from examples.openai_agent.fake_model import FAKE_RESPONSE_MODEL, scripted_model
 from otel_replay.app.conversations import session_scenario
 from otel_replay.cli.main import cli
-from otel_replay.semconv.classify import classify_span
-from otel_replay.semconv.keys import REPLAY_LLM_SOURCE
-from otel_replay.semconv.model import SpanRole
 from otel_replay.store import open_store
 from otel_replay.testing import FakeOpenAIServer
 from tests.integration.conftest import REPO_ROOT, Recording
@@ -74,44 +71,6 @@ def test_recorded_mode_reproduces_every_turn_without_a_model_server(
     assert [t["replayed"]["assistant"] for t in runs[0][1]["turns"]] == [
         t["replayed"]["assistant"] for t in runs[1][1]["turns"]
     ]
-
-
-@pytest.mark.usefixtures("no_model_server")
-def test_each_replayed_model_span_says_its_answer_was_recorded(
-    record: Callable[[str], Recording], tmp_path: Path
-) -> None:
-    recording = record("openinference")
-    store_url = recording.copy_store(tmp_path)
-
-    code = (
-        CliRunner()
-        .invoke(
-            cli,
-            [
-                "replay",
-                recording.session_id,
-                "--agent",
-                "examples.openai_agent.agent:openinference_agent",  # traces its model calls
-                "--llm",
-                "recorded",
-                "--store",
-                store_url,
-                "--json",
-            ],
-        )
-        .exit_code
-    )
-    assert code == 0
-    store = open_store(store_url)
-    try:
-        (stored,) = store.list_runs(1)
-        spans = store.get_spans(list(stored.trace_ids))
-    finally:
-        store.close()
-    marks = [span.attributes.get(REPLAY_LLM_SOURCE) for span in spans]
-    model_spans = [span for span in spans if classify_span(span) is SpanRole.LLM]
-    assert model_spans
-    assert marks.count("recorded") == len(model_spans)
 
 
 @pytest.mark.usefixtures("no_model_server")
