@@ -34,6 +34,13 @@ class LlmMode(StrEnum):
     HYBRID = "hybrid"  # the recording where it matches, the provider for the rest
 
 
+def _upstream(url: str | None) -> Upstream:
+    """Where hybrid misses go: `url` for both APIs, else the real providers."""
+    if url:
+        return Upstream.from_env(openai_base_url=url, anthropic_base_url=url)
+    return Upstream.from_env()
+
+
 @contextmanager
 def model_standin(
     mode: LlmMode, scenarios: Sequence[Scenario], upstream_url: str | None = None
@@ -44,11 +51,7 @@ def model_standin(
         yield None
         return
     # The provider keys are read now, before placeholders are put in the environment.
-    upstream = (
-        Upstream.from_env(openai_base_url=upstream_url, anthropic_base_url=upstream_url)
-        if upstream_url
-        else Upstream.from_env()
-    )
+    upstream = _upstream(upstream_url)
     with StandIn(scenarios[0], mode=StandInMode(mode.value), upstream=upstream) as standin:
         variables = standin.env()
         saved = {name: os.environ.get(name) for name in variables}
@@ -120,11 +123,7 @@ def serve_recording(
     matching a later turn moves to it) and keeps serving until closed."""
     if mode is LlmMode.LIVE:
         raise BadInputError("serving a recording needs --llm recorded or hybrid")
-    upstream = (
-        Upstream.from_env(openai_base_url=upstream_url, anthropic_base_url=upstream_url)
-        if upstream_url
-        else Upstream.from_env()
-    )
+    upstream = _upstream(upstream_url)
     return StandIn(
         recording_to_serve(target),
         mode=StandInMode(mode.value),

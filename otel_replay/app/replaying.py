@@ -42,8 +42,8 @@ class ReplayOutcome:
     def passed(self) -> bool:
         """Every scenario replayed whole (no failed, timed-out or interrupted turn, no tool
         run for real) and every check passed, in every trial."""
-        every = [run for runs in self.trials.values() for run in runs] or self.runs
-        return all(run.passed for run in [*self.runs, *every])
+        trial_runs = [run for runs in self.trials.values() for run in runs]
+        return all(run.passed for run in [*self.runs, *trial_runs])
 
     @property
     def interrupted(self) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from otel_replay.app.targets import recording_of, resolve_comparable
+from otel_replay.app.targets import Recording, recording_of, resolve_comparable
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun
 from otel_replay.report import (
@@ -36,18 +37,38 @@ def run_reports(
     return [run_report(store, run, (trials or {}).get(run.run_id, ())) for run in runs]
 
 
-def compare(store: SpanStore, first: str, second: str | None = None) -> Report:
+@dataclass(frozen=True)
+class Comparison:
+    """A comparison's report, and whether every replay run on its sides passed (every turn
+    ran, every check passed; sessions and traces pass by themselves): `diff` exits 1 if not."""
+
+    report: Report
+    passed: bool
+
+
+def compare(store: SpanStore, first: str, second: str | None = None) -> Comparison:
     """B against A, each a replay run, a trace or a session; a run alone (or named beside the
     session it replayed) is compared with its original."""
     a = resolve_comparable(store, first)
-    if second is None:
+    b = resolve_comparable(store, second) if second is not None else None
+    passed = all(side.passed for side in (a, b) if isinstance(side, ReplayRun))
+    return Comparison(_compare(store, a, b, first, second), passed)
+
+
+def _compare(
+    store: SpanStore,
+    a: ReplayRun | Recording,
+    b: ReplayRun | Recording | None,
+    first: str,
+    second: str | None,
+) -> Report:
+    if b is None:
         if not isinstance(a, ReplayRun):
             raise BadInputError(
                 f"{first!r} is not a replay run: give two sessions or traces to compare, "
                 "or one replay run id to compare it with the session it replayed"
             )
         return run_report(store, a)
-    b = resolve_comparable(store, second)
     # A run named next to the session it replayed: the run's own report says the most.
     if isinstance(a, ReplayRun) and a.original_session_id == second:
         return run_report(store, a)
@@ -61,15 +82,6 @@ def compare(store: SpanStore, first: str, second: str | None = None) -> Report:
         replay.spans,
         labels=("A", "B"),
     )
-
-
-def compared_runs_passed(store: SpanStore, first: str, second: str | None = None) -> bool:
-    """Whether every replay run among the compared sides passed (every turn ran, every check
-    passed); sessions and traces pass by themselves. `diff` exits 1 otherwise."""
-    sides = [resolve_comparable(store, first)]
-    if second is not None:
-        sides.append(resolve_comparable(store, second))
-    return all(side.passed for side in sides if isinstance(side, ReplayRun))
 
 
 def check_report_path(path: str) -> None:

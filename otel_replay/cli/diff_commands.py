@@ -9,7 +9,6 @@ import click
 from otel_replay.app.reports import (
     check_report_path,
     compare,
-    compared_runs_passed,
     write_reports,
 )
 from otel_replay.cli.options import (
@@ -40,10 +39,10 @@ def diff(
         check_report_path(report_file)  # a bad extension fails before anything is loaded
     store = open_cli_store(store_url)
     try:
-        report = compare(store, first, second)
-        passed = compared_runs_passed(store, first, second)
+        comparison = compare(store, first, second)
     finally:
         store.close()
+    report = comparison.report
     if report_file:
         write_reports([report], report_file)
     if as_json:
@@ -54,7 +53,7 @@ def diff(
             out.print(renderable)
     if report_file:
         click.echo(f"report written to {report_file}", err=as_json)
-    if not passed:
+    if not comparison.passed:
         sys.exit(1)
 
 

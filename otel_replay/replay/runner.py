@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from opentelemetry import baggage, context, trace
 from opentelemetry.trace import Link, Status, StatusCode
@@ -74,7 +74,6 @@ class ReplayOptions:
     # Seconds a turn may take; a turn still running then is marked timed out and the replay
     # goes on (the agent's thread is left to finish on its own). None: no limit.
     turn_timeout: float | None = None
-    extra: Mapping[str, JsonValue] = field(default_factory=dict)  # more options, as stored
 
     def as_json(self) -> dict[str, JsonValue]:
         stored: dict[str, JsonValue] = {
@@ -84,7 +83,6 @@ class ReplayOptions:
         }
         if self.turn_timeout is not None:
             stored["turn_timeout"] = self.turn_timeout
-        stored.update(self.extra)
         return stored
 
 
