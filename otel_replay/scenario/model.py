@@ -39,6 +39,33 @@ class ToolSpec(_Model):
     parameters: JsonValue = None
 
 
+class VoiceSnapshot(_Model):
+    """A voice agent's configuration as it was on the recorded call (Vapi, Retell, LiveKit...).
+
+    Every field is optional: a call log says what it says. `raw` keeps the provider's own
+    configuration object verbatim, so nothing the typed fields leave out is lost.
+    """
+
+    platform: str | None = Field(default=None, description="vapi, retell, livekit, pipecat...")
+    agent_id: str | None = Field(default=None, description="Assistant or agent id on the platform.")
+    agent_version: str | None = None
+    first_message: str | None = None
+    first_speaker: Literal["agent", "user"] | None = None
+    llm_provider: str | None = None
+    llm_model: str | None = None
+    temperature: float | None = None
+    voice_provider: str | None = None
+    voice_id: str | None = None
+    transcriber_provider: str | None = None
+    transcriber_model: str | None = None
+    language: str | None = None
+    endpointing: dict[str, JsonValue] = Field(default_factory=dict)
+    source: str | None = Field(
+        default=None, description="Where the snapshot was read from (e.g. eocr.assistant)."
+    )
+    raw: JsonValue = None
+
+
 class AgentSpec(_Model):
     """The agent as the recording shows it."""
 
@@ -48,6 +75,7 @@ class AgentSpec(_Model):
     model: str | None = None
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
     tools: list[ToolSpec] = Field(default_factory=list)
+    voice: VoiceSnapshot | None = None
 
 
 class ToolCallRequest(_Model):
@@ -126,6 +154,21 @@ class Expectation(_Model):
     args: dict[str, JsonValue] = Field(default_factory=dict)
 
 
+class ScenarioUser(_Model):
+    """The person on the other side: what a simulated user plays after a replay diverges."""
+
+    goal: str | None = None
+    persona: str | None = None
+    situation: str | None = None
+    expected_outcome: str | None = None
+    examples: list[str] = Field(
+        default_factory=list, description="The real user's turns, as examples of their phrasing."
+    )
+    described_by: str | None = Field(
+        default=None, description="The model that wrote this section, or null if a person did."
+    )
+
+
 class Scenario(_Model):
     version: Literal[1] = SCENARIO_VERSION
     kind: Literal["otel-replay/scenario"] = SCENARIO_KIND
@@ -135,6 +178,7 @@ class Scenario(_Model):
     turns: list[ScenarioTurn]
     graph: dict[str, Any] = Field(description="The conversation graph as networkx node-link JSON.")
     expectations: list[Expectation] = Field(default_factory=list)
+    user: ScenarioUser | None = None
     notes: list[str] = Field(default_factory=list)
 
 
