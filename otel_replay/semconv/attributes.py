@@ -293,6 +293,12 @@ class LiveKit:
     FUNCTION_TOOL_IS_ERROR: Final = "lk.function_tool.is_error"
     INPUT_TEXT: Final = "lk.input_text"
     PARTICIPANT_IDENTITY: Final = "lk.participant_identity"
+    # Voice timings (seconds) and outcome, read by otel_replay.voice.
+    INTERRUPTED: Final = "lk.interrupted"
+    E2E_LATENCY: Final = "lk.e2e_latency"
+    RESPONSE_TTFB: Final = "lk.response.ttfb"
+    CLOSE_REASON: Final = "lk.close_reason"
+    DISCONNECT_REASON: Final = "lk.disconnect_reason"
 
     SPAN_AGENT_SESSION: Final = "agent_session"
     SPAN_USER_TURN: Final = "user_turn"
@@ -315,6 +321,9 @@ class Pipecat:
     CONVERSATION_ID: Final = "conversation.id"
     METRICS_TTFB: Final = "metrics.ttfb"  # seconds to the first byte of a service's answer
     TURN_NUMBER: Final = "turn.number"
+    # Voice timings (seconds) and outcome, read by otel_replay.voice.
+    TURN_WAS_INTERRUPTED: Final = "turn.was_interrupted"
+    TURN_USER_BOT_LATENCY: Final = "turn.user_bot_latency_seconds"
     TRANSCRIPT: Final = "transcript"
     IS_FINAL: Final = "is_final"
     INPUT: Final = "input"
@@ -329,3 +338,72 @@ class Pipecat:
     SPAN_STT: Final = "stt"
     SPAN_LLM: Final = "llm"
     SPAN_TTS: Final = "tts"
+
+
+class VoiceCall:
+    """Our own convention for a hosted voice call (Vapi, Retell) imported as spans.
+
+    docs/semconv.md section 12. One trace per call: a `voice.call` root, one `voice.turn`
+    child per user-to-agent exchange, and under each turn the derived model calls (GenAI
+    `chat` spans) and the tool calls (GenAI `execute_tool` spans with the offsets below).
+    Offsets (`*_ms`) are integer milliseconds from the start of the call's recording.
+    """
+
+    SPAN_CALL: Final = "voice.call"
+    SPAN_TURN: Final = "voice.turn"
+
+    # Root span. The call id is also written as session.id and gen_ai.conversation.id.
+    ID: Final = "voice.call.id"
+    PLATFORM: Final = "voice.call.platform"  # vapi, retell
+    # What the record was read from: vapi.call, vapi.end_of_call_report, retell.call,
+    # retell.call_ended, retell.call_analyzed.
+    SOURCE: Final = "voice.call.source"
+    TYPE: Final = "voice.call.type"  # the platform's own call type, verbatim
+    DIRECTION: Final = "voice.call.direction"  # inbound, outbound, web
+    AGENT_ID: Final = "voice.call.agent.id"  # Vapi assistant id, Retell agent id
+    AGENT_VERSION: Final = "voice.call.agent.version"
+    DURATION_MS: Final = "voice.call.duration_ms"
+    END_REASON: Final = "voice.call.end_reason"  # verbatim
+    END_REASON_BUCKET: Final = "voice.call.end_reason.bucket"  # EndReasonBucket value
+    COST_USD: Final = "voice.call.cost_usd"  # float, US dollars (Retell cents converted)
+    RECORDING_MIXED_URL: Final = "voice.call.recording.mixed_url"
+    RECORDING_STEREO_URL: Final = "voice.call.recording.stereo_url"  # one party per channel
+    RECORDING_USER_URL: Final = "voice.call.recording.user_url"  # the caller's track
+    RECORDING_AGENT_URL: Final = "voice.call.recording.agent_url"
+    # JSON object: the voice agent's configuration on the call (the scenario's
+    # `agent.voice` fields, plus system_prompt and tools).
+    CONFIG: Final = "voice.call.config"
+    # JSON: the payload as received, verbatim (webhook body or API object).
+    RAW: Final = "voice.call.raw"
+    # JSON list of every utterance in order: {role: user|agent, text, start_ms, end_ms?,
+    # speech_ms?, interrupted?}; the agent's greeting is only here and in GREETING_TEXT.
+    UTTERANCES: Final = "voice.call.utterances"
+    GREETING_TEXT: Final = "voice.call.greeting.text"
+    # JSON object: the platform's own timing metrics (Vapi performanceMetrics, Retell
+    # latency), milliseconds, verbatim.
+    NATIVE_METRICS: Final = "voice.call.native_metrics"
+
+    # Turn spans.
+    TURN_INDEX: Final = "voice.turn.index"
+    TURN_USER_TEXT: Final = "voice.turn.user.text"
+    TURN_AGENT_TEXT: Final = "voice.turn.agent.text"
+    TURN_USER_START_MS: Final = "voice.turn.user.start_ms"
+    TURN_USER_END_MS: Final = "voice.turn.user.end_ms"
+    TURN_AGENT_START_MS: Final = "voice.turn.agent.start_ms"
+    TURN_AGENT_END_MS: Final = "voice.turn.agent.end_ms"
+    # The user started speaking before the agent's previous speech ended.
+    TURN_BARGE_IN: Final = "voice.turn.barge_in"
+    # This turn's agent speech was cut off: the next user speech began before it ended.
+    TURN_AGENT_INTERRUPTED: Final = "voice.turn.agent.interrupted"
+    # The agent started speaking before the user had finished.
+    TURN_AGENT_TALKED_OVER: Final = "voice.turn.agent.talked_over"
+    # JSON list: this turn's utterances, in the shape of UTTERANCES.
+    TURN_UTTERANCES: Final = "voice.turn.utterances"
+
+    # Tool spans (name, call id, arguments and result are the GenAI tool keys).
+    TOOL_CALL_MS: Final = "voice.tool.call_ms"
+    TOOL_RESULT_MS: Final = "voice.tool.result_ms"
+
+    # On the derived `chat` spans: the model call is rebuilt from the transcript (the
+    # platform does not export its model calls), so its texts are what was spoken/heard.
+    LLM_DERIVED: Final = "voice.llm.derived"
