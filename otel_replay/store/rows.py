@@ -23,13 +23,10 @@ from otel_replay.semconv.identity import (
     identity_keys,
 )
 from otel_replay.semconv.values import as_str
+from otel_replay.store.base import NO_RANK as NO_RANK  # re-exported: rows are built with it
 
 # Index columns are signed 64-bit in both databases; the exact value stays in span_pb.
 _MAX_INT64 = (1 << 63) - 1
-
-# The rank of a trace none of whose spans carried a session (or user) key: below every key.
-# Migration 4 spells it as the user_rank column's default.
-NO_RANK = 1_000_000
 
 
 class ScopeRow(NamedTuple):
