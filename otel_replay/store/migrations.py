@@ -87,6 +87,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "UPDATE log_records SET trace_id = '' WHERE trace_id = '" + "0" * 32 + "'",
         "UPDATE log_records SET span_id = '' WHERE span_id = '" + "0" * 16 + "'",
     ),
+    # 5: per trace, what the session list searches and filters on (store/search.py): derived
+    # from the spans by the application layer, refilled when the trace's span count moves.
+    (
+        """CREATE TABLE trace_facts (
+            trace_id TEXT PRIMARY KEY,
+            span_count {int} NOT NULL,
+            has_error {int} NOT NULL,
+            has_tool {int} NOT NULL,
+            text TEXT NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -35,7 +35,18 @@ from otel_replay.store.rows import (
     build_trace_rows,
     clear_zero_ids,
 )
+from otel_replay.store.search import (
+    SearchShape,
+    SearchStatements,
+    SessionFilter,
+    SessionRow,
+    TraceFacts,
+    build_search_statements,
+    search_params,
+    search_sessions_sql,
+)
 from otel_replay.store.statements import (
+    ID_BATCH,
     RUN_COLUMNS,
     SessionSummaryRow,
     Statements,
@@ -284,6 +295,75 @@ class SqlSpanStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    # Browsing and housekeeping (store/search.py): the web UI and `app.housekeeping`.
+
+    def _search_sql(self) -> SearchStatements:
+        return build_search_statements(self._conn.dialect, ID_BATCH)
+
+    def stale_fact_traces(self, limit: int) -> list[str]:
+        """Traces whose search facts are missing or older than their spans, newest first."""
+        with self._reading() as conn:
+            rows = conn.execute(self._search_sql().stale_fact_traces, (limit,))
+        return [str(r[0]) for r in rows]
+
+    def save_trace_facts(self, facts: list[TraceFacts]) -> None:
+        if facts:
+            with self._transaction() as conn:
+                conn.executemany(self._search_sql().upsert_trace_facts, facts)
+
+    def search_sessions(
+        self, session_filter: SessionFilter, limit: int, offset: int = 0
+    ) -> list[SessionRow]:
+        statement = search_sessions_sql(self._conn.dialect, SearchShape.of(session_filter))
+        with self._reading() as conn:
+            rows = conn.execute(statement, search_params(session_filter, limit, offset))
+        return [SessionRow._make(r) for r in rows]
+
+    def session_services(self) -> list[str]:
+        with self._reading() as conn:
+            return [str(r[0]) for r in conn.execute(self._search_sql().session_services)]
+
+    def delete_sessions(self, session_ids: list[str]) -> int:
+        """Delete sessions with their spans, log records and the runs that recorded them;
+        returns the number of traces deleted. One transaction."""
+        sql = self._search_sql()
+        with self._transaction() as conn:
+            trace_ids: list[str] = []
+            for session_id in session_ids:
+                trace_ids.extend(
+                    str(r[0]) for r in conn.execute(sql.session_trace_ids, (session_id,))
+                )
+                conn.execute(sql.delete_runs_of_session, (session_id,))
+            for params in id_batches(trace_ids, conn.dialect):
+                for statement in (
+                    sql.delete_spans,
+                    sql.delete_log_records,
+                    sql.delete_trace_facts,
+                    sql.delete_traces,
+                ):
+                    conn.execute(statement, params)
+        return len(trace_ids)
+
+    def delete_runs(self, run_ids: list[str]) -> int:
+        """Delete run records (not the sessions they recorded); returns how many existed."""
+        deleted = 0
+        with self._transaction() as conn:
+            for run_id in run_ids:
+                if conn.execute(self._sql.get_run, (run_id,)):
+                    conn.execute(self._search_sql().delete_run, (run_id,))
+                    deleted += 1
+        return deleted
+
+    def sessions_ended_before(self, unix_nano: int, limit: int) -> list[str]:
+        with self._reading() as conn:
+            rows = conn.execute(self._search_sql().sessions_ended_before, (unix_nano, limit))
+        return [str(r[0]) for r in rows]
+
+    def runs_ended_before(self, unix_nano: int, limit: int) -> list[str]:
+        with self._reading() as conn:
+            rows = conn.execute(self._search_sql().runs_ended_before, (unix_nano, limit))
+        return [str(r[0]) for r in rows]
 
 
 def open_store(url: str) -> SqlSpanStore:

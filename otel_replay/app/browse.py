@@ -1,0 +1,212 @@
+"""Browsing the store, for the web UI: the session list (searched and filtered), a session
+with its conversation and span trees, one trace, the runs and one run with its report."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from otel_replay.app.conversations import load_conversation
+from otel_replay.app.reports import compare
+from otel_replay.app.targets import resolve_run
+from otel_replay.core.errors import NotFoundError
+from otel_replay.core.records import LogRecord, Span, StatusCode
+from otel_replay.core.runs import ReplayRun
+from otel_replay.core.values import to_json_data
+from otel_replay.replay.runner import load_run
+from otel_replay.report import Report
+from otel_replay.semconv.model import Conversation
+from otel_replay.session.trace_tree import build_trace_trees
+from otel_replay.session.turns import build_conversation
+from otel_replay.store.search import SearchStore, SessionFilter, SessionRow, TraceFacts
+
+_log = logging.getLogger(__name__)
+
+# Traces whose facts one call computes at most: a request stays bounded while spans arrive.
+FACTS_BATCH = 2000
+_FACT_TRACES_PER_LOAD = 200
+
+
+def _trace_facts(trace_id: str, spans: Sequence[Span], logs: Sequence[LogRecord]) -> TraceFacts:
+    has_error = any(span.status_code is StatusCode.ERROR for span in spans)
+    try:
+        conversation = build_conversation(trace_id, spans, logs)
+    except Exception as exc:  # untrusted telemetry: the trace stays listed, without text
+        _log.warning("trace %s: no search text (%s)", trace_id, exc)
+        return TraceFacts(trace_id, len(spans), int(has_error), 0, "")
+    texts = [
+        text
+        for turn in conversation.turns
+        for text in (turn.user_text, turn.assistant_text)
+        if text
+    ]
+    has_tool = any(turn.tool_calls for turn in conversation.turns)
+    has_error = has_error or any(turn.errors for turn in conversation.turns)
+    return TraceFacts(trace_id, len(spans), int(has_error), int(has_tool), "\n".join(texts).lower())
+
+
+def index_trace_facts(store: SearchStore, max_traces: int = FACTS_BATCH) -> int:
+    """Compute the search facts of traces that have none or whose spans changed since (newest
+    first, at most `max_traces`); returns how many were computed."""
+    stale = store.stale_fact_traces(max_traces)
+    for start in range(0, len(stale), _FACT_TRACES_PER_LOAD):
+        chunk = stale[start : start + _FACT_TRACES_PER_LOAD]
+        spans_by_trace: dict[str, list[Span]] = defaultdict(list)
+        for span in store.get_spans(chunk):
+            spans_by_trace[span.trace_id].append(span)
+        logs_by_trace: dict[str, list[LogRecord]] = defaultdict(list)
+        for record in store.get_log_records(chunk):
+            logs_by_trace[record.trace_id].append(record)
+        store.save_trace_facts(
+            [_trace_facts(t, spans_by_trace[t], logs_by_trace[t]) for t in chunk]
+        )
+    return len(stale)
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    """One page of the session list."""
+
+    rows: list[SessionRow]
+    page: int  # 1-based
+    per_page: int
+    has_next: bool
+
+
+def list_session_page(
+    store: SearchStore, session_filter: SessionFilter, page: int = 1, per_page: int = 50
+) -> SessionPage:
+    """A page of sessions, most recent first. Filters that read the facts bring them up to
+    date first (bounded), so a search sees what has just arrived."""
+    page = max(1, page)
+    if session_filter.text or session_filter.has_errors or session_filter.has_tools:
+        index_trace_facts(store)
+    rows = store.search_sessions(session_filter, per_page + 1, (page - 1) * per_page)
+    return SessionPage(rows[:per_page], page, per_page, len(rows) > per_page)
+
+
+@dataclass(frozen=True)
+class SpanNode:
+    """A span in its tree, flattened depth first (parents before children)."""
+
+    span: Span
+    depth: int
+    attributes_json: str
+    resource_json: str
+    logs: tuple[LogRecord, ...] = ()
+
+    @property
+    def duration_ms(self) -> float:
+        return self.span.duration_unix_nano / 1e6
+
+
+@dataclass(frozen=True)
+class TraceView:
+    trace_id: str
+    nodes: list[SpanNode]
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(to_json_data(value), indent=1, sort_keys=True, ensure_ascii=False)
+
+
+def build_trace_views(spans: Sequence[Span], logs: Sequence[LogRecord] = ()) -> list[TraceView]:
+    """Each trace's spans as a depth-first list, traces in start order."""
+    views = []
+    for tree in build_trace_trees(spans, logs):
+        nodes: list[SpanNode] = []
+        stack = [(root, 0) for root in reversed(tree.roots)]
+        seen: set[str] = set()
+        while stack and len(nodes) <= len(tree.spans):
+            span, depth = stack.pop()
+            if span.span_id in seen:
+                continue
+            seen.add(span.span_id)
+            nodes.append(
+                SpanNode(
+                    span,
+                    depth,
+                    _json_text(span.attributes),
+                    _json_text(span.resource.attributes),
+                    tuple(tree.logs.get(span.span_id, ())),
+                )
+            )
+            children = tree.children.get(span.span_id, ())
+            stack.extend((child, depth + 1) for child in reversed(children))
+        views.append(TraceView(tree.trace_id, nodes))
+    return views
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    conversation: Conversation
+    traces: list[TraceView]
+    runs: list[ReplayRun] = field(default_factory=list)  # replays of this session
+
+
+MAX_LISTED_RUNS = 1000
+
+
+def load_session_detail(store: SearchStore, session_id: str) -> SessionDetail:
+    """A stored session: its conversation, its span trees and the runs that replayed it."""
+    conversation = load_conversation(store, session_id)
+    trace_ids = list(conversation.trace_ids)
+    spans = store.get_spans(trace_ids)
+    logs = store.get_log_records(trace_ids)
+    runs = [
+        load_run(record)
+        for record in store.list_runs(MAX_LISTED_RUNS)
+        if record.original_session_id == session_id
+    ]
+    return SessionDetail(conversation, build_trace_views(spans, logs), runs)
+
+
+def load_trace_view(store: SearchStore, trace_id: str) -> tuple[str, TraceView]:
+    """One trace's span tree, with the session it belongs to."""
+    summary = store.get_trace(trace_id)
+    if summary is None:
+        raise NotFoundError(f"no trace {trace_id!r} in the store")
+    spans = store.get_spans([trace_id])
+    views = build_trace_views(spans, store.get_log_records([trace_id]))
+    return summary.session_id, views[0] if views else TraceView(trace_id, [])
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run of the run list."""
+
+    run: ReplayRun
+    checks_passed: int
+    checks_failed: int
+
+    @property
+    def passed(self) -> bool:
+        return self.run.passed and self.checks_failed == 0
+
+
+def list_run_rows(store: SearchStore, limit: int = 200) -> list[RunRow]:
+    """Runs, newest first, with their checks counted."""
+    rows = []
+    for record in store.list_runs(limit):
+        run = load_run(record)
+        failed = sum(1 for score in run.scores if not score.passed)
+        rows.append(RunRow(run, len(run.scores) - failed, failed))
+    return rows
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run: ReplayRun
+    report: Report
+    original_trace_ids: list[str]
+
+
+def load_run_detail(store: SearchStore, run_id: str) -> RunDetail:
+    """A run and its report against the session it replayed (as `otel-replay diff RUN`)."""
+    run = resolve_run(store, run_id)
+    report = compare(store, run_id).report
+    originals = list(dict.fromkeys(turn.original_trace_id for turn in run.turns))
+    return RunDetail(run, report, originals)

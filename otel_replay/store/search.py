@@ -1,0 +1,234 @@
+"""Browsing the store: a filtered, paginated session list, the per-trace facts it searches, and
+the housekeeping statements (delete, prune).
+
+The facts (`trace_facts`) are derived data: the conversation text, whether a span failed and
+whether a tool ran, per trace, with the span count they were computed at. The application
+layer fills them (`app.browse.index_trace_facts`) and refills a trace whose span count moved;
+dropping them loses nothing. Statements are built once per dialect and set of filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple, Protocol
+
+from otel_replay.store.base import SpanStore
+from otel_replay.store.dialect import Dialect
+
+# A replay's trace is rooted in `otel_replay.replay SCENARIO` (replay/runner.py). Compared
+# with substr: a literal % in SQL text would need a per-dialect escape.
+REPLAY_ROOT_PREFIX = "otel_replay.replay "
+_IS_REPLAY = f"substr(t.root_name, 1, {len(REPLAY_ROOT_PREFIX)}) = '{REPLAY_ROOT_PREFIX}'"
+
+
+class TraceFacts(NamedTuple):
+    """A row of `trace_facts`: field names are its column names."""
+
+    trace_id: str
+    span_count: int  # of the trace when the facts were computed
+    has_error: int  # 0 or 1
+    has_tool: int  # 0 or 1
+    text: str  # the conversation's user and assistant text, lowercased
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """What the session list shows; empty fields do not filter."""
+
+    text: str = ""  # a part of the session id, the user id or the conversation (any case)
+    service: str = ""
+    since_unix_nano: int | None = None  # sessions that ended at or after
+    until_unix_nano: int | None = None  # sessions that started at or before
+    has_errors: bool = False
+    has_tools: bool = False
+    voice: bool = False
+    include_replays: bool = False
+
+
+class SessionRow(NamedTuple):
+    """One session of the list."""
+
+    session_id: str
+    trace_count: int
+    span_count: int
+    first_start_unix_nano: int
+    last_end_unix_nano: int
+    service_name: str | None
+    turn_count: int
+    user_id: str | None
+    is_replay: int
+    has_error: int
+    has_tool: int
+    is_voice: int
+
+
+_FLAG = "MAX(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+_SESSION_ROW = {
+    "trace_count": "COUNT(*)",
+    "span_count": "SUM(t.span_count)",
+    "first_start_unix_nano": "MIN(COALESCE(t.root_start_unix_nano, t.min_start_unix_nano))",
+    "last_end_unix_nano": "MAX(t.max_end_unix_nano)",
+    "service_name": "MIN(t.service_name)",
+    "turn_count": "SUM(CASE WHEN t.turn_span_count > 0 THEN t.turn_span_count ELSE 1 END)",
+    "user_id": "MAX(t.user_id)",
+    "is_replay": _FLAG.format(condition=_IS_REPLAY),
+    "has_error": _FLAG.format(condition="f.has_error = 1"),
+    "has_tool": _FLAG.format(condition="f.has_tool = 1"),
+    # Voice frameworks hold a whole conversation in one trace of turn spans; replays do too.
+    "is_voice": _FLAG.format(condition=f"t.turn_span_count > 0 AND NOT ({_IS_REPLAY})"),
+}
+
+
+class SearchStore(SpanStore, Protocol):
+    """A span store that can be browsed and cleaned up (the SQL store is one)."""
+
+    def stale_fact_traces(self, limit: int) -> list[str]: ...
+
+    def save_trace_facts(self, facts: list[TraceFacts]) -> None: ...
+
+    def search_sessions(
+        self, session_filter: SessionFilter, limit: int, offset: int = 0
+    ) -> list[SessionRow]: ...
+
+    def session_services(self) -> list[str]: ...
+
+    def delete_sessions(self, session_ids: list[str]) -> int: ...
+
+    def delete_runs(self, run_ids: list[str]) -> int: ...
+
+    def sessions_ended_before(self, unix_nano: int, limit: int) -> list[str]: ...
+
+    def runs_ended_before(self, unix_nano: int, limit: int) -> list[str]: ...
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escape character `\\`) matching `text` anywhere, lowercased."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class SearchShape:
+    """Which filters a session search uses: one statement per shape and dialect."""
+
+    text: bool
+    service: bool
+    since: bool
+    until: bool
+    has_errors: bool
+    has_tools: bool
+    voice: bool
+    include_replays: bool
+
+    @classmethod
+    def of(cls, f: SessionFilter) -> SearchShape:
+        return cls(
+            text=bool(f.text),
+            service=bool(f.service),
+            since=f.since_unix_nano is not None,
+            until=f.until_unix_nano is not None,
+            has_errors=f.has_errors,
+            has_tools=f.has_tools,
+            voice=f.voice,
+            include_replays=f.include_replays,
+        )
+
+
+def search_params(f: SessionFilter, limit: int, offset: int) -> tuple[object, ...]:
+    """The parameters of `search_sessions_sql(dialect, SearchShape.of(f))`, in its order."""
+    params: list[object] = []
+    if f.service:
+        params.append(f.service)
+    if f.since_unix_nano is not None:
+        params.append(f.since_unix_nano)
+    if f.until_unix_nano is not None:
+        params.append(f.until_unix_nano)
+    if f.text:
+        params.extend([like_pattern(f.text)] * 3)
+    return (*params, limit, offset)
+
+
+@cache
+def search_sessions_sql(dialect: Dialect, shape: SearchShape) -> str:
+    """The session list with these filters, most recent first."""
+    p = dialect.placeholder
+    where = []
+    if shape.service:
+        where.append(f"t.service_name = {p}")
+    having = []
+    if shape.since:
+        having.append(f"MAX(t.max_end_unix_nano) >= {p}")
+    if shape.until:
+        having.append(f"MIN(t.min_start_unix_nano) <= {p}")
+    if shape.text:
+        text_match = _FLAG.format(condition=f"f.text LIKE {p} ESCAPE '\\'")
+        having.append(
+            f"(LOWER(t.session_id) LIKE {p} ESCAPE '\\' "
+            f"OR LOWER(MAX(COALESCE(t.user_id, ''))) LIKE {p} ESCAPE '\\' OR {text_match} = 1)"
+        )
+    for wanted, column in (
+        (shape.has_errors, "has_error"),
+        (shape.has_tools, "has_tool"),
+        (shape.voice, "is_voice"),
+    ):
+        if wanted:
+            having.append(f"{_SESSION_ROW[column]} = 1")
+    if not shape.include_replays:
+        having.append(f"{_SESSION_ROW['is_replay']} = 0")
+    columns = ", ".join(
+        f"{_SESSION_ROW[n]} AS {n}" if n in _SESSION_ROW else f"t.{n}" for n in SessionRow._fields
+    )
+    return (
+        f"SELECT {columns} FROM traces t LEFT JOIN trace_facts f ON f.trace_id = t.trace_id"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " GROUP BY t.session_id"
+        + (f" HAVING {' AND '.join(having)}" if having else "")
+        + f" ORDER BY MAX(t.max_end_unix_nano) DESC, t.session_id LIMIT {p} OFFSET {p}"
+    )
+
+
+@dataclass(frozen=True)
+class SearchStatements:
+    """The fixed statements of browsing and housekeeping, in one dialect."""
+
+    stale_fact_traces: str
+    upsert_trace_facts: str
+    session_services: str
+    session_trace_ids: str
+    delete_spans: str  # of ID_BATCH trace ids, like the rest below
+    delete_log_records: str
+    delete_trace_facts: str
+    delete_traces: str
+    delete_runs_of_session: str
+    delete_run: str
+    sessions_ended_before: str
+    runs_ended_before: str
+
+
+@cache
+def build_search_statements(dialect: Dialect, batch: int) -> SearchStatements:
+    p = dialect.placeholder
+    columns = TraceFacts._fields
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    return SearchStatements(
+        stale_fact_traces="SELECT t.trace_id FROM traces t "
+        "LEFT JOIN trace_facts f ON f.trace_id = t.trace_id "
+        "WHERE f.trace_id IS NULL OR f.span_count <> t.span_count "
+        f"ORDER BY t.max_end_unix_nano DESC LIMIT {p}",
+        upsert_trace_facts=f"INSERT INTO trace_facts ({', '.join(columns)}) "
+        f"VALUES ({dialect.params(len(columns))}) "
+        f"ON CONFLICT (trace_id) DO UPDATE SET {updates}",
+        session_services="SELECT DISTINCT service_name FROM traces ORDER BY service_name",
+        session_trace_ids=f"SELECT trace_id FROM traces WHERE session_id = {p}",
+        delete_spans=f"DELETE FROM spans WHERE {dialect.in_values('trace_id', batch)}",
+        delete_log_records=f"DELETE FROM log_records WHERE {dialect.in_values('trace_id', batch)}",
+        delete_trace_facts=f"DELETE FROM trace_facts WHERE {dialect.in_values('trace_id', batch)}",
+        delete_traces=f"DELETE FROM traces WHERE {dialect.in_values('trace_id', batch)}",
+        delete_runs_of_session=f"DELETE FROM replay_runs WHERE session_id = {p}",
+        delete_run=f"DELETE FROM replay_runs WHERE run_id = {p}",
+        sessions_ended_before="SELECT session_id FROM traces GROUP BY session_id "
+        f"HAVING MAX(max_end_unix_nano) < {p} ORDER BY MAX(max_end_unix_nano) LIMIT {p}",
+        runs_ended_before=f"SELECT run_id FROM replay_runs WHERE ended_unix_nano < {p} "
+        f"ORDER BY ended_unix_nano LIMIT {p}",
+    )
