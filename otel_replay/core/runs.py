@@ -32,6 +32,32 @@ class HistoryMode(StrEnum):
     RECORDED = "recorded"  # the recorded answers: each turn tested in isolation
 
 
+class TurnOrigin(StrEnum):
+    """Who spoke the user's side of a replayed turn."""
+
+    RECORDED = "recorded"  # the real user's recorded message, sent again
+    SIMULATED = "simulated"  # a simulated user's message, after the replay diverged
+
+
+class AfterDivergence(StrEnum):
+    """What a replay does once a turn diverges from its recording (`replay --after-divergence`)."""
+
+    CONTINUE = "continue"  # send the remaining recorded user messages anyway
+    STOP = "stop"  # end the replay at the divergent turn
+    SIMULATE = "simulate"  # a simulated user carries the conversation on
+
+
+class SimulationEnd(StrEnum):
+    """Why a replay that watched for divergence ended."""
+
+    RECORDING_ENDED = "recording_ended"  # every recorded turn was replayed
+    STOPPED = "stopped"  # `stop`: ended at the divergent turn
+    GOAL_MET = "goal_met"  # the simulated user said its goal was met
+    AGENT_ENDED = "agent_ended"  # the agent failed or answered nothing
+    MAX_TURNS = "max_turns"  # the turn limit was reached
+    USER_MODEL_FAILED = "user_model_failed"  # the simulated user's model gave no usable answer
+
+
 class ToolCallSummary(_Model):
     name: str
     arguments: JsonValue = None
@@ -69,6 +95,16 @@ class ReplayedTurn(_Model):
     error: str | None = None
     divergences: list[str] = Field(default_factory=list)
     note: str | None = None
+    origin: TurnOrigin = Field(
+        default=TurnOrigin.RECORDED,
+        description="recorded: the real user's message; simulated: a simulated user's. A "
+        "simulated turn has no original: its `original` side is empty and its index follows "
+        "the recorded turns'.",
+    )
+
+    @property
+    def simulated(self) -> bool:
+        return self.origin is TurnOrigin.SIMULATED
 
 
 class Score(_Model):
@@ -84,6 +120,26 @@ class Score(_Model):
     detail: str = ""
 
 
+class DivergenceWatch(_Model):
+    """How a replay watched for divergence, where it found it and how it ended.
+
+    A turn diverges when its tool-call sequence (names and arguments, in order) or its reply
+    (word for word) differs from the recording: the transcript diff's rule.
+    """
+
+    after_divergence: AfterDivergence
+    divergent_turn: int | None = Field(
+        default=None, description="0-based index of the first divergent turn; null if none."
+    )
+    reason: str | None = Field(default=None, description="What differed in that turn.")
+    ended_by: SimulationEnd
+    simulated_turns: int = 0
+    user_model: str | None = Field(
+        default=None, description="The simulated user's model (simulate only)."
+    )
+    error: str | None = Field(default=None, description="Why the user model failed, if it did.")
+
+
 class ReplayRun(_Model):
     run_id: str
     scenario: str
@@ -97,6 +153,9 @@ class ReplayRun(_Model):
     options: dict[str, JsonValue] = Field(default_factory=dict)
     turns: list[ReplayedTurn]
     scores: list[Score] = Field(default_factory=list)
+    divergence: DivergenceWatch | None = Field(
+        default=None, description="Set when the replay watched for divergence (stop, simulate)."
+    )
 
     @property
     def passed(self) -> bool:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from pydantic import JsonValue
 
-from otel_replay.core.runs import ReplayRun, TurnSide
+from otel_replay.core.runs import ReplayRun, TurnOrigin, TurnSide
 from otel_replay.core.values import to_json_value
 from otel_replay.diff.alignment import align_sequences
 from otel_replay.semconv.model import Conversation
@@ -35,6 +35,7 @@ __all__ = [
     "TurnStatus",
     "WordOp",
     "WordSegment",
+    "describe_divergence",
     "diff_run_transcripts",
     "diff_tool_calls",
     "diff_transcripts",
@@ -76,6 +77,7 @@ class TranscriptTurn:
     trace_id: str | None = None
     llm_calls: int | None = None
     time_to_first_token_ms: float | None = None
+    origin: TurnOrigin = TurnOrigin.RECORDED
 
 
 # Maps a turn to what must be equal for two turns to be "the same turn".
@@ -195,7 +197,11 @@ def transcript_from_conversation(conversation: Conversation) -> tuple[Transcript
 
 
 def _turn_from_side(
-    index: int, user: str | None, side: TurnSide, trace_id: str | None
+    index: int,
+    user: str | None,
+    side: TurnSide,
+    trace_id: str | None,
+    origin: TurnOrigin = TurnOrigin.RECORDED,
 ) -> TranscriptTurn:
     return TranscriptTurn(
         index=index,
@@ -209,6 +215,7 @@ def _turn_from_side(
         trace_id=trace_id,
         llm_calls=side.llm_calls,
         time_to_first_token_ms=side.time_to_first_token_ms,
+        origin=origin,
     )
 
 
@@ -216,12 +223,14 @@ def transcripts_from_run(
     run: ReplayRun,
 ) -> tuple[tuple[TranscriptTurn, ...], tuple[TranscriptTurn, ...]]:
     """The run's (original, replayed) transcripts; turns that were not replayed appear in
-    the original only."""
+    the original only, turns a simulated user spoke in the replay only."""
     original = tuple(
-        _turn_from_side(t.index, t.user, t.original, t.original_trace_id) for t in run.turns
+        _turn_from_side(t.index, t.user, t.original, t.original_trace_id)
+        for t in run.turns
+        if not t.simulated
     )
     replayed = tuple(
-        _turn_from_side(t.index, t.user, t.replayed, t.trace_id)
+        _turn_from_side(t.index, t.user, t.replayed, t.trace_id, t.origin)
         for t in run.turns
         if t.replayed is not None
     )
@@ -298,19 +307,58 @@ def diff_tool_calls(
     return tuple(steps)
 
 
+class _Changes(NamedTuple):
+    """The diff of one turn's tool calls and reply, and whether each changed: the rule that
+    says a turn is CHANGED, and a replay diverged (`describe_divergence`)."""
+
+    steps: tuple[ToolCallStep, ...]
+    tools_changed: bool
+    reply: tuple[WordSegment, ...]
+    reply_changed: bool
+
+
+def _compare(
+    original: TranscriptTurn | None, replayed: TranscriptTurn | None, compare_arguments: bool
+) -> _Changes:
+    before_calls = original.tool_calls if original else ()
+    after_calls = replayed.tool_calls if replayed else ()
+    steps = diff_tool_calls(before_calls, after_calls, compare_arguments=compare_arguments)
+    reply = diff_words(
+        original.assistant if original else None, replayed.assistant if replayed else None
+    )
+    return _Changes(
+        steps,
+        any(step.status is not ToolCallStatus.SAME for step in steps),
+        reply,
+        any(segment.op is not WordOp.EQUAL for segment in reply),
+    )
+
+
+def describe_divergence(
+    original: TurnSide, replayed: TurnSide, *, compare_arguments: bool = True
+) -> str | None:
+    """Why a replayed turn diverges from its recording, None when it does not: its tool-call
+    sequence differs (names, order and, with `compare_arguments`, arguments) or its reply
+    differs word for word. The same rule marks a turn CHANGED in the transcript diff."""
+    before = _turn_from_side(0, None, original, None)
+    after = _turn_from_side(0, None, replayed, None)
+    changes = _compare(before, after, compare_arguments)
+    if changes.tools_changed:
+        calls = (format_tool_calls(before.tool_calls), format_tool_calls(after.tool_calls))
+        return f"tool calls {calls[0]} -> {calls[1]}"
+    if changes.reply_changed:
+        return "the reply differs"
+    return None
+
+
 def _diff_turn(
     original: TranscriptTurn | None,
     replayed: TranscriptTurn | None,
     compare_arguments: bool,
 ) -> TurnDiff:
-    before_calls = original.tool_calls if original else ()
-    after_calls = replayed.tool_calls if replayed else ()
-    steps = diff_tool_calls(before_calls, after_calls, compare_arguments=compare_arguments)
-    tools_changed = any(step.status is not ToolCallStatus.SAME for step in steps)
+    steps, tools_changed, reply, reply_changed = _compare(original, replayed, compare_arguments)
     before_text = original.assistant if original else None
     after_text = replayed.assistant if replayed else None
-    reply = diff_words(before_text, after_text)
-    reply_changed = any(segment.op is not WordOp.EQUAL for segment in reply)
     if original is None or replayed is None:
         status = TurnStatus.REMOVED if replayed is None else TurnStatus.ADDED
         similarity = 0.0

@@ -167,6 +167,19 @@ class ScenarioUser(_Model):
     described_by: str | None = Field(
         default=None, description="The model that wrote this section, or null if a person did."
     )
+    outcome_rule: str | None = Field(
+        default=None,
+        description="python:MODULE:ATTR: your own check of the expected outcome at the end of a "
+        "replay, instead of a judge model.",
+    )
+    variant: int | None = Field(
+        default=None,
+        ge=1,
+        description="1-based number of this persona or phrasing variant; null for the real user.",
+    )
+    variant_of: str | None = Field(
+        default=None, description="The scenario this variant was written from."
+    )
 
 
 class Scenario(_Model):
