@@ -16,6 +16,8 @@ from otel_replay.core.errors import BadInputError, NotFoundError
 from otel_replay.core.records import Span
 from otel_replay.core.runs import ReplayRun
 from otel_replay.replay.agents import AgentFactory, http_agent, load_agent
+from otel_replay.replay.hosted import HostedRef, parse_hosted_ref
+from otel_replay.replay.hosted_agents import hosted_agent
 from otel_replay.replay.runner import load_run
 from otel_replay.scenario.emit import emit_trace_scenarios_from
 from otel_replay.scenario.files import read_scenario
@@ -61,11 +63,14 @@ class AgentTarget:
 
 @dataclass(frozen=True)
 class AgentRef:
-    """The agent under test, by name: a Python callable (MODULE:ATTR) or an OpenAI-compatible
-    endpoint (URL); loaded only when the replay starts (after the model stand-in is up)."""
+    """The agent under test, by name: a Python callable (MODULE:ATTR), an OpenAI-compatible
+    endpoint (URL) or a hosted voice agent (`vapi://ASSISTANT_ID`,
+    `retell://AGENT_ID[@VERSION]`); loaded only when the replay starts (after the model
+    stand-in is up)."""
 
     module: str | None = None
     url: str | None = None
+    hosted: HostedRef | None = None
     model: str | None = None  # the model name sent to an endpoint (default: the recorded one)
     timeout: float | None = None  # seconds an endpoint may take per turn
 
@@ -77,22 +82,31 @@ class AgentRef:
         model: str | None = None,
         timeout: float | None = None,
     ) -> AgentRef:
-        """Exactly one of a Python agent and an endpoint. A case file's agent may be either:
-        one that starts with http:// or https:// is an endpoint."""
+        """Exactly one of a Python agent and an endpoint. A case file's agent may be any:
+        one that starts with http:// or https:// is an endpoint, one that starts with
+        vapi:// or retell:// a hosted agent (a module named `vapi` is `vapi:ATTR`)."""
         if agent is not None and agent_url is None and agent.startswith(_URL_SCHEMES):
             agent, agent_url = None, agent
         if (agent is None) == (agent_url is None):
             raise BadInputError("give exactly one of --agent MODULE:ATTR and --agent-url URL")
+        hosted = parse_hosted_ref(agent) if agent is not None else None
+        if hosted is not None:
+            return cls(hosted=hosted, model=model, timeout=timeout)
         return cls(module=agent, url=agent_url, model=model, timeout=timeout)
 
     @property
     def label(self) -> str:
-        """How runs and saved cases name the agent: MODULE:ATTR or the URL."""
+        """How runs and saved cases name the agent: MODULE:ATTR, the URL, or the hosted
+        agent's reference."""
+        if self.hosted is not None:
+            return self.hosted.label
         return self.module or self.url or ""
 
     def load(self, recorded_model: str | None = None) -> AgentTarget:
-        """Import the Python agent, or connect the endpoint (sending `model`, else the
-        recorded one)."""
+        """Import the Python agent, connect the endpoint (sending `model`, else the
+        recorded one), or reach the hosted agent (its key from the environment)."""
+        if self.hosted is not None:
+            return AgentTarget(hosted_agent(self.hosted, self.timeout or 120.0), self)
         if self.module is not None:
             return AgentTarget(load_agent(self.module), self)
         assert self.url is not None

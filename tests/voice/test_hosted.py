@@ -1,0 +1,146 @@
+"""Hosted replay targets against fake Vapi and Retell servers: the requests they receive
+(recorded history, tool mocks, tools pointed at the playback endpoint), tool calls answered
+from the recording, and the report's transcript and voice-metric comparisons.
+
+The original is the LiveKit session of tests/fixtures/semconv (a weather question with a
+get_weather tool call, then a follow-up)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from otel_replay.app.conversations import session_scenario
+from otel_replay.app.targets import AgentRef
+from otel_replay.core.errors import BadInputError
+from otel_replay.core.runs import ReplayRun, RunStatus
+from otel_replay.importer import import_data
+from otel_replay.replay.hosted import HostedPlatform, HostedRef
+from otel_replay.replay.runner import replay_scenario
+from otel_replay.scenario.model import Scenario
+from otel_replay.store import SqlSpanStore
+from tests.conftest import opened_store
+from tests.voice.fake_platforms import KEY, FakePlatform, fake_platform
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "semconv" / "livekit-agents-1.6.json"
+SESSION = "livekit-agents-1.6-session-001"
+RECORDED_RESULT = {"temperature_c": 14, "conditions": "rainy"}
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
+    yield from opened_store(sqlite_url)
+
+
+@pytest.fixture
+def scenario(store: SqlSpanStore) -> Scenario:
+    import_data(store, [(FIXTURE.name, FIXTURE.read_bytes())])
+    return session_scenario(store, SESSION)
+
+
+@pytest.fixture
+def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePlatform]:
+    with fake_platform() as fake:
+        for name in ("VAPI", "RETELL"):
+            monkeypatch.setenv(f"{name}_API_KEY", KEY)
+            monkeypatch.setenv(f"OTEL_REPLAY_{name}_BASE_URL", fake.url)
+        yield fake
+
+
+def _replay(store: SqlSpanStore, scenario: Scenario, agent: str) -> ReplayRun:
+    target = AgentRef.parse(agent).load()
+    return replay_scenario(scenario, target.factory, store, agent_label=target.label)
+
+
+def test_vapi_chat_replay_points_tools_at_the_playback_and_answers_from_the_recording(
+    store: SqlSpanStore, scenario: Scenario, platform: FakePlatform
+) -> None:
+    run = _replay(store, scenario, "vapi://asst_1")
+
+    assert run.status is RunStatus.OK, [t.error for t in run.turns]
+    assert run.agent == "vapi://asst_1"
+    assert platform.live_calls == []  # no tool call went to the live server
+    first, second = platform.posted("/chat")
+    assert first["input"] == "What's the weather in Paris right now?"
+    assert "assistantId" not in first  # a transient assistant with its tools sealed
+    tools = {
+        t.get("function", {}).get("name", t["type"]): t
+        for t in first["assistant"]["model"]["tools"]
+    }
+    assert set(tools) == {"endCall", "get_weather", "book_taxi"}  # toolIds inlined
+    assert "toolIds" not in first["assistant"]["model"] and "id" not in first["assistant"]
+    for name in ("get_weather", "book_taxi"):
+        assert tools[name]["server"]["url"].startswith("http://127.0.0.1:")
+        assert tools[name]["server"]["secret"]
+    assert second["previousChatId"] == "chat_1"
+    assert second["input"] == "Thanks! Should I bring an umbrella?"
+    # The webhook was answered with the recorded result, and the run counts the call as such.
+    assert json.loads(platform.webhook_answers[0]["results"][0]["result"]) == RECORDED_RESULT
+    (call,) = run.turns[0].replayed.tool_calls  # type: ignore[union-attr]
+    assert (call.name, call.arguments, call.result, call.source) == (
+        "get_weather",
+        {"location": "Paris"},
+        RECORDED_RESULT,
+        "recorded",
+    )
+    assert run.turns[0].replayed.assistant.startswith("The weather service says")  # type: ignore[union-attr]
+    assert run.turns[0].replayed.llm_calls == 1  # type: ignore[union-attr]
+
+
+def test_retell_playground_replay_sends_history_version_and_tool_mocks(
+    store: SqlSpanStore, scenario: Scenario, platform: FakePlatform
+) -> None:
+    run = _replay(store, scenario, "retell://agent_1@4")
+
+    assert run.status is RunStatus.OK, [t.error for t in run.turns]
+    assert platform.live_calls == []
+    first, second = platform.posted("/agent-playground-completion/agent_1")
+    assert first["version"] == 4
+    assert first["messages"] == [
+        {"role": "user", "content": "What's the weather in Paris right now?"}
+    ]
+    mocks = first["tool_mocks"]
+    assert mocks[0] == {
+        "tool_name": "get_weather",
+        "input_match_rule": {"type": "partial_match", "args": {"location": "Paris"}},
+        "output": json.dumps(RECORDED_RESULT, ensure_ascii=False),
+    }
+    # Every other tool of the agent answers an error; end_call is left to the platform.
+    assert {(m["tool_name"], m["input_match_rule"]["type"]) for m in mocks[1:]} == {
+        ("book_taxi", "any"),
+        ("get_weather", "any"),
+    }
+    # The second turn carries the first turn's messages as Retell answered them.
+    assert [m["role"] for m in second["messages"]] == [
+        "user",
+        "tool_call_invocation",
+        "tool_call_result",
+        "agent",
+        "user",
+    ]
+    assert second["current_state"] == "general"
+    assert second["tool_mocks"][0]["input_match_rule"] == {"type": "any"}  # nothing recorded
+    (call,) = run.turns[0].replayed.tool_calls  # type: ignore[union-attr]
+    assert (call.name, call.source) == ("get_weather", "recorded")
+
+
+def test_hosted_references_parse_by_scheme_only() -> None:
+    assert AgentRef.parse("vapi://asst_1").hosted == HostedRef(HostedPlatform.VAPI, "asst_1")
+    assert AgentRef.parse("retell://agent_1@4").hosted == HostedRef(
+        HostedPlatform.RETELL, "agent_1", "4"
+    )
+    assert AgentRef.parse("retell://agent_1").label == "retell://agent_1"
+    module = AgentRef.parse("vapi:answer")  # a Python module named vapi
+    assert (module.module, module.hosted) == ("vapi:answer", None)
+    for bad in ("retell://agent_1@", "vapi://asst_1@3", "vapi://"):
+        with pytest.raises(BadInputError):
+            AgentRef.parse(bad)
+
+
+def test_hosted_agent_without_a_key_is_bad_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RETELL_API_KEY", raising=False)
+    with pytest.raises(BadInputError, match="RETELL_API_KEY"):
+        AgentRef.parse("retell://agent_1").load()
