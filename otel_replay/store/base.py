@@ -12,12 +12,6 @@ if TYPE_CHECKING:  # protobuf is not imported to list sessions (`otel-replay ses
     from otel_replay.store.rows import LogBatch, SpanBatch
 
 
-# The rank of a trace none of whose spans carried a session (or user) key: below every key.
-# Migration 4 spells it as the user_rank column's default. (Here, not in rows.py, so that
-# reading summaries does not import protobuf.)
-NO_RANK = 1_000_000
-
-
 @dataclass(frozen=True)
 class TraceSummary:
     trace_id: str

@@ -23,7 +23,7 @@ from otel_replay.semconv.identity import (
     identity_keys,
 )
 from otel_replay.semconv.values import as_str
-from otel_replay.store.base import NO_RANK as NO_RANK  # re-exported: rows are built with it
+from otel_replay.store.ranks import NO_RANK as NO_RANK  # re-exported: rows use it
 
 # Index columns are signed 64-bit in both databases; the exact value stays in span_pb.
 _MAX_INT64 = (1 << 63) - 1
