@@ -1,4 +1,6 @@
-"""Import OTLP files (JSON, JSON lines as the Collector's file exporter writes, or protobuf)."""
+"""Import OTLP files (JSON, JSON lines as the Collector's file exporter writes, or protobuf),
+and Vapi and Retell call files (calls/payloads.py), which become spans in the voice-call
+convention."""
 
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ from dataclasses import dataclass
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
+from otel_replay.calls.payloads import call_platform, parse_call_document
+from otel_replay.calls.spans import call_trace_request
 from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
 from otel_replay.otlp.redact import Redactor
+from otel_replay.semconv.attributes import VoiceCall
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store.base import SpanStore
 from otel_replay.store.rows import LogBatch, SpanBatch, build_log_batch, build_span_batch
@@ -24,6 +29,7 @@ class ImportResult:
     log_records: int
     rejected: int
     redacted: int = 0  # values replaced by redaction markers
+    calls: int = 0  # Vapi and Retell calls among the documents
 
 
 def _json_documents(data: bytes, name: str) -> list[bytes]:
@@ -78,7 +84,10 @@ def decode_file(
             if not isinstance(head, dict):
                 raise BadInputError(f"{name}: expected an OTLP/JSON object")
             try:
-                if "resourceLogs" in head:
+                if call_platform(head) is not None:
+                    request = call_trace_request(parse_call_document(head))
+                    spans.append(_span_batch(request, session_keys, redactor))
+                elif "resourceLogs" in head:
                     logs.append(_log_batch(decode_logs_request(doc, Encoding.JSON), redactor))
                 elif "resourceSpans" in head:
                     spans.append(
@@ -89,7 +98,9 @@ def decode_file(
                 elif "resourceMetrics" in head:
                     raise BadInputError("metrics are not imported")
                 else:
-                    raise BadInputError("neither resourceSpans nor resourceLogs found")
+                    raise BadInputError(
+                        "neither resourceSpans nor resourceLogs found, nor a Vapi or Retell call"
+                    )
             except BadInputError as exc:
                 raise BadInputError(f"{name}: {exc}") from None
         return spans, logs
@@ -131,6 +142,7 @@ def import_data(
         log_records=sum(len(b.logs) for b in log_batches),
         rejected=sum(b.rejected for b in span_batches) + sum(b.rejected for b in log_batches),
         redacted=sum(redactor.counts.values()) - redacted_before,
+        calls=sum(1 for b in span_batches for row in b.spans if row.name == VoiceCall.SPAN_CALL),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
-from pydantic import JsonValue
+from pydantic import JsonValue, ValidationError
 
 from otel_replay.core.records import AnyValue
 from otel_replay.core.values import to_json_value
@@ -23,6 +23,7 @@ from otel_replay.scenario.model import (
     ToolCallRequest,
     ToolSpec,
     TurnMetrics,
+    VoiceSnapshot,
 )
 from otel_replay.semconv.model import Conversation, LlmCall, Message, PartType, ToolCall, Turn
 from otel_replay.session.graph import (
@@ -132,7 +133,18 @@ def _agent(conversation: Conversation) -> AgentSpec:
             ToolSpec(name=t.name, description=t.description, parameters=to_json_value(t.parameters))
             for t in agent.tools
         ],
+        voice=_voice(agent.voice),
     )
+
+
+def _voice(recorded: Mapping[str, AnyValue] | None) -> VoiceSnapshot | None:
+    """The voice snapshot a call recorded; one that does not fit the model is left out."""
+    if not recorded:
+        return None
+    try:
+        return VoiceSnapshot.model_validate(to_json_value(dict(recorded)))
+    except ValidationError:
+        return None
 
 
 def emit_scenario(

@@ -48,7 +48,11 @@ class VoiceSnapshot(_Model):
 
     platform: str | None = Field(default=None, description="vapi, retell, livekit, pipecat...")
     agent_id: str | None = Field(default=None, description="Assistant or agent id on the platform.")
+    agent_name: str | None = None
     agent_version: str | None = None
+    system_prompt: str | None = Field(
+        default=None, description="The prompt as sent on the call (variables filled in)."
+    )
     first_message: str | None = None
     first_speaker: Literal["agent", "user"] | None = None
     llm_provider: str | None = None
@@ -59,7 +63,11 @@ class VoiceSnapshot(_Model):
     transcriber_provider: str | None = None
     transcriber_model: str | None = None
     language: str | None = None
-    endpointing: dict[str, JsonValue] = Field(default_factory=dict)
+    tools: list[ToolSpec] = Field(default_factory=list)
+    endpointing: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="Turn-taking settings as the platform names them (endpointing, interruptions).",
+    )
     source: str | None = Field(
         default=None, description="Where the snapshot was read from (e.g. eocr.assistant)."
     )

@@ -18,6 +18,7 @@ from otel_replay.semconv.attributes import (
     TraceAI,
     Vercel,
 )
+from otel_replay.semconv.calls import voice_call_role
 from otel_replay.semconv.model import SpanRole
 from otel_replay.semconv.values import as_str
 
@@ -173,7 +174,7 @@ def classify_span(span: Span) -> SpanRole:
         return SpanRole.TOOL
     if any(as_str(attributes.get(key)) for key in _MODEL_KEYS):
         return SpanRole.LLM
-    return SpanRole.UNKNOWN
+    return voice_call_role(span)
 
 
 def _is_llama_index_helper(span: Span) -> bool:

@@ -290,6 +290,8 @@ class AgentDefinition:
     model: str | None = None
     parameters: Mapping[str, AnyValue] = field(default_factory=dict)
     tools: tuple[ToolDefinition, ...] = ()
+    # A voice agent's configuration on the call (docs/semconv.md section 12), as recorded.
+    voice: Mapping[str, AnyValue] | None = None
 
 
 @dataclass(frozen=True)

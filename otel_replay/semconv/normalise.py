@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from otel_replay.core.records import LogRecord, Span, StatusCode
 from otel_replay.semconv import (
+    calls,
     genai,
     langfuse,
     langsmith,
@@ -193,6 +194,7 @@ def turn_text(span: Span) -> TurnText:
     attributes = span.attributes
     return merge_turn_text(
         (
+            calls.turn_text(span),
             voice.livekit_turn_text(span),
             voice.pipecat_turn_text(span),
             genai.turn_text(attributes),

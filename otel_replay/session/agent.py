@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from otel_replay.core.records import AnyValue, Span
 from otel_replay.semconv import vercel
+from otel_replay.semconv.calls import voice_config
 from otel_replay.semconv.identity import resolve_agent_name
 from otel_replay.semconv.model import AgentDefinition, LlmCall, ToolDefinition
 
@@ -47,6 +48,7 @@ def build_agent_definition(
             model=(first.request_model or first.response_model) if first else None,
             parameters=parameters,
             tools=tuple(tools.values()),
+            voice=voice_config(spans),
         ),
         notes,
     )

@@ -156,7 +156,8 @@ def build_statements(dialect: Dialect) -> Statements:
         count_trace_spans=f"""UPDATE traces SET
             span_count = (SELECT COUNT(*) FROM spans WHERE spans.trace_id = traces.trace_id),
             turn_span_count = (SELECT COUNT(*) FROM spans
-                WHERE spans.trace_id = traces.trace_id AND (spans.name IN ('user_turn', 'turn')
+                WHERE spans.trace_id = traces.trace_id
+                AND (spans.name IN ('user_turn', 'turn', 'voice.turn')
                 OR substr(spans.name, 1, 17) = 'otel_replay.turn '))
             WHERE trace_id = {p}""",
         list_sessions=f"""SELECT {_select_list(SessionSummaryRow._fields, _SESSION_SUMMARY)}
