@@ -5,6 +5,11 @@ and is served from the recording), replays them with --concurrency workers into 
 SQLite store, and prints scenarios/s and the runner's overhead per turn (wall time per
 scenario minus the agent's own time, measured once sequentially and once concurrently).
 
+`replay_many` commits runs in groups on a writer thread while the next replays run; the last
+line measures `replay_scenario` called one scenario at a time (as `otel-replay replay` runs a
+folder without --concurrency), where every run waits for its own commit (fsync) before the
+next one starts.
+
     python bench/replay.py                         # 1,000 scenarios, concurrency 16
     python bench/replay.py --scenarios 200 --concurrency 4
 """
@@ -20,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_replay.replay.agents import ChatMessage, normalise_reply
-from otel_replay.replay.runner import replay_many
+from otel_replay.replay.runner import replay_many, replay_scenario
 from otel_replay.replay.tools import tool
 from otel_replay.scenario.model import (
     AgentSpec,
@@ -107,6 +112,19 @@ def _run(scenarios: list[Scenario], concurrency: int, store_url: str) -> tuple[f
     return elapsed, list(_agent_seconds)
 
 
+def _run_one_at_a_time(scenarios: list[Scenario], store_url: str) -> tuple[float, list[float]]:
+    store = open_store(store_url)
+    _agent_seconds.clear()
+    try:
+        started = time.perf_counter()
+        for scenario in scenarios:
+            replay_scenario(scenario, _TrivialAgent, store, agent_label="bench")
+        elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+    return elapsed, list(_agent_seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,6 +139,9 @@ def main() -> None:
     seq_elapsed, seq_agent = _run(sequential, 1, f"sqlite:///{folder / 'sequential.db'}")
     per_turn_ms = (seq_elapsed - sum(seq_agent)) / len(sequential) * 1000
 
+    one_elapsed, one_agent = _run_one_at_a_time(sequential, f"sqlite:///{folder / 'one.db'}")
+    one_ms = (one_elapsed - sum(one_agent)) / len(sequential) * 1000
+
     elapsed, agent = _run(scenarios, args.concurrency, f"sqlite:///{folder / 'concurrent.db'}")
     print(f"{len(scenarios):,} one-turn scenarios, concurrency {args.concurrency}, SQLite store")
     print(f"replayed in {elapsed:.2f} s: {len(scenarios) / elapsed:,.0f} scenarios/s")
@@ -132,6 +153,10 @@ def main() -> None:
         f"wall time per scenario at concurrency {args.concurrency}: "
         f"{elapsed / len(scenarios) * 1000:.2f} ms "
         f"(agent median {statistics.median(agent) * 1000:.3f} ms)"
+    )
+    print(
+        f"runner overhead per turn (replay_scenario one at a time, {len(sequential)} scenarios, "
+        f"a commit each): {one_ms:.2f} ms"
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextvars
+import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from opentelemetry import baggage, context, trace
@@ -53,7 +54,7 @@ from otel_replay.semconv.keys import (
     REPLAY_TURN_INDEX,
 )
 from otel_replay.store.base import RunRecord, SpanStore
-from otel_replay.store.rows import build_span_batch
+from otel_replay.store.rows import SpanBatch, build_span_batch
 
 _TRACER = REPLAY_TRACER_NAME
 
@@ -385,6 +386,25 @@ def replay_scenario(
 
     A failing, hanging (`turn_timeout`) or exiting agent fails its turn and the replay goes
     on; Ctrl-C ends it after storing the finished turns (status `interrupted`)."""
+    run, span_batch = _replay(
+        scenario, factory, agent_label, options, score, on_turn, annotate, llm_sources
+    )
+    # The run's spans and its record commit together: one transaction per replay.
+    store.write([span_batch], [], [run_record(run)])
+    return run
+
+
+def _replay(
+    scenario: Scenario,
+    factory: AgentFactory,
+    agent_label: str,
+    options: ReplayOptions | None,
+    score: Scorer | None,
+    on_turn: OnTurn | None = None,
+    annotate: Callable[[ReplayRun], ReplayRun] | None = None,
+    llm_sources: Callable[[int], Sequence[str]] | None = None,
+) -> tuple[ReplayRun, SpanBatch]:
+    """The replayed run and its linked spans, not yet stored."""
     options = options or ReplayOptions()
     run_id = uuid.uuid4().hex
     session_id = f"replay-{run_id[:16]}"
@@ -437,9 +457,7 @@ def replay_scenario(
         run = annotate(run)
     if score is not None:
         run = run.with_scores(score(scenario, run))
-    # The run's spans and its record commit together: one transaction per replay.
-    store.write([span_batch], [], [run_record(run)])
-    return run
+    return run, span_batch
 
 
 def run_record(run: ReplayRun) -> RunRecord:
@@ -481,20 +499,99 @@ def replay_many(
     on_done: Callable[[ReplayRun], None] | None = None,
     score: Scorer | None = None,
 ) -> list[ReplayRun]:
-    """Replay independent (trace) scenarios, several at once; results in input order."""
+    """Replay independent (trace) scenarios, several at once; results in input order.
 
-    def one(scenario: Scenario) -> ReplayRun:
-        run = replay_scenario(
-            scenario, factory, store, agent_label=agent_label, options=options, score=score
+    Runs are stored by one writer in group commits (`_GroupCommit`): a replay goes on while
+    the previous ones commit, and `on_done` hears of a run only once it is committed."""
+
+    def one(scenario: Scenario) -> Future[ReplayRun]:
+        run, span_batch = _replay(scenario, factory, agent_label, options, score)
+        return writer.submit(run, span_batch)
+
+    writer = _GroupCommit(store, on_done)
+    try:
+        with ThreadPoolExecutor(
+            max_workers=max(1, concurrency), thread_name_prefix="otel-replay"
+        ) as pool:
+            saved = list(pool.map(one, scenarios))
+    finally:
+        writer.close()  # every finished replay is committed (or has failed) before we return
+    return [future.result() for future in saved]
+
+
+class _GroupCommit:
+    """One writer thread for `replay_many`: it commits every run queued since its last commit
+    in one transaction (one fsync for all), then reports each (`on_done`) and resolves its
+    future. A group that fails to commit is retried run by run, so one bad run fails alone."""
+
+    _PENDING = 64  # runs waiting for a commit before replays wait for the writer
+
+    def __init__(self, store: SpanStore, on_done: Callable[[ReplayRun], None] | None) -> None:
+        self._store = store
+        self._on_done = on_done
+        self._queue: queue.Queue[_Pending | None] = queue.Queue(self._PENDING)
+        self._thread = threading.Thread(
+            target=self._write_all, name="otel-replay-commit", daemon=True
         )
-        if on_done is not None:
-            on_done(run)
-        return run
+        self._thread.start()
 
-    with ThreadPoolExecutor(
-        max_workers=max(1, concurrency), thread_name_prefix="otel-replay"
-    ) as pool:
-        return list(pool.map(one, scenarios))
+    def submit(self, run: ReplayRun, span_batch: SpanBatch) -> Future[ReplayRun]:
+        pending = _Pending(run, span_batch, Future())
+        self._queue.put(pending)
+        return pending.saved
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _write_all(self) -> None:
+        closing = False
+        while not closing:  # ends at the None that close() queues last
+            group: list[_Pending] = []
+            item = self._queue.get()
+            while item is not None:
+                group.append(item)
+                if len(group) >= self._PENDING:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            closing = item is None
+            try:
+                self._commit(group)
+            except BaseException as exc:  # the writer must live on to drain the queue
+                for pending in group:
+                    if not pending.saved.done():
+                        pending.saved.set_exception(exc)
+
+    def _commit(self, group: Sequence[_Pending]) -> None:
+        if not group:
+            return
+        try:
+            self._store.write([p.span_batch for p in group], [], [run_record(p.run) for p in group])
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].saved.set_exception(exc)
+                return
+            for pending in group:
+                self._commit([pending])
+            return
+        for pending in group:
+            try:
+                if self._on_done is not None:
+                    self._on_done(pending.run)
+            except Exception as exc:
+                pending.saved.set_exception(exc)
+            else:
+                pending.saved.set_result(pending.run)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    run: ReplayRun
+    span_batch: SpanBatch
+    saved: Future[ReplayRun]
 
 
 __all__ = [
