@@ -154,6 +154,20 @@ def read_auth_token(
     "OTLP/gRPC connection may stay without a call.",
 )
 @redact_option
+@click.option(
+    "--vapi-secret",
+    envvar="OTEL_REPLAY_VAPI_SECRET",
+    default=None,
+    help="Check POST /v1/webhooks/vapi with this secret: the x-vapi-signature HMAC of the "
+    "body, a bearer token or x-vapi-secret (env OTEL_REPLAY_VAPI_SECRET).",
+)
+@click.option(
+    "--retell-api-key",
+    envvar="RETELL_API_KEY",
+    default=None,
+    help="Check POST /v1/webhooks/retell's x-retell-signature with this API key (the one "
+    "with the webhook badge; env RETELL_API_KEY).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -171,12 +185,15 @@ def serve(
     read_timeout: float,
     idle_timeout: float,
     redact_rules: tuple[str, ...],
+    vapi_secret: str | None = None,
+    retell_api_key: str | None = None,
 ) -> None:
     """Receive OTLP traces and logs (gRPC and HTTP) into the store.
 
     Metrics are accepted and discarded. Secrets are redacted before anything is written (see
     --redact)."""
     # The receiver (gRPC, HTTP servers) and the importer load only for the command that runs.
+    from otel_replay.calls.signatures import WebhookSecrets
     from otel_replay.receiver.http_connections import ConnectionLimits
     from otel_replay.receiver.serve import Receiver, ServeConfig, parse_endpoint
 
@@ -204,6 +221,7 @@ def serve(
             read_seconds=read_timeout, idle_seconds=idle_timeout, max_connections=max_connections
         ),
         redactor=_redactor(redact_rules),
+        webhook_secrets=WebhookSecrets(vapi_secret or None, retell_api_key or None),
     )
     stopping = threading.Event()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from otel_replay.calls.signatures import WebhookSecrets
 from otel_replay.receiver.ingest import Ingestor
 
 CONNECTION_THREAD_NAME = "otel-replay-http-connection"
@@ -55,6 +56,7 @@ class OtlpHttpServer(ThreadingHTTPServer):
     ingestor: Ingestor
     max_request_bytes: int
     auth_token: str | None
+    webhook_secrets: WebhookSecrets
 
     def __init__(
         self,

@@ -19,6 +19,8 @@ from typing import Any
 
 from google.rpc import status_pb2
 
+from otel_replay.calls.payloads import Platform
+from otel_replay.calls.signatures import WebhookSecrets
 from otel_replay.core.errors import BadInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from otel_replay.otlp.decode import (
     Encoding,
@@ -31,6 +33,7 @@ from otel_replay.receiver.http_connections import ConnectionLimits, OtlpHttpServ
 from otel_replay.receiver.ingest import ExportResult, Ingestor
 from otel_replay.receiver.responses import Signal, build_export_response
 from otel_replay.receiver.status import ANSWERS, ErrorKind
+from otel_replay.receiver.webhooks import WEBHOOK_PATHS, WebhookAnswer, answer_webhook
 
 _READ_CHUNK = 1 << 16
 # An answer given before the body was read is followed by reading and discarding the body,
@@ -105,6 +108,9 @@ class _OtlpHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         with self.server.handling():
             try:
+                if self.path.split("?", 1)[0] in WEBHOOK_PATHS:
+                    self._webhook(WEBHOOK_PATHS[self.path.split("?", 1)[0]])
+                    return
                 self._export()
             except _ClientGone:
                 self.server.ingestor.count("http_clients_gone")
@@ -156,6 +162,37 @@ class _OtlpHandler(BaseHTTPRequestHandler):
             return
         response = build_export_response(signal, result)
         self._send(200, encode_message(response, encoding), encoding)
+
+    def _webhook(self, platform: Platform) -> None:
+        """A Vapi or Retell webhook (receiver/webhooks.py); errors go through ANSWERS."""
+        ingestor = self.server.ingestor
+        try:
+            length = self._body_length()
+            limit = self.server.max_request_bytes
+            if length is not None and length > limit:
+                raise PayloadTooLargeError(f"request of {length} bytes exceeds {limit} bytes")
+            with ingestor.budget.admit(length or 0) as ticket:
+                raw = self._read_body(length, ticket)
+                body = decode_content(raw, self.headers.get("Content-Encoding", ""), limit)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                answer = answer_webhook(
+                    platform,
+                    headers,
+                    bytes(body),
+                    ingestor,
+                    self.server.webhook_secrets,
+                    self.server.auth_token,
+                )
+        except _ClientGone:
+            raise
+        except Exception as exc:
+            kind = ingestor.fail(exc, f"webhook {platform.value}")
+            message = str(exc) if kind is not ErrorKind.INTERNAL else _INTERNAL_MESSAGE
+            answer = WebhookAnswer(ANSWERS[kind].http_status, {"error": message})
+            if answer.status >= 400 and self._body_left != 0:
+                self.close_connection = True
+                self._discard_unread_body()
+        self._send(answer.status, answer.encoded(), Encoding.JSON)
 
     def _not_allowed(self) -> None:
         self.server.ingestor.count(f"errors_{ErrorKind.METHOD_NOT_ALLOWED}")
@@ -332,6 +369,7 @@ def start_http_server(
     auth_token: str | None = None,
     tls_files: tuple[str, str] | None = None,
     limits: ConnectionLimits | None = None,
+    webhook_secrets: WebhookSecrets | None = None,
 ) -> tuple[OtlpHttpServer, int, threading.Thread]:
     """Start the HTTP server in a thread; returns it, the bound port and the thread."""
     tls_context = None
@@ -349,6 +387,7 @@ def start_http_server(
     server.ingestor = ingestor
     server.max_request_bytes = max_request_bytes
     server.auth_token = auth_token
+    server.webhook_secrets = webhook_secrets or WebhookSecrets()
     thread = threading.Thread(target=server.serve_forever, name="otel-replay-http", daemon=True)
     thread.start()
     return server, server.server_address[1], thread

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from otel_replay.calls.signatures import WebhookSecrets
 from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.decode import DEFAULT_MAX_REQUEST_BYTES
 from otel_replay.otlp.redact import Redactor
@@ -65,6 +66,8 @@ class ServeConfig:
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     # Secrets are redacted by default; Redactor(default_rules=False) turns that off.
     redactor: Redactor = field(default_factory=Redactor)
+    # Checks of the Vapi and Retell webhook routes (receiver/webhooks.py).
+    webhook_secrets: WebhookSecrets = field(default_factory=WebhookSecrets)
 
     def check(self) -> None:
         """Refuse settings that would expose an open receiver, or serve nothing."""
@@ -135,6 +138,7 @@ class Receiver:
                     auth_token=config.auth_token,
                     tls_files=config.tls_files,
                     limits=config.limits,
+                    webhook_secrets=config.webhook_secrets,
                 )
                 self.http_endpoint = Endpoint(config.http.host, port)
         except BaseException:
