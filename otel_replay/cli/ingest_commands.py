@@ -252,8 +252,9 @@ def serve(
 def import_command(
     files: tuple[str, ...], store_url: str, session_keys: str, redact_rules: tuple[str, ...]
 ) -> None:
-    """Import OTLP trace or log requests: JSON, JSON lines, or protobuf files ('-' for stdin).
-    Secrets are redacted before anything is written (see --redact)."""
+    """Import OTLP trace or log requests: JSON, JSON lines, or protobuf files ('-' for stdin),
+    and Vapi or Retell call files (API objects or webhook bodies, as JSON). Secrets are
+    redacted before anything is written (see --redact)."""
     from otel_replay.importer import import_data
 
     redactor = _redactor(redact_rules)
@@ -274,10 +275,11 @@ def import_command(
         store.close()
     from otel_replay.receiver.summary import describe_redactions
 
+    calls = f", {result.calls} voice call(s)" if result.calls else ""
     click.echo(
         f"imported {result.spans} spans and {result.log_records} log records "
         f"from {len(files)} file(s) ({result.rejected} rejected, "
-        f"{describe_redactions(redactor)})"
+        f"{describe_redactions(redactor)}{calls})"
     )
 
 
