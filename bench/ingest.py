@@ -316,7 +316,9 @@ class Server:
 
 
 @contextmanager
-def running_server(store_url: str, profile: str | None = None) -> Iterator[Server]:
+def running_server(
+    store_url: str, profile: str | None = None, redact: tuple[str, ...] = ()
+) -> Iterator[Server]:
     """`otel-replay serve` on a free 127.0.0.1 port; stopped with SIGTERM (then killed).
 
     With `profile`, the server runs under `py-spy record`, which writes collapsed stacks there.
@@ -338,6 +340,7 @@ def running_server(store_url: str, profile: str | None = None) -> Iterator[Serve
             "none",
             "--store",
             store_url,
+            *(f"--redact={rule}" for rule in redact),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -495,6 +498,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of --rate load")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", default=None, help="run the server under py-spy, stacks here")
+    parser.add_argument(
+        "--redact",
+        action="append",
+        default=[],
+        help="passed to serve --redact (`off` measures ingest without redaction)",
+    )
     args = parser.parse_args()
     if args.rate is not None:
         args.spans = min(args.spans, int(args.rate * args.duration))
@@ -509,7 +518,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="otel-replay-bench-") as folder:
         store_url = args.store or f"sqlite:///{os.path.join(folder, 'store.db')}"
-        with running_server(store_url, args.profile) as server:
+        with running_server(store_url, args.profile, tuple(args.redact)) as server:
             baseline = _baseline_spans(store_url)
             cpu_before = server.cpu_seconds()
             deadline = time.perf_counter() + MAX_SECONDS
@@ -521,7 +530,10 @@ def main() -> None:
         acked_spans = len(sent.latencies) * SPANS_PER_REQUEST
         elapsed = sent.last_ack - sent.first_send
         latencies_ms = [s * 1000 for s in sent.latencies]
-        print(f"store: {store_url if args.store else 'fresh SQLite file'}")
+        print(
+            f"store: {store_url if args.store else 'fresh SQLite file'}; "
+            f"redaction: {', '.join(args.redact) or 'default rules'}"
+        )
         if args.rate is not None:
             print(
                 f"rate {args.rate} spans/s for {elapsed:.1f} s: {acked_spans} spans acknowledged, "

@@ -31,6 +31,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 
 from otel_replay.core.errors import BadInputError
+from otel_replay.otlp.probe import BytesProbe, Probe
 
 MARKER = "[REDACTED:{kind}]"
 
@@ -89,27 +90,35 @@ _VALUE_HINTS: dict[str, tuple[str, ...]] = {
 }
 _ALL_VALUE_HINTS = tuple(sorted({hint for hints in _VALUE_HINTS.values() for hint in hints}))
 _ANY_HINT = re.compile("|".join(re.escape(hint) for hint in _ALL_VALUE_HINTS))
-# A quick look at a whole serialised message (a span, a log record) before its attributes are
-# visited in Python: most spans hold no secret, and C-speed searches of their bytes tell so
-# far faster (a GenAI span's walk costs ~0.2 ms). Each default value rule is probed with its
-# pattern run over the bytes, where its hints appear (bytes-mode patterns without `\b` match
-# wherever the text patterns do, or more); `bearer` needs only its hint
-# (Unicode spaces after it are `\s` in text only). A key rule is probed by its words, and a
-# key ending in `token` or `key` by the KeyValue's value field (tag 0x12) after it.
-_VALUE_PROBES: tuple[tuple[bytes, re.Pattern[bytes] | None], ...] = tuple(
-    (
-        hint.encode(),
-        # Without `\b`: on the wire a value starts right after its length byte, which may
-        # be a letter or digit; dropping the boundaries only widens what the probe finds.
-        None if kind == "bearer" else re.compile(pattern.replace(r"\b", "").encode()),
-    )
-    for kind, pattern in DEFAULT_VALUE_PATTERNS
-    for hint in _VALUE_HINTS[kind]
+
+# A quick look at a whole serialised message (a request, a span, a log record) before its
+# attributes are visited in Python: most hold no secret (otlp/probe.py). Every probe fires
+# wherever a rule could match, or more often:
+# - each default value rule, by its pattern without `\b` (on the wire a value starts right
+#   after its length byte, which may be a letter or digit); `bearer` by its hint alone
+#   (Unicode spaces after it are `\s` in text only);
+# - each key rule by its words, lowercased; a pair of words with anything but letters and
+#   digits between them (separators, Unicode spaces, a camelCase boundary once lowercased);
+# - a key ending in `token` (or a qualified `key`) by the KeyValue's value field (tag 0x12)
+#   right after it: messages are serialised by us, so a key always comes before its value;
+# - KELVIN SIGN, which lowercases to an ASCII `k` in a key (`str.lower`, not `bytes.lower`).
+_PROBES: tuple[Probe, ...] = (
+    *(
+        Probe(
+            hint.encode(),
+            None if kind == "bearer" else pattern.replace(r"\b", "").encode(),
+            caseless=False,
+        )
+        for kind, pattern in DEFAULT_VALUE_PATTERNS
+        for hint in _VALUE_HINTS[kind]
+    ),
+    *(Probe(word) for word in (b"authorization", b"passw", b"secret", b"cookie", b"credential")),
+    *(Probe(word, word + rb"[^a-z0-9]*key") for word in (b"api", b"private", b"access")),
+    Probe(b"token", rb"token[^a-z0-9]*\x12"),
+    *(Probe(q.encode(), q.encode() + rb"[^a-z0-9]*key[^a-z0-9]*\x12") for q in _KEY_QUALIFIERS),
+    Probe("\N{KELVIN SIGN}".encode()),
 )
-_KEY_HINTS = (b"authorization", b"passw", b"secret", b"cookie", b"credential", b"apikey")
-_KEY_HINT_PAIRS = ((b"api", b"key"), (b"private", b"key"), (b"access", b"key"))
-# Two patterns with a literal start each: searched far faster than one alternation.
-_KEY_TAILS = (re.compile(rb"token[._\-\s/:]*\x12"), re.compile(rb"key[._\-\s/:]*\x12"))
+_PROBE = BytesProbe(_PROBES)
 
 # The shortest text a default value rule matches (`bearer` and 8 characters).
 _SHORTEST_SECRET = 15
@@ -233,22 +242,7 @@ class Redactor:
         custom patterns give no hints, so with them every message is visited)."""
         if not self.default_rules or self.extra_keys or self.extra_values:
             return True
-        raw = message.SerializeToString()
-        lowered = raw.lower()
-        # Plain loops: this runs once a span, and generator expressions cost more than the
-        # searches themselves.
-        for hint, pattern in _VALUE_PROBES:
-            if hint in lowered and (pattern is None or pattern.search(raw) is not None):
-                return True
-        for hint in _KEY_HINTS:
-            if hint in lowered:
-                return True
-        for first, second in _KEY_HINT_PAIRS:
-            if first in lowered and second in lowered:
-                return True
-        return (
-            _KEY_TAILS[0].search(lowered) is not None or _KEY_TAILS[1].search(lowered) is not None
-        )
+        return _PROBE.search(message.SerializeToString())
 
     def redact_traces(self, request: trace_service_pb2.ExportTraceServiceRequest) -> None:
         """Every attribute of the request's resources, scopes, spans, events and links."""
