@@ -107,6 +107,8 @@ class SpanNode:
 class TraceView:
     trace_id: str
     nodes: list[SpanNode]
+    # Per span id of this trace, the (trace id, span id) of the replay spans linking to it.
+    linked_from: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _json_text(value: object) -> str:
@@ -164,14 +166,32 @@ def load_session_detail(store: SearchStore, session_id: str) -> SessionDetail:
     return SessionDetail(conversation, build_trace_views(spans, logs), runs)
 
 
+def _replay_links_into(store: SearchStore, trace_id: str) -> dict[str, list[tuple[str, str]]]:
+    """The spans of stored replays that link to spans of this (original) trace."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for record in store.list_runs(MAX_LISTED_RUNS):
+        run = load_run(record)
+        if all(turn.original_trace_id != trace_id for turn in run.turns):
+            continue
+        for span in store.get_spans(run.trace_ids):
+            for link in span.links:
+                if link.trace_id == trace_id:
+                    found[link.span_id].append((span.trace_id, span.span_id))
+    return dict(found)
+
+
 def load_trace_view(store: SearchStore, trace_id: str) -> tuple[str, TraceView]:
-    """One trace's span tree, with the session it belongs to."""
+    """One trace's span tree, with the session it belongs to and the replay spans that
+    link to its spans (a replay's own links to its originals are on its spans)."""
     summary = store.get_trace(trace_id)
     if summary is None:
         raise NotFoundError(f"no trace {trace_id!r} in the store")
     spans = store.get_spans([trace_id])
     views = build_trace_views(spans, store.get_log_records([trace_id]))
-    return summary.session_id, views[0] if views else TraceView(trace_id, [])
+    view = views[0] if views else TraceView(trace_id, [])
+    return summary.session_id, TraceView(
+        view.trace_id, view.nodes, _replay_links_into(store, trace_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -201,12 +221,56 @@ def list_run_rows(store: SearchStore, limit: int = 200) -> list[RunRow]:
 class RunDetail:
     run: ReplayRun
     report: Report
-    original_trace_ids: list[str]
+    # The trace of every span on either side, for links from the span-tree diff.
+    span_traces: dict[str, str]
+
+
+def _span_traces(store: SearchStore, report: Report) -> dict[str, str]:
+    trace_ids = report.identity.original.trace_ids + report.identity.replay.trace_ids
+    return {span.span_id: span.trace_id for span in store.get_spans(trace_ids)}
 
 
 def load_run_detail(store: SearchStore, run_id: str) -> RunDetail:
     """A run and its report against the session it replayed (as `otel-replay diff RUN`)."""
     run = resolve_run(store, run_id)
     report = compare(store, run_id).report
-    originals = list(dict.fromkeys(turn.original_trace_id for turn in run.turns))
-    return RunDetail(run, report, originals)
+    return RunDetail(run, report, _span_traces(store, report))
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    """Any two sides compared (as `otel-replay diff A B`), with the trace of every span."""
+
+    report: Report
+    passed: bool
+    span_traces: dict[str, str]
+
+
+def load_comparison(store: SearchStore, first: str, second: str | None) -> ComparisonView:
+    comparison = compare(store, first, second)
+    return ComparisonView(
+        comparison.report, comparison.passed, _span_traces(store, comparison.report)
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one answer of a replayed turn came from: recorded, live, simulated, unanswered."""
+
+    what: str  # `model call 2`, a tool's name
+    source: str
+
+
+def turn_sources(run: ReplayRun) -> dict[int, list[Source]]:
+    """Per turn number (1-based), where its model answers and tool results came from."""
+    found: dict[int, list[Source]] = {}
+    for turn in run.turns:
+        if turn.replayed is None:
+            continue
+        sources = [
+            Source(f"model call {i}", source)
+            for i, source in enumerate(turn.replayed.llm_sources, 1)
+        ]
+        sources += [Source(c.name, c.source) for c in turn.replayed.tool_calls if c.source]
+        found[turn.index + 1] = sources
+    return found

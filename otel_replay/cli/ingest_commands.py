@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import sys
@@ -17,6 +18,8 @@ from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS, parse_key_list
 
 if TYPE_CHECKING:
     from otel_replay.otlp.redact import Redactor
+    from otel_replay.receiver.serve import ServeConfig
+    from otel_replay.ui.embed import EmbeddedUi
 
 _SESSION_KEYS_HELP = (
     "Comma-separated session attribute keys, in priority order (env OTEL_REPLAY_SESSION_KEYS)."
@@ -168,6 +171,13 @@ def read_auth_token(
     help="Check POST /v1/webhooks/retell's x-retell-signature with this API key (the one "
     "with the webhook badge; env RETELL_API_KEY).",
 )
+@click.option(
+    "--ui",
+    "with_ui",
+    is_flag=True,
+    help="Serve the web UI on the OTLP/HTTP port too (needs the 'ui' extra; same token and "
+    "TLS; see `otel-replay ui`).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -187,6 +197,7 @@ def serve(
     redact_rules: tuple[str, ...],
     vapi_secret: str | None = None,
     retell_api_key: str | None = None,
+    with_ui: bool = False,
 ) -> None:
     """Receive OTLP traces and logs (gRPC and HTTP) into the store.
 
@@ -223,6 +234,9 @@ def serve(
         redactor=_redactor(redact_rules),
         webhook_secrets=WebhookSecrets(vapi_secret or None, retell_api_key or None),
     )
+    embedded = _embedded_ui(config) if with_ui else None
+    if embedded is not None:
+        config = dataclasses.replace(config, http_fallback=embedded.bridge)
     stopping = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -230,13 +244,31 @@ def serve(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    receiver = Receiver(config)
-    click.echo(receiver.describe(), err=False)
-    sys.stdout.flush()
-    while not stopping.wait(0.5):
-        pass
-    receiver.stop()
+    try:
+        receiver = Receiver(config)
+        click.echo(receiver.describe(), err=False)
+        if embedded is not None and receiver.http_endpoint is not None:
+            click.echo(f"otel-replay UI on {embedded.url(receiver.http_endpoint)}")
+        sys.stdout.flush()
+        while not stopping.wait(0.5):
+            pass
+        receiver.stop()
+    finally:
+        if embedded is not None:
+            embedded.close()
     click.echo(receiver.summary())
+
+
+def _embedded_ui(config: ServeConfig) -> EmbeddedUi:
+    """The web UI for `serve --ui`, answering the OTLP/HTTP port's non-OTLP requests."""
+    from otel_replay.ui import require_ui_extra
+
+    if config.http is None:
+        raise BadInputError("--ui is served on the OTLP/HTTP port: give --http HOST:PORT")
+    require_ui_extra()
+    from otel_replay.ui.embed import EmbeddedUi
+
+    return EmbeddedUi(config.store_url, config.http, config.auth_token, bool(config.tls_files))
 
 
 @click.command(name="import")

@@ -79,6 +79,10 @@ COMMAND_TABLE: dict[str, CommandEntry] = {
         "otel_replay.cli.store_commands",
         "List recent traces, or the traces of one session in start order.",
     ),
+    "ui": CommandEntry(
+        "otel_replay.cli.ui_commands",
+        "Browse sessions, runs and diffs in a local web UI; approve, delete, prune, export.",
+    ),
 }
 
 

@@ -13,7 +13,7 @@ import socket
 import ssl
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +24,13 @@ from otel_replay.receiver.ingest import Ingestor
 
 CONNECTION_THREAD_NAME = "otel-replay-http-connection"
 _SLOT_POLL_SECONDS = 0.1  # how soon a stopping server notices while every slot is taken
+
+
+# Serves the requests that are not OTLP exports (the web UI of `serve --ui`):
+# (method, target, headers, body) -> (status, headers, body).
+HttpFallback = Callable[
+    [str, str, list[tuple[str, str]], bytes], tuple[int, list[tuple[str, str]], bytes]
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class OtlpHttpServer(ThreadingHTTPServer):
     ingestor: Ingestor
     max_request_bytes: int
     auth_token: str | None
+    fallback: HttpFallback | None = None
     webhook_secrets: WebhookSecrets
 
     def __init__(

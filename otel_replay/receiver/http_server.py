@@ -29,7 +29,7 @@ from otel_replay.otlp.decode import (
     encoding_from_content_type,
 )
 from otel_replay.receiver.admission import Ticket
-from otel_replay.receiver.http_connections import ConnectionLimits, OtlpHttpServer
+from otel_replay.receiver.http_connections import ConnectionLimits, HttpFallback, OtlpHttpServer
 from otel_replay.receiver.ingest import ExportResult, Ingestor
 from otel_replay.receiver.responses import Signal, build_export_response
 from otel_replay.receiver.status import ANSWERS, ErrorKind
@@ -110,6 +110,9 @@ class _OtlpHandler(BaseHTTPRequestHandler):
             try:
                 if self.path.split("?", 1)[0] in WEBHOOK_PATHS:
                     self._webhook(WEBHOOK_PATHS[self.path.split("?", 1)[0]])
+                    return
+                if self.server.fallback and self.path.split("?", 1)[0] not in self._routes():
+                    self._serve_fallback(self.server.fallback)
                     return
                 self._export()
             except _ClientGone:
@@ -194,7 +197,34 @@ class _OtlpHandler(BaseHTTPRequestHandler):
                 self._discard_unread_body()
         self._send(answer.status, answer.encoded(), Encoding.JSON)
 
+    def _serve_fallback(self, fallback: HttpFallback) -> None:
+        """A request that is no OTLP export, answered by the fallback (the web UI)."""
+        length = self._body_length() or 0
+        if length > self.server.max_request_bytes:
+            raise _ClientGone("request too large for the UI")
+        body = bytes(self._read_exact(length)) if length else b""
+        status, headers, payload = fallback(
+            self.command, self.path, list(self.headers.items()), body
+        )
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        self.wfile.flush()
+
     def _not_allowed(self) -> None:
+        fallback = self.server.fallback
+        if fallback is not None and self.command in ("GET", "HEAD"):
+            with self.server.handling():
+                try:
+                    self._serve_fallback(fallback)
+                except _ClientGone:
+                    self.close_connection = True
+            return
         self.server.ingestor.count(f"errors_{ErrorKind.METHOD_NOT_ALLOWED}")
         try:
             self._body_left = self._body_length()
@@ -369,6 +399,7 @@ def start_http_server(
     auth_token: str | None = None,
     tls_files: tuple[str, str] | None = None,
     limits: ConnectionLimits | None = None,
+    fallback: HttpFallback | None = None,
     webhook_secrets: WebhookSecrets | None = None,
 ) -> tuple[OtlpHttpServer, int, threading.Thread]:
     """Start the HTTP server in a thread; returns it, the bound port and the thread."""
@@ -387,6 +418,7 @@ def start_http_server(
     server.ingestor = ingestor
     server.max_request_bytes = max_request_bytes
     server.auth_token = auth_token
+    server.fallback = fallback
     server.webhook_secrets = webhook_secrets or WebhookSecrets()
     thread = threading.Thread(target=server.serve_forever, name="otel-replay-http", daemon=True)
     thread.start()

@@ -15,7 +15,7 @@ from otel_replay.otlp.redact import Redactor
 from otel_replay.receiver.admission import DEFAULT_MAX_INFLIGHT_BYTES
 from otel_replay.receiver.errorlog import LOGGER_NAME
 from otel_replay.receiver.grpc_server import start_grpc_server
-from otel_replay.receiver.http_connections import ConnectionLimits, OtlpHttpServer
+from otel_replay.receiver.http_connections import ConnectionLimits, HttpFallback, OtlpHttpServer
 from otel_replay.receiver.http_server import start_http_server, stop_http_server
 from otel_replay.receiver.ingest import DEFAULT_MAX_PENDING_ITEMS, Ingestor
 from otel_replay.receiver.summary import describe_redactions
@@ -66,6 +66,8 @@ class ServeConfig:
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     # Secrets are redacted by default; Redactor(default_rules=False) turns that off.
     redactor: Redactor = field(default_factory=Redactor)
+    # Answers the OTLP/HTTP port's other requests (`serve --ui`); OTLP paths stay as they are.
+    http_fallback: HttpFallback | None = None
     # Checks of the Vapi and Retell webhook routes (receiver/webhooks.py).
     webhook_secrets: WebhookSecrets = field(default_factory=WebhookSecrets)
 
@@ -138,6 +140,7 @@ class Receiver:
                     auth_token=config.auth_token,
                     tls_files=config.tls_files,
                     limits=config.limits,
+                    fallback=config.http_fallback,
                     webhook_secrets=config.webhook_secrets,
                 )
                 self.http_endpoint = Endpoint(config.http.host, port)
