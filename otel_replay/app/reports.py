@@ -9,6 +9,7 @@ from pathlib import Path
 from otel_replay.app.targets import Recording, recording_of, resolve_comparable
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun
+from otel_replay.diff.metrics import measure_voice_calls, measure_voice_run
 from otel_replay.report import (
     Report,
     build_comparison_report,
@@ -16,15 +17,17 @@ from otel_replay.report import (
     read_report_format,
     render_report,
 )
+from otel_replay.report.voice import with_voice
 from otel_replay.store.base import SpanStore
 
 
 def run_report(store: SpanStore, run: ReplayRun, trials: Sequence[ReplayRun] = ()) -> Report:
     """The report of one run: the scenario's recorded traces against the run's own."""
     original_trace_ids = list(dict.fromkeys(turn.original_trace_id for turn in run.turns))
-    return build_report(
-        run, store.get_spans(original_trace_ids), store.get_spans(run.trace_ids), trials
-    )
+    original_spans = store.get_spans(original_trace_ids)
+    replay_spans = store.get_spans(run.trace_ids)
+    report = build_report(run, original_spans, replay_spans, trials)
+    return with_voice(report, measure_voice_run(run, original_spans, replay_spans))
 
 
 def run_reports(
@@ -75,13 +78,14 @@ def _compare(
     if isinstance(b, ReplayRun) and b.original_session_id == first:
         return run_report(store, b)
     original, replay = recording_of(store, a), recording_of(store, b)
-    return build_comparison_report(
+    report = build_comparison_report(
         original.conversation,
         replay.conversation,
         original.spans,
         replay.spans,
         labels=("A", "B"),
     )
+    return with_voice(report, measure_voice_calls(original.spans, replay.spans))
 
 
 def check_report_path(path: str) -> None:

@@ -6,8 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from otel_replay.core.records import Span
 from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.transcript import TranscriptDiff, TranscriptTurn, diff_run_transcripts
+from otel_replay.voice.compare import VoiceComparison, compare_calls
+from otel_replay.voice.replayed import estimate_replay_timeline
+from otel_replay.voice.spans import timeline_from_spans
 
 __all__ = [
     "NOISE_FLOORS",
@@ -22,6 +26,8 @@ __all__ = [
     "is_noise",
     "measure_run",
     "measure_transcript_diff",
+    "measure_voice_calls",
+    "measure_voice_run",
     "read_turn_metrics",
     "total_metrics",
 ]
@@ -195,3 +201,25 @@ def measure_transcript_diff(diff: TranscriptDiff) -> SessionMetrics:
 def measure_run(run: ReplayRun) -> SessionMetrics:
     """Metric deltas of a replay run, its turns paired by recorded index."""
     return measure_transcript_diff(diff_run_transcripts(run))
+
+
+def measure_voice_run(
+    run: ReplayRun, original_spans: Sequence[Span], replay_spans: Sequence[Span]
+) -> VoiceComparison | None:
+    """Voice metrics of a replayed voice call against the original (None when the original
+    is no voice call): the replay's own voice spans when it made some (an agent that speaks),
+    else its text replay's estimated timeline (docs/voice-metrics.md)."""
+    original = timeline_from_spans(original_spans)
+    if original is None:
+        return None
+    replay = timeline_from_spans(replay_spans) or estimate_replay_timeline(original, run)
+    return compare_calls(original, replay)
+
+
+def measure_voice_calls(
+    original_spans: Sequence[Span], replay_spans: Sequence[Span]
+) -> VoiceComparison | None:
+    """Voice metrics of two recorded calls; None unless both are voice calls."""
+    original = timeline_from_spans(original_spans)
+    replay = timeline_from_spans(replay_spans)
+    return None if original is None or replay is None else compare_calls(original, replay)

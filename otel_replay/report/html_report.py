@@ -44,6 +44,7 @@ from otel_replay.report.text import (
     list_trial_rows,
     recorded_turn_metrics,
 )
+from otel_replay.report.voice import voice_html_parts
 
 __all__ = ["render_html"]
 
@@ -118,6 +119,7 @@ def _report_section(report: Report, number: int) -> list[str]:
     )
     parts += _transcript(report, number)
     parts += _metrics(report)
+    parts += voice_html_parts(report)
     parts += _scores(report)
     parts += _span_trees(report)
     if report.trials is not None:

@@ -40,6 +40,7 @@ from otel_replay.report.text import (
     list_trial_rows,
     recorded_turn_metrics,
 )
+from otel_replay.report.voice import voice_markdown_lines
 
 __all__ = ["render_markdown"]
 
@@ -95,6 +96,7 @@ def _report_lines(report: Report) -> list[str]:
     lines += _changed_turn_lines(report)
     lines += _transcript_lines(report)
     lines += _metrics_lines(report)
+    lines += voice_markdown_lines(report)
     lines += _score_lines(report)
     lines += _span_tree_lines(report)
     if report.trials is not None:

@@ -17,6 +17,7 @@ from otel_replay.core.runs import Score
 from otel_replay.diff.metrics import MetricName
 from otel_replay.diff.span_tree_model import DiffStatus, MatchBasis
 from otel_replay.diff.transcript import ToolCallStatus, TurnStatus, WordOp
+from otel_replay.report.voice_model import VoiceSection
 
 REPORT_VERSION: Literal[1] = 1
 REPORT_KIND: Literal["otel-replay/report"] = "otel-replay/report"
@@ -240,6 +241,9 @@ class Report(_Model):
     scores: list[Score] = Field(default_factory=list)
     span_tree: SpanTreeSection
     trials: TrialsSection | None = None
+    voice: VoiceSection | None = Field(
+        default=None, description="Voice metrics, when the original is a voice call."
+    )
 
 
 class ReportDocument(_Model):

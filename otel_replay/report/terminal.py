@@ -46,6 +46,7 @@ from otel_replay.report.text import (
     list_trial_rows,
     recorded_turn_metrics,
 )
+from otel_replay.report.voice import voice_terminal_table
 
 __all__ = ["DEFAULT_WIDTH", "MAX_SPAN_ROWS", "render_terminal", "report_renderables"]
 
@@ -107,6 +108,10 @@ def _report_blocks(report: Report) -> list[RenderableType]:
     per_turn = _turn_metrics_table(report)
     if per_turn is not None:
         lines.append(per_turn)
+    voice = voice_terminal_table(report)
+    if voice is not None:
+        lines.append(_section("voice metrics"))
+        lines.append(voice)
     if report.scores:
         lines.append(_section("scores"))
         lines.append(_scores_table(report))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from otel_replay.app.conversations import session_scenario
+from otel_replay.app.reports import run_report
 from otel_replay.app.targets import AgentRef
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun, RunStatus
@@ -125,6 +126,29 @@ def test_retell_playground_replay_sends_history_version_and_tool_mocks(
     assert second["tool_mocks"][0]["input_match_rule"] == {"type": "any"}  # nothing recorded
     (call,) = run.turns[0].replayed.tool_calls  # type: ignore[union-attr]
     assert (call.name, call.source) == ("get_weather", "recorded")
+
+
+def test_hosted_replay_report_compares_transcripts_and_voice_metrics(
+    store: SqlSpanStore, scenario: Scenario, platform: FakePlatform
+) -> None:
+    run = _replay(store, scenario, "retell://agent_1@4")
+    report = run_report(store, run)
+
+    assert [t.user for t in report.transcript] == [
+        "What's the weather in Paris right now?",
+        "Thanks! Should I bring an umbrella?",
+    ]
+    assert report.transcript[1].replay.assistant == "Yes, take an umbrella with you today."  # type: ignore[union-attr]
+    voice = report.voice
+    assert voice is not None
+    assert (voice.original_source, voice.replay_source) == ("livekit", "text_replay")
+    rows = {row.name: row for row in voice.call}
+    # The LiveKit call: latencies 2300 and 1100 ms (tests/voice/test_spans.py).
+    assert rows["agent_latency_ms_mean"].original == pytest.approx(1700.0)
+    assert rows["agent_latency_ms_mean"].replay is not None
+    assert rows["turn_count"].original == 2 and rows["turn_count"].replay == 2
+    assert rows["agent_wpm"].replay is None  # not heard in a text replay
+    assert [t.number for t in voice.turns] == [1, 2]
 
 
 def test_hosted_references_parse_by_scheme_only() -> None:
