@@ -135,7 +135,8 @@ class HostedClient:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 payload = response.read()
         except urllib.error.HTTPError as exc:
-            detail = " ".join(exc.read(500).decode("utf-8", "replace").split())
+            with exc:
+                detail = " ".join(exc.read(500).decode("utf-8", "replace").split())
             raise HostedAgentError(f"{where} answered HTTP {exc.code}: {detail}") from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise HostedAgentError(f"{where} failed: {exc}") from None

@@ -11,14 +11,9 @@ from collections.abc import Sequence
 
 from otel_replay.core.records import AnyValue, Span
 from otel_replay.semconv.attributes import GenAI, LiveKit, Pipecat, VoiceCall
-from otel_replay.semconv.values import (
-    as_bool,
-    as_float,
-    as_str,
-    dicts,
-    json_list,
-    parse_json,
-)
+from otel_replay.semconv.calls import Utterance as CallUtterance
+from otel_replay.semconv.calls import utterances_from
+from otel_replay.semconv.values import as_bool, as_float, as_str, parse_json
 from otel_replay.semconv.voice import is_livekit, is_pipecat, livekit_turn_text
 from otel_replay.voice.timeline import Speaker, TimelineToolCall, Utterance, VoiceTimeline
 
@@ -50,41 +45,33 @@ def _seconds_ms(value: AnyValue) -> float | None:
 # -- the voice-call convention -------------------------------------------------------------
 
 
-def _utterance(item: dict[str, AnyValue], turn: int | None) -> Utterance | None:
-    role = as_str(item.get("role"))
-    speaker = {"user": Speaker.USER, "agent": Speaker.AGENT}.get(role or "")
-    if speaker is None:
-        return None
-    return Utterance(
-        speaker=speaker,
-        text=as_str(item.get("text")) or "",
-        start_ms=as_float(item.get("start_ms")),
-        end_ms=as_float(item.get("end_ms")),
-        speech_ms=as_float(item.get("speech_ms")),
-        interrupted=as_bool(item.get("interrupted")) is True,
-        turn=turn,
-    )
-
-
-def _numbered(items: Sequence[dict[str, AnyValue]]) -> list[Utterance]:
-    """Utterances with their turn: a user utterance after agent speech starts the next one."""
+def _numbered(items: Sequence[CallUtterance]) -> list[Utterance]:
+    """Our utterances, with their turn: a user utterance after agent speech starts the next
+    one (the convention's own turn rule)."""
     found: list[Utterance] = []
     turn = -1
     previous: str | None = None
     for item in items:
-        role = as_str(item.get("role"))
-        if role == "user" and previous != "user":
+        if item.role == "user" and previous != "user":
             turn += 1
-        previous = role
-        utterance = _utterance(item, turn if turn >= 0 else None)
-        if utterance is not None:
-            found.append(utterance)
+        previous = item.role
+        found.append(
+            Utterance(
+                speaker=Speaker.USER if item.role == "user" else Speaker.AGENT,
+                text=item.text,
+                start_ms=None if item.start_ms is None else float(item.start_ms),
+                end_ms=None if item.end_ms is None else float(item.end_ms),
+                speech_ms=None if item.speech_ms is None else float(item.speech_ms),
+                interrupted=item.interrupted,
+                turn=turn if turn >= 0 else None,
+            )
+        )
     return found
 
 
 def _from_voice_call(call: Span, spans: Sequence[Span]) -> VoiceTimeline:
     attributes = call.attributes
-    items = dicts(json_list(attributes.get(VoiceCall.UTTERANCES)) or [])
+    items = utterances_from(attributes.get(VoiceCall.UTTERANCES))
     origin = call.start_time_unix_nano
     tools = tuple(
         TimelineToolCall(
@@ -102,8 +89,8 @@ def _from_voice_call(call: Span, spans: Sequence[Span]) -> VoiceTimeline:
         source=as_str(attributes.get(VoiceCall.PLATFORM)) or "voice_call",
         utterances=tuple(_numbered(items)),
         tool_calls=tools,
-        end_reason=as_str(attributes.get(VoiceCall.END_REASON_BUCKET))
-        or as_str(attributes.get(VoiceCall.END_REASON)),
+        end_reason=as_str(attributes.get(VoiceCall.END_REASON))
+        or as_str(attributes.get(VoiceCall.END_REASON_BUCKET)),
         cost_usd=as_float(attributes.get(VoiceCall.COST_USD)),
         duration_ms=duration if duration is not None else _ms(call.end_time_unix_nano, origin),
     )

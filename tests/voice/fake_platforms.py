@@ -6,8 +6,9 @@ function tool's `tool-calls` webhook to its `server.url`, answered with `{"resul
 `playground_completion_params.py`: `messages`, `version`, `tool_mocks` with `partial_match`
 / `any` rules; the answer holds only the new messages).
 
-The scripted agent asks for the weather when the user's text names a city ("weather in
-Paris"), and answers with what the tool said; otherwise it says a short fixed line. A tool call that
+The scripted agent calls its one lookup tool when the user's text matches the script's
+pattern (by default "weather in Paris" asks get_weather for Paris), and answers with what the
+tool said; otherwise it says a short fixed line. A tool call that
 would go to a live server is never made: the fake records it in `live_calls` instead.
 """
 
@@ -26,13 +27,30 @@ from urllib.parse import parse_qs, urlparse
 
 KEY = "test-key-not-secret"
 LIVE_TOOL_URL = "https://tools.example.invalid/live"
-_CITY = re.compile(r"weather in (\w+)")
+
+
+@dataclass(frozen=True)
+class Script:
+    """When the agent calls its lookup tool, which one, and with what argument."""
+
+    pattern: str = r"weather in (\w+)"
+    tool: str = "get_weather"
+    argument: str = "location"
+
+    def lookup(self, text: str) -> dict[str, str] | None:
+        found = re.search(self.pattern, text)
+        return {self.argument: found.group(1)} if found else None
+
+
+WEATHER = Script()
+ORDERS = Script(r"order (\d+)", "lookup_order", "order_id")
 
 
 @dataclass
 class FakePlatform:
     """What the fake received, and the scripted agent's state."""
 
+    script: Script = WEATHER
     url: str = ""
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     live_calls: list[dict[str, Any]] = field(default_factory=list)
@@ -55,7 +73,23 @@ def _reply_for(user_text: str, tool_output: str | None) -> str:
 
 # -- Vapi ---------------------------------------------------------------------------------
 
-VAPI_ASSISTANT = {
+
+def vapi_assistant(script: Script) -> dict[str, Any]:
+    return _VAPI_ASSISTANT | {
+        "model": _VAPI_ASSISTANT["model"]
+        | {"tools": [_VAPI_ASSISTANT["model"]["tools"][0], _lookup_tool(script)]}
+    }
+
+
+def _lookup_tool(script: Script) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {"name": script.tool, "parameters": {"type": "object"}},
+        "server": {"url": LIVE_TOOL_URL},
+    }
+
+
+_VAPI_ASSISTANT: dict[str, Any] = {
     "id": "asst_1",
     "orgId": "org_1",
     "createdAt": "2026-11-01T00:00:00Z",
@@ -66,11 +100,6 @@ VAPI_ASSISTANT = {
         "messages": [{"role": "system", "content": "You help with the weather."}],
         "tools": [
             {"type": "endCall"},
-            {
-                "type": "function",
-                "function": {"name": "get_weather", "parameters": {"type": "object"}},
-                "server": {"url": LIVE_TOOL_URL},
-            },
         ],
         "toolIds": ["tool_taxi"],
     },
@@ -85,10 +114,11 @@ VAPI_STORED_TOOL = {
 }
 
 
-def _vapi_tool_call(platform: FakePlatform, assistant: dict[str, Any], city: str) -> str:
-    """Call get_weather the way Vapi does: a tool-calls webhook to the tool's server."""
+def _vapi_tool_call(platform: FakePlatform, assistant: dict[str, Any], args: dict[str, str]) -> str:
+    """Call the lookup tool the way Vapi does: a tool-calls webhook to the tool's server."""
+    name = platform.script.tool
     tools = assistant.get("model", {}).get("tools", [])
-    tool = next(t for t in tools if t.get("function", {}).get("name") == "get_weather")
+    tool = next(t for t in tools if t.get("function", {}).get("name") == name)
     server = tool.get("server", {})
     message = {
         "message": {
@@ -97,7 +127,7 @@ def _vapi_tool_call(platform: FakePlatform, assistant: dict[str, Any], city: str
                 {
                     "id": "call_vapi_1",
                     "type": "function",
-                    "function": {"name": "get_weather", "arguments": {"location": city}},
+                    "function": {"name": name, "arguments": args},
                 }
             ],
         }
@@ -119,17 +149,16 @@ def _vapi_tool_call(platform: FakePlatform, assistant: dict[str, Any], city: str
 
 
 def _vapi_chat(platform: FakePlatform, body: dict[str, Any]) -> dict[str, Any]:
-    assistant = body.get("assistant") or (
-        VAPI_ASSISTANT if body.get("assistantId") == "asst_1" else None
-    )
+    stored = vapi_assistant(platform.script) if body.get("assistantId") == "asst_1" else None
+    assistant = body.get("assistant") or stored
     if assistant is None:
         raise KeyError("assistant")
     history = list(platform.chats.get(body.get("previousChatId") or "", []))
     given = body["input"]
     history += given if isinstance(given, list) else [{"role": "user", "content": given}]
     user_text = history[-1]["content"]
-    found = _CITY.search(user_text)
-    tool_output = _vapi_tool_call(platform, assistant, found.group(1)) if found else None
+    args = platform.script.lookup(user_text)
+    tool_output = _vapi_tool_call(platform, assistant, args) if args else None
     output = [{"role": "assistant", "content": _reply_for(user_text, tool_output)}]
     chat_id = f"chat_{len(platform.chats) + 1}"
     platform.chats[chat_id] = history + output
@@ -150,14 +179,17 @@ RETELL_AGENT = {
     "version": 4,
     "response_engine": {"type": "retell-llm", "llm_id": "llm_1", "version": 4},
 }
-RETELL_LLM = {
-    "llm_id": "llm_1",
-    "general_tools": [
-        {"type": "end_call", "name": "end_call"},
-        {"type": "custom", "name": "get_weather", "url": LIVE_TOOL_URL},
-        {"type": "custom", "name": "book_taxi", "url": LIVE_TOOL_URL},
-    ],
-}
+
+
+def retell_llm(script: Script) -> dict[str, Any]:
+    return {
+        "llm_id": "llm_1",
+        "general_tools": [
+            {"type": "end_call", "name": "end_call"},
+            {"type": "custom", "name": script.tool, "url": LIVE_TOOL_URL},
+            {"type": "custom", "name": "book_taxi", "url": LIVE_TOOL_URL},
+        ],
+    }
 
 
 def _mock_for(
@@ -174,22 +206,22 @@ def _mock_for(
 
 def _retell_completion(platform: FakePlatform, body: dict[str, Any]) -> dict[str, Any]:
     user_text = body["messages"][-1]["content"]
-    found = _CITY.search(user_text)
+    args = platform.script.lookup(user_text)
+    name = platform.script.tool
     new: list[dict[str, Any]] = []
     tool_output = None
-    if found:
-        args = {"location": found.group(1)}
+    if args:
         new.append(
             {
                 "role": "tool_call_invocation",
                 "tool_call_id": "tc_1",
-                "name": "get_weather",
+                "name": name,
                 "arguments": json.dumps(args),
             }
         )
-        mock = _mock_for(body.get("tool_mocks", []), "get_weather", args)
+        mock = _mock_for(body.get("tool_mocks", []), name, args)
         if mock is None:
-            platform.live_calls.append({"name": "get_weather", "args": args})
+            platform.live_calls.append({"name": name, "args": args})
             tool_output = "live result"
         else:
             tool_output = mock["output"]
@@ -229,10 +261,10 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         self.platform.requests.append(("GET", self.path, None))
         routes = {
-            "/assistant/asst_1": VAPI_ASSISTANT,
+            "/assistant/asst_1": vapi_assistant(self.platform.script),
             "/tool/tool_taxi": VAPI_STORED_TOOL,
             "/get-agent/agent_1": RETELL_AGENT,
-            "/get-retell-llm/llm_1": RETELL_LLM,
+            "/get-retell-llm/llm_1": retell_llm(self.platform.script),
         }
         doc = routes.get(url.path)
         if doc is None or (
@@ -262,9 +294,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fake_platform() -> Iterator[FakePlatform]:
+def fake_platform(script: Script = WEATHER) -> Iterator[FakePlatform]:
     """One fake serving both platforms' routes (they do not collide)."""
-    platform = FakePlatform()
+    platform = FakePlatform(script)
     handler = type("Handler", (_Handler,), {"platform": platform})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

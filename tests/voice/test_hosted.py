@@ -8,6 +8,8 @@ get_weather tool call, then a follow-up)."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,10 @@ from otel_replay.app.targets import AgentRef
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.importer import import_data
-from otel_replay.replay.hosted import HostedPlatform, HostedRef
+from otel_replay.replay.hosted import HostedAgentError, HostedClient, HostedPlatform, HostedRef
+from otel_replay.replay.hosted_retell import tool_mocks
+from otel_replay.replay.hosted_vapi import VapiToolPlayback, sealed_assistant
+from otel_replay.replay.matchers import RecordedToolCall, ToolPlayback
 from otel_replay.replay.runner import replay_scenario
 from otel_replay.scenario.model import Scenario
 from otel_replay.store import SqlSpanStore
@@ -168,3 +173,40 @@ def test_hosted_agent_without_a_key_is_bad_input(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("RETELL_API_KEY", raising=False)
     with pytest.raises(BadInputError, match="RETELL_API_KEY"):
         AgentRef.parse("retell://agent_1").load()
+
+
+def test_live_tools_are_left_to_the_platform_and_unsealable_tools_refused() -> None:
+    playback = ToolPlayback(
+        0,
+        [RecordedToolCall("get_weather", {"location": "Paris"}, result={"t": 14})],
+        live_tools=frozenset({"get_weather"}),
+    )
+    # Retell: a live tool gets no mock at all, so the platform runs it.
+    mocks = tool_mocks(playback, {"get_weather", "book_taxi"})
+    assert [m["tool_name"] for m in mocks] == ["book_taxi"]
+    # Vapi: a live tool keeps its server; one that cannot be sealed is refused.
+    client = HostedClient(HostedPlatform.VAPI, "http://127.0.0.1:9", KEY, 1.0)
+    tool = {"type": "function", "function": {"name": "get_weather"}, "server": {"url": "x"}}
+    assistant = {"model": {"tools": [tool]}}
+    assert sealed_assistant(client, assistant, "http://p", "s", frozenset({"get_weather"})) is None
+    request = {"type": "apiRequest", "name": "post_crm", "url": "https://crm.example.invalid"}
+    with pytest.raises(HostedAgentError, match=r"post_crm.*--live-tools"):
+        sealed_assistant(client, {"model": {"tools": [request]}}, "http://p", "s", frozenset())
+
+
+def test_vapi_tool_playback_refuses_a_webhook_without_its_secret() -> None:
+    with VapiToolPlayback() as playback:
+        body = json.dumps({"message": {"type": "tool-calls", "toolCallList": []}}).encode()
+        request = urllib.request.Request(
+            playback.url, data=body, headers={"X-Vapi-Secret": "wrong"}, method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        refused.value.close()
+        assert refused.value.code == 401
+        # With the secret but outside a turn: nothing to answer from.
+        request.add_header("X-Vapi-Secret", playback.secret)
+        with pytest.raises(urllib.error.HTTPError) as outside:
+            urllib.request.urlopen(request, timeout=10)
+        outside.value.close()
+        assert outside.value.code == 409
