@@ -99,7 +99,7 @@ def parse_vapi(
     started = iso_unix_ms(get("startedAt"))
     base = _recording_start(messages) or started or iso_unix_ms(get("createdAt"))
     events = _events(messages, base) if messages else _transcript_events(artifact, get)
-    record_type = text(get("type"))
+    record_type = text(views[-1].get("type"))  # the report has a `type` of its own
     return CallRecord(
         platform="vapi",
         source=source,
