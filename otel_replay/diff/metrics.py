@@ -11,7 +11,7 @@ from otel_replay.core.runs import ReplayRun
 from otel_replay.diff.transcript import TranscriptDiff, TranscriptTurn, diff_run_transcripts
 from otel_replay.voice.compare import VoiceComparison, compare_calls
 from otel_replay.voice.replayed import estimate_replay_timeline
-from otel_replay.voice.spans import timeline_from_spans
+from otel_replay.voice.spans import replay_cost_usd, timeline_from_spans
 
 __all__ = [
     "NOISE_FLOORS",
@@ -212,7 +212,9 @@ def measure_voice_run(
     original = timeline_from_spans(original_spans)
     if original is None:
         return None
-    replay = timeline_from_spans(replay_spans) or estimate_replay_timeline(original, run)
+    replay = timeline_from_spans(replay_spans) or estimate_replay_timeline(
+        original, run, replay_cost_usd(replay_spans)
+    )
     return compare_calls(original, replay)
 
 

@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind
 
 from otel_replay.core.errors import BadInputError, OtelReplayError
 from otel_replay.replay.tools import result_text
-from otel_replay.semconv.attributes import GenAI
+from otel_replay.semconv.attributes import GenAI, VoiceCall
 
 # The hosted client spans are the agent's own work (like an LLM call's span), not the
 # runner's scaffolding: they keep a scope of their own.
@@ -173,11 +173,15 @@ def platform_span(
         yield span
 
 
-def record_reply(span: trace.Span, text: str) -> None:
+def record_reply(span: trace.Span, text: str, cost: Any = None) -> None:
+    """The platform's answer on its span, and what the request cost when it says (US
+    dollars, under the voice-call cost key: the replay's voice metrics add them up)."""
     span.set_attribute(
         GenAI.OUTPUT_MESSAGES,
         result_text([{"role": "assistant", "parts": [{"type": "text", "content": text}]}]),
     )
+    if isinstance(cost, int | float) and not isinstance(cost, bool):
+        span.set_attribute(VoiceCall.COST_USD, float(cost))
 
 
 def plain_history(messages: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:

@@ -246,7 +246,7 @@ class VapiChatSession:
             with platform_span(HostedPlatform.VAPI, self._assistant_id, messages) as span:
                 chat = self._client.request("POST", "/chat", body)
                 text = _reply_text(chat)
-                record_reply(span, text)
+                record_reply(span, text, chat.get("cost"))
         finally:
             self._playback.enter_turn(None)
         self._chat_id = str(chat.get("id")) if chat.get("id") else None

@@ -23,8 +23,11 @@ def _spoken_ms(text: str, wpm: float) -> float:
     return count_words(text) / wpm * 60000.0
 
 
-def estimate_replay_timeline(original: VoiceTimeline, run: ReplayRun) -> VoiceTimeline:
-    """The replay's timeline, read against the original call's."""
+def estimate_replay_timeline(
+    original: VoiceTimeline, run: ReplayRun, cost_usd: float | None = None
+) -> VoiceTimeline:
+    """The replay's timeline, read against the original call's; `cost_usd`: what a hosted
+    platform charged for the replay's requests, when it said."""
     agent_wpm = (
         words_per_minute([u for u in original.utterances if u.speaker is Speaker.AGENT])
         or DEFAULT_WORDS_PER_MINUTE
@@ -76,6 +79,7 @@ def estimate_replay_timeline(original: VoiceTimeline, run: ReplayRun) -> VoiceTi
     return VoiceTimeline(
         source=TEXT_REPLAY_SOURCE,
         utterances=tuple(utterances),
+        cost_usd=cost_usd,
         duration_ms=clock,
         estimated=True,
     )

@@ -17,7 +17,7 @@ from otel_replay.semconv.values import as_bool, as_float, as_str, parse_json
 from otel_replay.semconv.voice import is_livekit, is_pipecat, livekit_turn_text
 from otel_replay.voice.timeline import Speaker, TimelineToolCall, Utterance, VoiceTimeline
 
-__all__ = ["timeline_from_spans"]
+__all__ = ["replay_cost_usd", "timeline_from_spans"]
 
 
 def timeline_from_spans(spans: Sequence[Span]) -> VoiceTimeline | None:
@@ -31,6 +31,18 @@ def timeline_from_spans(spans: Sequence[Span]) -> VoiceTimeline | None:
     if any(s.name == Pipecat.SPAN_TURN and Pipecat.TURN_NUMBER in s.attributes for s in spans):
         return _from_pipecat(spans)
     return None
+
+
+def replay_cost_usd(spans: Sequence[Span]) -> float | None:
+    """What a replay's requests to a hosted platform cost (their spans' `voice.call.cost_usd`,
+    added up); None when none says."""
+    costs = [
+        cost
+        for s in spans
+        if s.name != VoiceCall.SPAN_CALL
+        and (cost := as_float(s.attributes.get(VoiceCall.COST_USD))) is not None
+    ]
+    return sum(costs) if costs else None
 
 
 def _ms(unix_nano: int, origin: int) -> float:

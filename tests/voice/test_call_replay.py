@@ -71,6 +71,7 @@ def test_imported_vapi_call_replays_through_vapi_and_diffs_voice_metrics(
     assert original["cost_usd"] == 0.0812
     assert voice.original_end_reason == "completed_user"
     replay = {row.name: row.replay for row in voice.call}
+    assert replay["cost_usd"] == pytest.approx(0.004)  # the fake charges 0.002 a chat
     assert replay["turn_count"] == 3  # the recorded greeting, then one answer per turn
     assert replay["user_interruptions"] is None  # a text replay cannot barge in
     # Each turn's user speech keeps its recorded length and pause.
