@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from otel_replay.app.baselines import DEFAULT_CASES_FOLDER, approve
+from otel_replay.app.baselines import DEFAULT_CASES_FOLDER, approve, find_case_of_run
 from otel_replay.app.browse import (
     list_run_rows,
     list_session_page,
@@ -43,6 +43,7 @@ from otel_replay.app.housekeeping import (
     parse_age,
     prune_before,
 )
+from otel_replay.app.targets import resolve_run
 from otel_replay.core.errors import BadInputError, NotFoundError, OtelReplayError
 from otel_replay.scenario.files import dump_scenario
 from otel_replay.store.search import SearchStore, SessionFilter
@@ -196,7 +197,13 @@ class Ui:
     def approve_run(self, form: dict[str, str]) -> Response:
         run_id = form.get("id", "")
         case = form.get("case", "").strip()
-        change = approve(self.store, run_id, Path(case) if case else self.settings.cases_dir)
+        # Without a folder: the case under the cases folder whose scenario the run replayed.
+        folder = (
+            Path(case)
+            if case
+            else find_case_of_run(resolve_run(self.store, run_id), self.settings.cases_dir)
+        )
+        change = approve(self.store, run_id, folder)
         query = urlencode({"id": run_id, "notice": change.describe()})
         return RedirectResponse(f"/run?{query}", 303)
 

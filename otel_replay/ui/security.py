@@ -84,7 +84,7 @@ class AccessGuard:
                 raw += [
                     (b"content-security-policy", CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),
                 ]
                 message = {**message, "headers": raw}
             await send(message)
