@@ -24,7 +24,8 @@ def _summarise_group(session_id: str, traces: list[TraceSummary]) -> SessionSumm
         first_start_unix_nano=min(t.start_time_unix_nano for t in traces),
         last_end_unix_nano=max(t.end_time_unix_nano for t in traces),
         service_name=traces[0].service_name,
-        turn_count=sum(t.turn_count for t in traces),
+        # A trace that continues the turn of the one before adds none (store/rows.py).
+        turn_count=sum(0 if i and t.continues_turn else t.turn_count for i, t in enumerate(traces)),
     )
 
 

@@ -25,6 +25,8 @@ class TraceSummary:
     service_name: str
     user_id: str | None = None
     turn_count: int = 1  # voice and replay traces hold several turns
+    # It continues the turn of the trace before it in its session, adding none (store/rows.py).
+    continues_turn: bool = False
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             text TEXT NOT NULL
         )""",
     ),
+    # 6: per span, what it tells of its trace's turns (store/rows.py, TURN_MARK_*): the session
+    # list counts turns from these marks. Spans stored before keep the old count by name.
+    (
+        "ALTER TABLE spans ADD COLUMN turn_mark {int} NOT NULL DEFAULT 0",
+        "UPDATE spans SET turn_mark = 1 WHERE name IN ('user_turn', 'turn', 'voice.turn') "
+        "OR substr(name, 1, 17) = 'otel_replay.turn '",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,6 +16,8 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 
+from otel_replay.core.records import Resource, Scope, Span
+from otel_replay.otlp.convert import resource_from_pb2, scope_from_pb2, span_from_pb2
 from otel_replay.semconv.identity import (
     Identity,
     find_resource_identity,
@@ -27,6 +29,22 @@ from otel_replay.store.ranks import NO_RANK as NO_RANK  # re-exported: rows use 
 
 # Index columns are signed 64-bit in both databases; the exact value stays in span_pb.
 _MAX_INT64 = (1 << 63) - 1
+
+# What a span tells of its trace's turns (`spans.turn_mark`; migration 6 and the store's
+# `count_trace_spans` spell these numbers). Listing sessions counts turns from these marks,
+# by the rules the full rebuild applies (session/segments.py, session/turns.py):
+# - a voice turn (LiveKit `user_turn`, a Pipecat `turn`: one with Pipecat's scope or keys, not
+#   the OpenAI Agents SDK's agent-loop step of that name; an imported call's `voice.turn`) or
+#   a replayed turn (`otel_replay.turn N`) is one turn each;
+# - a trace whose root is a model call whose input ends with tool results continues the turn
+#   of the trace before it (zero-code instrumentation traces each model call of an agent loop
+#   on its own, docs/semconv.md section 10.5): it adds no turn, unless it opens its session;
+# - any other trace is one turn.
+TURN_MARK_NONE = 0
+TURN_MARK_TURN = 1
+TURN_MARK_CONTINUES = 2
+_REPLAY_TURN_PREFIX = "otel_replay.turn "
+_VOICE_TURN_NAMES = frozenset(("user_turn", "turn", "voice.turn"))
 
 
 class ScopeRow(NamedTuple):
@@ -57,6 +75,7 @@ class SpanRow(NamedTuple):
     session_value: str | None
     scope_key: str
     span_pb: bytes
+    turn_mark: int  # TURN_MARK_*
 
 
 class LogRow(NamedTuple):
@@ -165,6 +184,43 @@ def _pb2_text(pb2_key_value: common_pb2.KeyValue) -> str | None:
     return None
 
 
+def _records(
+    pb2_resource: resource_pb2.Resource,
+    resource_schema_url: str,
+    pb2_scope: common_pb2.InstrumentationScope,
+    scope_schema_url: str,
+) -> tuple[Resource, Scope]:
+    return resource_from_pb2(pb2_resource, resource_schema_url), scope_from_pb2(
+        pb2_scope, scope_schema_url
+    )
+
+
+def turn_mark(span: Span) -> int:
+    """What the span tells of its trace's turns (TURN_MARK_*), by the rules above."""
+    from otel_replay.semconv.classify import classify_span
+    from otel_replay.semconv.model import SpanRole
+    from otel_replay.semconv.normalise import llm_facts
+
+    if span.name.startswith(_REPLAY_TURN_PREFIX):
+        return TURN_MARK_TURN
+    role = classify_span(span)
+    if role in (SpanRole.USER_TURN, SpanRole.VOICE_TURN):
+        return TURN_MARK_TURN
+    if role is SpanRole.LLM and not span.parent_span_id.strip("0"):  # a root: "" or zeros
+        inputs = llm_facts(span).input_messages
+        if inputs and inputs[-1].tool_results:
+            return TURN_MARK_CONTINUES
+    return TURN_MARK_NONE
+
+
+def _may_mark(name: str, parent: bytes, span_pb: bytes) -> bool:
+    """Whether `turn_mark` could be other than NONE: a cheap look first, as this runs for
+    every span received (a tool result names its role `tool` in every convention)."""
+    if name in _VOICE_TURN_NAMES or name.startswith(_REPLAY_TURN_PREFIX):
+        return True
+    return parent in _ABSENT_IDS and b"tool" in span_pb
+
+
 def build_span_batch(
     request: trace_service_pb2.ExportTraceServiceRequest, session_keys: tuple[str, ...]
 ) -> SpanBatch:
@@ -191,6 +247,7 @@ def build_span_batch(
                 scope_spans.schema_url,
             )
             batch.scopes.append(scope)
+            records: tuple[Resource, Scope] | None = None
             for pb2_span in scope_spans.spans:
                 trace_id = pb2_span.trace_id
                 span_id = pb2_span.span_id
@@ -220,13 +277,25 @@ def build_span_batch(
                     if found.settled:
                         settled.add(trace_id)
                     session = own.session
+                name = pb2_span.name
+                span_pb = pb2_span.SerializeToString()
+                mark = TURN_MARK_NONE
+                if _may_mark(name, parent, span_pb):
+                    if records is None:
+                        records = _records(
+                            resource_spans.resource,
+                            resource_spans.schema_url,
+                            scope_spans.scope,
+                            scope_spans.schema_url,
+                        )
+                    mark = turn_mark(span_from_pb2(pb2_span, *records))
                 # Positional, in SpanRow's field order: this runs for every span received.
                 batch.spans.append(
                     SpanRow(
                         trace_hex,
                         span_id.hex(),
                         hex_id(parent),
-                        pb2_span.name,
+                        name,
                         pb2_span.kind,
                         min(pb2_span.start_time_unix_nano, _MAX_INT64),
                         min(pb2_span.end_time_unix_nano, _MAX_INT64),
@@ -234,7 +303,8 @@ def build_span_batch(
                         session.rank if session else None,
                         session.value if session else None,
                         scope.scope_key,
-                        pb2_span.SerializeToString(),
+                        span_pb,
+                        mark,
                     )
                 )
     if bad_ids:

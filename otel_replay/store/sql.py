@@ -86,6 +86,7 @@ def _trace_summary(values: Sequence[Any]) -> TraceSummary:
         service_name=row.service_name,
         user_id=row.user_id,
         turn_count=max(1, int(row.turn_span_count)),
+        continues_turn=int(row.turn_span_count) < 0,
     )
 
 

@@ -57,7 +57,12 @@ _SESSION_SUMMARY = {
     "last_end_unix_nano": "MAX(max_end_unix_nano)",
     "service_name": "MIN(service_name)",
     # Voice and replay traces hold several turns; any other trace is one.
-    "turn_count": "SUM(CASE WHEN turn_span_count > 0 THEN turn_span_count ELSE 1 END)",
+    # A trace that continues the turn before it (turn_span_count -1) adds none, unless it is
+    # the session's first.
+    "turn_count": "SUM(CASE WHEN turn_span_count > 0 THEN turn_span_count "
+    "WHEN turn_span_count < 0 THEN 0 ELSE 1 END) + CASE WHEN MIN(CASE WHEN turn_span_count < 0 "
+    "THEN COALESCE(root_start_unix_nano, min_start_unix_nano) END) = "
+    "MIN(COALESCE(root_start_unix_nano, min_start_unix_nano)) THEN 1 ELSE 0 END",
 }
 
 
@@ -152,13 +157,14 @@ def build_statements(dialect: Dialect) -> Statements:
                 WHEN excluded.root_span_id IS NOT NULL AND traces.root_span_id IS NULL
                 THEN excluded.service_name ELSE traces.service_name END""",
         # Voice frameworks (LiveKit `user_turn`, Pipecat `turn`) and our replays
-        # (`otel_replay.turn N`) hold a whole conversation in one trace: their turn spans count.
+        # (`otel_replay.turn N`) hold a whole conversation in one trace: their turn spans count;
+        # -1 when the trace continues the turn of the trace before it (store/rows.py).
         count_trace_spans=f"""UPDATE traces SET
             span_count = (SELECT COUNT(*) FROM spans WHERE spans.trace_id = traces.trace_id),
-            turn_span_count = (SELECT COUNT(*) FROM spans
-                WHERE spans.trace_id = traces.trace_id
-                AND (spans.name IN ('user_turn', 'turn', 'voice.turn')
-                OR substr(spans.name, 1, 17) = 'otel_replay.turn '))
+            turn_span_count = CASE WHEN EXISTS (SELECT 1 FROM spans
+                WHERE spans.trace_id = traces.trace_id AND spans.turn_mark = 2) THEN -1
+                ELSE (SELECT COUNT(*) FROM spans
+                WHERE spans.trace_id = traces.trace_id AND spans.turn_mark = 1) END
             WHERE trace_id = {p}""",
         list_sessions=f"""SELECT {_select_list(SessionSummaryRow._fields, _SESSION_SUMMARY)}
             FROM traces WHERE session_rank < {p} GROUP BY session_id

@@ -49,15 +49,7 @@ KNOWN_FAILURES: dict[str, str] = {}
 
 
 # Capture -> how `otel-replay sessions` (list_sessions) miscounts its turns today.
-KNOWN_LISTING_FAILURES: dict[str, str] = {
-    "openai-v2-zero-code": (
-        "zero-code keyless traces: one user turn spans two LLM-call traces (3 turns listed)"
-    ),
-    "openai-agents": (
-        "OpenAI Agents SDK `turn` spans counted as voice turns by `sessions` (3 turns listed: "
-        "one per agent-loop `turn` span)"
-    ),
-}
+KNOWN_LISTING_FAILURES: dict[str, str] = {}
 
 
 def _files(name: str) -> tuple[bytes, bytes | None]:
