@@ -6,10 +6,33 @@ reference would fail to load instead of leaking the report's content.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
     "img-src data:; base-uri 'none'; form-action 'none'"
 )
+
+
+def content_security_policy(media: Iterable[str] = ()) -> str:
+    """The policy, letting audio load from exactly the places the report plays: the
+    recordings' origins, and the report's own folder for relative paths."""
+    sources = sorted({_media_source(src) for src in media})
+    if not sources:
+        return CONTENT_SECURITY_POLICY
+    return f"{CONTENT_SECURITY_POLICY}; media-src {' '.join(sources)}"
+
+
+def _media_source(src: str) -> str:
+    parts = urlsplit(src)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme == "file":
+        return "file:"
+    # A path relative to the report: its own origin (a report opened from disk is file:).
+    return "'self'" if parts.scheme == "" else f"{parts.scheme}:"
+
 
 STYLE_SHEET = """
 :root { --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --bg-soft: #f6f8fa;
@@ -76,6 +99,13 @@ label.toggle { font-size: 13px; user-select: none; }
 nav ul { margin: 4px 0 16px; }
 """
 
+# Only in reports that play audio (so reports without audio stay as they were).
+AUDIO_STYLE_SHEET = """
+table.audio td { vertical-align: middle; }
+table.audio audio { width: 100%; height: 36px; display: block; }
+.audio-length { font-size: 12px; }
+"""
+
 # The "show only differences" checkbox needs this script: it starts hidden, the script shows it.
 SCRIPT = """
 document.querySelectorAll("label.toggle").forEach(function (label) {
@@ -85,5 +115,27 @@ document.querySelectorAll("label.toggle").forEach(function (label) {
     section.classList.toggle("only-diff", box.checked);
   });
   label.hidden = false;
+});
+"""
+
+AUDIO_SCRIPT = """
+// Each player says its clip's length once the audio loads, or that it could not load.
+document.querySelectorAll("audio").forEach(function (audio) {
+  var note = audio.parentElement.querySelector(".audio-length");
+  function ready() {
+    var start = Number(audio.dataset.start || 0);
+    var end = audio.dataset.end ? Number(audio.dataset.end) : audio.duration;
+    audio.dataset.state = "ready";
+    audio.dataset.duration = String(audio.duration);
+    if (note) { note.textContent = (Math.max(0, end - start)).toFixed(1) + " s"; }
+  }
+  function failed() {
+    audio.dataset.state = "error";
+    if (note) { note.textContent = "audio unavailable"; }
+  }
+  audio.addEventListener("loadedmetadata", ready);
+  audio.addEventListener("error", failed);
+  if (audio.readyState >= 1) { ready(); }
+  if (audio.error) { failed(); }
 });
 """

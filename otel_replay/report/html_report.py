@@ -14,9 +14,17 @@ from html import escape
 from otel_replay.diff.metrics import MetricName
 from otel_replay.diff.span_tree_model import DiffStatus
 from otel_replay.diff.transcript import ToolCallStatus, TurnStatus, WordOp
-from otel_replay.report.html_assets import CONTENT_SECURITY_POLICY, SCRIPT, STYLE_SHEET
+from otel_replay.report.html_assets import (
+    AUDIO_SCRIPT,
+    AUDIO_STYLE_SHEET,
+    SCRIPT,
+    STYLE_SHEET,
+    content_security_policy,
+)
 from otel_replay.report.model import (
     AttributeChangeView,
+    AudioClipView,
+    AudioSection,
     MetricRow,
     Report,
     SpanDiffRow,
@@ -26,6 +34,7 @@ from otel_replay.report.model import (
 from otel_replay.report.text import (
     METRIC_LABELS,
     TRIAL_ROWS_NOTE,
+    describe_audio_source,
     describe_sides,
     describe_span_changes,
     describe_span_summary,
@@ -66,15 +75,17 @@ def render_html(reports: Sequence[Report]) -> str:
         if len(reports) == 1
         else f"otel-replay: {len(reports)} reports"
     )
+    media = [clip.src for report in reports for clip in _audio_clips(report.audio)]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
+        f'<meta http-equiv="Content-Security-Policy" '
+        f'content="{_attribute(content_security_policy(media))}">',
         f"<title>{escape(title)}</title>",
-        f"<style>{STYLE_SHEET}</style>",
+        f"<style>{STYLE_SHEET}{AUDIO_STYLE_SHEET if media else ''}</style>",
         "</head>",
         "<body>",
         "<h1>otel-replay report</h1>",
@@ -89,7 +100,7 @@ def render_html(reports: Sequence[Report]) -> str:
         parts.append("</ul></nav>")
     for number, report in enumerate(reports, 1):
         parts += _report_section(report, number)
-    parts += [f"<script>{SCRIPT}</script>", "</body>", "</html>"]
+    parts += [f"<script>{SCRIPT}{AUDIO_SCRIPT if media else ''}</script>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 
 
@@ -118,6 +129,8 @@ def _report_section(report: Report, number: int) -> list[str]:
         '<p><label class="toggle" hidden><input type="checkbox"> show only differences</label></p>'
     )
     parts += _transcript(report, number)
+    if report.audio is not None:
+        parts += _audio(report, report.audio)
     parts += _metrics(report)
     parts += voice_html_parts(report)
     parts += _scores(report)
@@ -198,6 +211,64 @@ def _reply(turn: TranscriptTurnView, text: str | None, *, original: bool) -> str
         words = escape(change.text)
         pieces.append(f"<{tag}>{words}</{tag}>" if tag else words)
     return " ".join(pieces)
+
+
+def _attribute(text: str) -> str:
+    """Text for a double-quoted attribute, single quotes kept (a policy is full of them)."""
+    return escape(text, quote=False).replace('"', "&quot;")
+
+
+def _audio_clips(section: AudioSection | None) -> list[AudioClipView]:
+    if section is None:
+        return []
+    clips = [section.original, section.replay]
+    clips += [clip for turn in section.turns for clip in (turn.original, turn.replay)]
+    return [clip for clip in clips if clip is not None]
+
+
+def _audio(report: Report, section: AudioSection) -> list[str]:
+    original, replay = report.identity.original.label, report.identity.replay.label
+    note = describe_audio_source(report)
+    parts = [
+        f'<h3>Audio <span class="muted">· {escape(replay)}: {escape(note)}</span></h3>'
+        if note
+        else "<h3>Audio</h3>",
+        '<table class="audio"><colgroup><col class="turn"><col><col></colgroup>',
+        f"<thead><tr><th>turn</th><th>{escape(original)}</th><th>{escape(replay)}</th>"
+        "</tr></thead><tbody>",
+        f"<tr><td>call</td><td>{_player(section.original)}</td>"
+        f"<td>{_player(section.replay)}</td></tr>",
+    ]
+    parts += [
+        f"<tr><td>{turn.number}</td><td>{_player(turn.original)}</td>"
+        f"<td>{_player(turn.replay)}</td></tr>"
+        for turn in section.turns
+    ]
+    parts.append("</tbody></table>")
+    return parts
+
+
+def _player(clip: AudioClipView | None) -> str:
+    """An audio element for the clip; a stretch of a recording plays by media fragment
+    (`#t=start,end`), so the browser seeks to it and stops at its end."""
+    if clip is None:
+        return '<span class="muted">—</span>'
+    data = ""
+    fragment = ""
+    if clip.start_seconds is not None or clip.end_seconds is not None:
+        start = clip.start_seconds or 0.0
+        fragment = f"#t={start:.3f}" + (
+            f",{clip.end_seconds:.3f}" if clip.end_seconds is not None else ""
+        )
+        data = f' data-start="{start:.3f}"'
+        if clip.end_seconds is not None:
+            data += f' data-end="{clip.end_seconds:.3f}"'
+    src = escape(clip.src + fragment)
+    return (
+        f'<audio controls preload="metadata" src="{src}"{data}></audio>'
+        f'<a class="muted" href="{escape(clip.src)}">{escape(clip.src)}</a> '
+        '<span class="audio-length muted"></span>'
+    )
 
 
 def _metric_row(row: MetricRow) -> str:

@@ -22,6 +22,8 @@ from otel_replay.report.model import (
 from otel_replay.report.text import (
     METRIC_LABELS,
     TRIAL_ROWS_NOTE,
+    describe_audio_source,
+    describe_audio_turns,
     describe_sides,
     describe_span_changes,
     describe_span_name,
@@ -95,6 +97,7 @@ def _report_lines(report: Report) -> list[str]:
     lines += _divergence_lines(report)
     lines += _changed_turn_lines(report)
     lines += _transcript_lines(report)
+    lines += _audio_lines(report)
     lines += _metrics_lines(report)
     lines += voice_markdown_lines(report)
     lines += _score_lines(report)
@@ -193,6 +196,22 @@ def _transcript_lines(report: Report) -> list[str]:
         lines.append(f"| {number} | {user} | {cells[0]} | {cells[1]} |")
     lines += ["", "</details>", ""]
     return lines
+
+
+def _audio_lines(report: Report) -> list[str]:
+    section = report.audio
+    if section is None:
+        return []
+    lines = ["### Audio", ""]
+    sides = (report.identity.original.label, report.identity.replay.label)
+    for label, clip in zip(sides, (section.original, section.replay), strict=True):
+        link = f"[{escape_markdown(clip.src)}]({clip.src})" if clip is not None else "-"
+        lines.append(f"- {escape_markdown(label)}: {link}")
+    source = describe_audio_source(report)
+    if source:
+        lines[-1] += f" · {escape_markdown(source)}"
+    lines += [f"- {escape_markdown(line)}" for line in describe_audio_turns(report)]
+    return [*lines, ""]
 
 
 def _metric_cells(row: MetricRow) -> str:

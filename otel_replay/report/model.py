@@ -223,6 +223,37 @@ class TrialsSection(_Model):
     tool_sequences: list[ToolStabilityRow]
 
 
+class AudioClipView(_Model):
+    """A recording, or a stretch of it: a URL or a path relative to the report file, and
+    offsets in seconds (None: from the start, to the end)."""
+
+    src: str
+    start_seconds: float | None = None
+    end_seconds: float | None = None
+
+
+class TurnAudioView(_Model):
+    """One turn's audio on each side; `number` is 1-based."""
+
+    number: int
+    original: AudioClipView | None = None
+    replay: AudioClipView | None = None
+
+
+class AudioSection(_Model):
+    """The call's audio on both sides, whole and per turn, for side-by-side listening.
+
+    `replay_source` says where the replay's audio came from: `agent` (the voice agent's own
+    output) or `synthesis` (the replayed text spoken by an offline voice, `voice` names it).
+    """
+
+    original: AudioClipView | None = None
+    replay: AudioClipView | None = None
+    replay_source: Literal["agent", "synthesis"] | None = None
+    voice: str | None = None
+    turns: list[TurnAudioView] = Field(default_factory=list)
+
+
 class ReportSummary(_Model):
     turns: int
     changed_turns: int
@@ -241,6 +272,7 @@ class Report(_Model):
     scores: list[Score] = Field(default_factory=list)
     span_tree: SpanTreeSection
     trials: TrialsSection | None = None
+    audio: AudioSection | None = None
     voice: VoiceSection | None = Field(
         default=None, description="Voice metrics, when the original is a voice call."
     )

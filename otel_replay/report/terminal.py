@@ -20,6 +20,7 @@ from otel_replay.diff.metrics import MetricName
 from otel_replay.diff.span_tree_model import DiffStatus
 from otel_replay.diff.transcript import ToolCallStatus, TurnStatus, WordOp
 from otel_replay.report.model import (
+    AudioSection,
     MetricRow,
     Report,
     TranscriptTurnView,
@@ -29,6 +30,8 @@ from otel_replay.report.text import (
     METRIC_LABELS,
     STATUS_MARKS,
     TRIAL_ROWS_NOTE,
+    describe_audio_source,
+    describe_audio_turns,
     describe_sides,
     describe_span_changes,
     describe_span_name,
@@ -103,6 +106,9 @@ def _report_blocks(report: Report) -> list[RenderableType]:
         lines.extend(Text(f"  {change}", style="yellow") for change in report.summary.tool_changes)
     lines.append(_section("transcript"))
     lines.append(_transcript_table(report))
+    if report.audio is not None:
+        lines.append(_section("audio"))
+        lines.extend(Text(f"  {line}") for line in _audio_lines(report, report.audio))
     lines.append(_section("metrics"))
     lines.append(_session_metrics_table(report))
     per_turn = _turn_metrics_table(report)
@@ -121,6 +127,18 @@ def _report_blocks(report: Report) -> list[RenderableType]:
         lines.append(_section(f"trials ({report.trials.trials} runs)"))
         lines.append(_trials_block(report.trials))
     return lines
+
+
+def _audio_lines(report: Report, section: AudioSection) -> list[str]:
+    sides = (report.identity.original.label, report.identity.replay.label)
+    files = [
+        f"{label}: {clip.src if clip is not None else '-'}"
+        for label, clip in zip(sides, (section.original, section.replay), strict=True)
+    ]
+    source = describe_audio_source(report)
+    if source:
+        files[-1] += f" · {source}"
+    return [*files, *describe_audio_turns(report)]
 
 
 def _section(title: str) -> Text:

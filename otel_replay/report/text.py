@@ -12,6 +12,7 @@ from otel_replay.diff.metrics import MetricName, is_noise
 from otel_replay.diff.span_tree_model import DiffStatus
 from otel_replay.diff.trials import NoiseCheck
 from otel_replay.report.model import (
+    AudioClipView,
     ComparisonKind,
     IntDelta,
     MetricRow,
@@ -265,3 +266,33 @@ def describe_tool_stability(trials: TrialsSection) -> list[str]:
         flag = "stable" if stability.stable else "UNSTABLE"
         lines.append(f"turn {stability.turn} tools: {observed} (original {original}), {flag}")
     return lines
+
+
+def describe_audio_source(report: Report) -> str:
+    """Where the replay's audio came from, e.g. "the replayed text spoken (voice x)"."""
+    section = report.audio
+    if section is None:
+        return ""
+    how = {"agent": "the voice agent's output", "synthesis": "the replayed text spoken"}
+    note = how.get(section.replay_source or "", "")
+    return note + (f" (voice {section.voice})" if section.voice else "")
+
+
+def describe_audio_turns(report: Report) -> list[str]:
+    """Each turn's stretch of audio on both sides, in seconds."""
+    if report.audio is None:
+        return []
+    original, replay = report.identity.original.label, report.identity.replay.label
+    return [
+        f"turn {turn.number}: {original} {_describe_stretch(turn.original)}"
+        f" · {replay} {_describe_stretch(turn.replay)}"
+        for turn in report.audio.turns
+    ]
+
+
+def _describe_stretch(clip: AudioClipView | None) -> str:
+    if clip is None:
+        return "-"
+    start = clip.start_seconds or 0.0
+    end = f"{clip.end_seconds:.1f}" if clip.end_seconds is not None else "end"
+    return f"{start:.1f}-{end} s"
