@@ -46,8 +46,12 @@ def estimate_replay_timeline(
         if u.speaker is Speaker.USER and u.turn is not None and u.turn not in previous_end:
             previous_end[u.turn] = max(0.0, (u.start_ms or 0.0) - last_end)
         last_end = max(last_end, u.end_ms or 0.0)
+    user_speech: dict[int, list[Utterance]] = {}
+    for u in ordered:
+        if u.speaker is Speaker.USER and u.turn is not None:
+            user_speech.setdefault(u.turn, []).append(u)
     for turn in sorted(run.turns, key=lambda t: t.index):
-        recorded = [u for u in ordered if u.speaker is Speaker.USER and u.turn == turn.index]
+        recorded = user_speech.get(turn.index, [])
         if recorded:
             start = clock + previous_end.get(turn.index, 0.0)
             offset = start - (recorded[0].start_ms or 0.0)
