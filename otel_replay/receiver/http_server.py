@@ -218,7 +218,9 @@ class _OtlpHandler(BaseHTTPRequestHandler):
 
     def _not_allowed(self) -> None:
         fallback = self.server.fallback
-        if fallback is not None and self.command in ("GET", "HEAD"):
+        path = self.path.split("?", 1)[0]
+        ours = path in self._routes() or path in WEBHOOK_PATHS
+        if fallback is not None and self.command in ("GET", "HEAD") and not ours:
             with self.server.handling():
                 try:
                     self._serve_fallback(fallback)
