@@ -67,7 +67,7 @@ class FakePlatform:
 
 def _reply_for(user_text: str, tool_output: str | None) -> str:
     if tool_output is not None:
-        return f"The weather service says {tool_output}"
+        return f"Here is what I found: {tool_output}"
     return "Yes, take an umbrella with you today."
 
 

@@ -92,7 +92,7 @@ def test_vapi_chat_replay_points_tools_at_the_playback_and_answers_from_the_reco
         RECORDED_RESULT,
         "recorded",
     )
-    assert run.turns[0].replayed.assistant.startswith("The weather service says")  # type: ignore[union-attr]
+    assert run.turns[0].replayed.assistant.startswith("Here is what I found:")  # type: ignore[union-attr]
     assert run.turns[0].replayed.llm_calls == 1  # type: ignore[union-attr]
 
 
