@@ -284,9 +284,9 @@ def _embedded_ui(config: ServeConfig) -> EmbeddedUi:
 def import_command(
     files: tuple[str, ...], store_url: str, session_keys: str, redact_rules: tuple[str, ...]
 ) -> None:
-    """Import OTLP trace or log requests: JSON, JSON lines, or protobuf files ('-' for stdin),
-    and Vapi or Retell call files (API objects or webhook bodies, as JSON). Secrets are
-    redacted before anything is written (see --redact)."""
+    """Import OTLP trace or log requests: JSON, JSON lines, or protobuf files ('-' for stdin).
+    Vapi and Retell call files (API objects or webhook bodies) become voice calls. Secrets
+    are redacted before anything is written (see --redact)."""
     from otel_replay.importer import import_data
 
     redactor = _redactor(redact_rules)
