@@ -19,14 +19,15 @@ from otel_replay.app.conversations import session_scenario
 from otel_replay.app.reports import run_report
 from otel_replay.app.targets import AgentRef
 from otel_replay.core.errors import BadInputError
-from otel_replay.core.runs import ReplayRun, RunStatus
+from otel_replay.core.runs import HistoryMode, ReplayRun, RunStatus
 from otel_replay.importer import import_data
 from otel_replay.replay.hosted import HostedAgentError, HostedClient, HostedPlatform, HostedRef
 from otel_replay.replay.hosted_retell import tool_mocks
 from otel_replay.replay.hosted_vapi import VapiToolPlayback, sealed_assistant
 from otel_replay.replay.matchers import RecordedToolCall, ToolPlayback
-from otel_replay.replay.runner import replay_scenario
+from otel_replay.replay.runner import ReplayOptions, replay_scenario
 from otel_replay.scenario.model import Scenario
+from otel_replay.semconv.keys import REPLAY_LINK_TYPE_KEY, REPLAY_OF
 from otel_replay.store import SqlSpanStore
 from tests.conftest import opened_store
 from tests.voice.fake_platforms import KEY, FakePlatform, fake_platform
@@ -210,3 +211,42 @@ def test_vapi_tool_playback_refuses_a_webhook_without_its_secret() -> None:
             urllib.request.urlopen(request, timeout=10)
         outside.value.close()
         assert outside.value.code == 409
+
+
+def test_hosted_spans_link_to_the_spans_they_replay(
+    store: SqlSpanStore, scenario: Scenario, platform: FakePlatform
+) -> None:
+    run = _replay(store, scenario, "vapi://asst_1")
+    original = {s.span_id: s.name for s in store.get_spans(list(scenario.source.trace_ids))}
+    linked = {
+        (span.name, original.get(link.span_id))
+        for span in store.get_spans(run.trace_ids)
+        for link in span.links
+        if link.attributes.get(REPLAY_LINK_TYPE_KEY) == REPLAY_OF
+    }
+    assert ("chat vapi", "llm_request") in linked
+    assert ("execute_tool get_weather", "function_tool") in linked
+
+
+@pytest.mark.parametrize("agent", ["vapi://asst_1", "retell://agent_1@4"])
+def test_recorded_history_is_sent_as_the_conversation_so_far(
+    store: SqlSpanStore, scenario: Scenario, platform: FakePlatform, agent: str
+) -> None:
+    target = AgentRef.parse(agent).load()
+    options = ReplayOptions(history=HistoryMode.RECORDED)
+    run = replay_scenario(scenario, target.factory, store, agent_label=agent, options=options)
+    assert run.status is RunStatus.OK
+    recorded = [
+        ("user", "What's the weather in Paris right now?"),
+        ("agent", "It's currently 14°C and rainy in Paris."),
+        ("user", "Thanks! Should I bring an umbrella?"),
+    ]
+    if agent.startswith("vapi"):
+        second = platform.posted("/chat")[1]
+        assert "previousChatId" not in second  # another history than the chat's own
+        sent = [(m["role"].replace("assistant", "agent"), m["content"]) for m in second["input"]]
+    else:
+        second = platform.posted("/agent-playground-completion/agent_1")[1]
+        sent = [(m["role"], m["content"]) for m in second["messages"]]
+        assert "current_state" not in second
+    assert sent == recorded
