@@ -107,6 +107,10 @@ class ReplayedTurn(_Model):
         return self.origin is TurnOrigin.SIMULATED
 
 
+# The session score of a run's expected outcome (the scenario's `user.expected_outcome`).
+OUTCOME_EVALUATOR = "expected_outcome"
+
+
 class Score(_Model):
     """One evaluator's verdict on one turn (0-based `turn`) or on the session (`turn` None).
 

@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from otel_replay.core.records import Span, StatusCode
-from otel_replay.core.runs import ReplayedTurn, ReplayRun, Score
+from otel_replay.core.runs import (
+    OUTCOME_EVALUATOR,
+    ReplayedTurn,
+    ReplayRun,
+    Score,
+    TurnOrigin,
+)
 from otel_replay.core.values import to_json_value
-from otel_replay.diff.metrics import MetricDelta, SessionMetrics, measure_transcript_diff
+from otel_replay.diff.metrics import (
+    MetricDelta,
+    MetricName,
+    SessionMetrics,
+    measure_transcript_diff,
+)
 from otel_replay.diff.span_tree import diff_span_trees
 from otel_replay.diff.span_tree_model import AttributeChange, Delta, SpanTreeDiff
 from otel_replay.diff.transcript import (
@@ -31,9 +42,11 @@ from otel_replay.report.model import (
     MetricRow,
     MetricSpreadRow,
     MetricsTable,
+    OutcomeRow,
     Report,
     ReportIdentity,
     ReportSummary,
+    SideCount,
     SideIdentity,
     SpanDiffRow,
     SpanDiffSummary,
@@ -83,13 +96,42 @@ def build_report(
         ended_unix_nano=run.ended_unix_nano,
     )
     run_turns = {turn.index + 1: turn for turn in run.turns}
-    return _assemble(
+    report = _assemble(
         identity,
         transcript,
         diff_span_trees(original_spans, replay_spans),
         run_turns,
         scores=run.scores,
         trials=_trials_section(trials) if trials else None,
+    )
+    return report.model_copy(update={"outcome": _outcome_row(run, report.metrics)})
+
+
+def _side_count(rows: Mapping[MetricName, MetricRow], name: MetricName) -> SideCount:
+    row = rows.get(name)
+    return SideCount(original=row.original if row else None, replay=row.replay if row else None)
+
+
+def _outcome_row(run: ReplayRun, metrics: MetricsTable) -> OutcomeRow | None:
+    """The run's row: its outcome score and session totals; None for a plain replay."""
+    outcome = next((s for s in run.scores if s.evaluator == OUTCOME_EVALUATOR), None)
+    watch = run.divergence
+    if watch is None and outcome is None:
+        return None
+    rows = {row.name: row for row in metrics.session}
+    return OutcomeRow(
+        scenario=run.scenario,
+        reached=outcome.passed if outcome else None,
+        detail=outcome.detail if outcome else None,
+        turns=_side_count(rows, MetricName.TURNS),
+        simulated_turns=sum(1 for t in run.turns if t.simulated and t.replayed is not None),
+        tool_calls=_side_count(rows, MetricName.TOOL_CALLS),
+        latency_ms=_side_count(rows, MetricName.LATENCY_MS),
+        after_divergence=watch.after_divergence.value if watch else None,
+        divergent_turn=watch.divergent_turn + 1
+        if watch and watch.divergent_turn is not None
+        else None,
+        ended_by=watch.ended_by if watch else None,
     )
 
 
@@ -192,6 +234,7 @@ def _turn_view(turn: TurnDiff, run_turn: ReplayedTurn | None) -> TranscriptTurnV
         error=run_turn.error if run_turn else None,
         note=run_turn.note if run_turn else None,
         divergences=list(run_turn.divergences) if run_turn else [],
+        origin=turn.replayed.origin if turn.replayed else TurnOrigin.RECORDED,
     )
 
 

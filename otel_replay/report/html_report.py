@@ -31,6 +31,12 @@ from otel_replay.report.model import (
     TranscriptTurnView,
     TrialsSection,
 )
+from otel_replay.report.outcome import (
+    OUTCOME_COLUMNS,
+    describe_origin,
+    describe_outcome,
+    list_outcome_rows,
+)
 from otel_replay.report.text import (
     METRIC_LABELS,
     TRIAL_ROWS_NOTE,
@@ -98,6 +104,13 @@ def render_html(reports: Sequence[Report]) -> str:
             for n, r in enumerate(reports, 1)
         ]
         parts.append("</ul></nav>")
+    rows = list_outcome_rows(reports)
+    if rows:  # several scenarios (variants): their outcomes, one row each
+        parts.append('<h2>Outcomes per scenario</h2><table class="outcomes"><thead><tr>')
+        parts += [f"<th>{escape(column)}</th>" for column in OUTCOME_COLUMNS]
+        parts.append("</tr></thead><tbody>")
+        parts += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+        parts.append("</tbody></table>")
     for number, report in enumerate(reports, 1):
         parts += _report_section(report, number)
     parts += [f"<script>{SCRIPT}{AUDIO_SCRIPT if media else ''}</script>", "</body>", "</html>"]
@@ -118,6 +131,10 @@ def _report_section(report: Report, number: int) -> list[str]:
             f"{escape(identity.status or '')}</p>"
         )
     parts.append(f'<p class="verdict {verdict}">{escape(describe_summary(report))}</p>')
+    if report.outcome is not None:
+        parts.append('<ul class="outcome">')
+        parts += [f"<li>{escape(line)}</li>" for line in describe_outcome(report.outcome)]
+        parts.append("</ul>")
     if report.summary.tool_changes:
         parts += ["<h3>Tool-call changes</h3>", '<ul class="tool-changes">']
         parts += [
@@ -164,6 +181,9 @@ def _transcript(report: Report, number: int) -> list[str]:
             if turn.status is TurnStatus.SAME
             else f'<br><span class="badge">{escape(turn.status.value)}</span>'
         )
+        origin = describe_origin(report, turn)
+        if origin:
+            badge += f'<br><span class="badge {origin}">{origin}</span>'
         user = escape(turn.user) if turn.user is not None else '<span class="muted">—</span>'
         parts.append(
             f'<tr class="turn {turn.status.value}" id="r{number}-turn-{turn.number}">'

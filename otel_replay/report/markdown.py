@@ -19,6 +19,12 @@ from otel_replay.report.model import (
     TranscriptTurnView,
     TrialsSection,
 )
+from otel_replay.report.outcome import (
+    OUTCOME_COLUMNS,
+    describe_origin,
+    describe_outcome,
+    list_outcome_rows,
+)
 from otel_replay.report.text import (
     METRIC_LABELS,
     TRIAL_ROWS_NOTE,
@@ -61,6 +67,16 @@ _DIFF_MARKS: dict[DiffStatus, str] = {
 def render_markdown(reports: Sequence[Report]) -> str:
     """The reports as one Markdown document, one `##` section each."""
     sections = ["\n".join(_report_lines(report)) for report in reports]
+    rows = list_outcome_rows(reports)
+    if rows:  # several scenarios (variants): their outcomes first, one row each
+        table = [
+            "## otel-replay: outcomes per scenario",
+            "",
+            "| " + " | ".join(OUTCOME_COLUMNS) + " |",
+            "|---" * len(OUTCOME_COLUMNS) + "|",
+            *("| " + " | ".join(escape_markdown(cell) for cell in row) + " |" for row in rows),
+        ]
+        sections.insert(0, "\n".join(table))
     return "\n\n---\n\n".join(sections) + "\n"
 
 
@@ -94,6 +110,9 @@ def _report_lines(report: Report) -> list[str]:
     if identity.agent:
         context += f" · agent {code_span(identity.agent)} · status {identity.status}"
     lines += [context, "", f"**{escape_markdown(describe_summary(report))}**", ""]
+    if report.outcome is not None:
+        lines += [f"- {escape_markdown(line)}" for line in describe_outcome(report.outcome)]
+        lines.append("")
     lines += _divergence_lines(report)
     lines += _changed_turn_lines(report)
     lines += _transcript_lines(report)
@@ -130,7 +149,9 @@ def _changed_turn_lines(report: Report) -> list[str]:
     original, replay = report.identity.original.label, report.identity.replay.label
     lines = ["### Changed turns", ""]
     for turn in changed:
-        lines += [f"#### Turn {turn.number} ({turn.status.value})", ""]
+        origin = describe_origin(report, turn)
+        marks = f"{turn.status.value}, {origin}" if origin else turn.status.value
+        lines += [f"#### Turn {turn.number} ({marks})", ""]
         if turn.user is not None:
             lines += [f"> **user:** {escape_markdown(turn.user)}", ""]
         lines += [f"| | {escape_markdown(original)} | {escape_markdown(replay)} |", "|---|---|---|"]
@@ -187,6 +208,9 @@ def _transcript_lines(report: Report) -> list[str]:
         number = str(turn.number)
         if turn.status is not TurnStatus.SAME:
             number = f"**{number}** ({turn.status.value})"
+        origin = describe_origin(report, turn)
+        if origin:
+            number += f" {origin}"
         user = escape_markdown(turn.user) if turn.user is not None else "(not recorded)"
         cells = []
         for is_original in (True, False):

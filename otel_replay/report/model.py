@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from otel_replay.core.runs import Score
+from otel_replay.core.runs import Score, SimulationEnd, TurnOrigin
 from otel_replay.diff.metrics import MetricName
 from otel_replay.diff.span_tree_model import DiffStatus, MatchBasis
 from otel_replay.diff.transcript import ToolCallStatus, TurnStatus, WordOp
@@ -103,6 +103,36 @@ class TranscriptTurnView(_Model):
     error: str | None = Field(default=None, description="Why the replay of this turn failed.")
     note: str | None = None
     divergences: list[str] = Field(default_factory=list)
+    origin: TurnOrigin = Field(
+        default=TurnOrigin.RECORDED,
+        description="Who spoke the user's side: the real user (recorded) or a simulated one.",
+    )
+
+
+class SideCount(_Model):
+    """One measure of the whole conversation, original beside replay (None: not known)."""
+
+    original: float | None
+    replay: float | None
+
+
+class OutcomeRow(_Model):
+    """One replayed scenario (a row of a report file): whether its expected outcome was
+    reached, and the conversation's turns, tool calls and latency beside the original's.
+
+    `reached` is None when the outcome was not checked. `divergent_turn` is 1-based.
+    """
+
+    scenario: str
+    reached: bool | None = None
+    detail: str | None = None
+    turns: SideCount
+    simulated_turns: int = 0
+    tool_calls: SideCount
+    latency_ms: SideCount
+    after_divergence: str | None = None
+    divergent_turn: int | None = None
+    ended_by: SimulationEnd | None = None
 
 
 class MetricRow(_Model):
@@ -270,6 +300,10 @@ class Report(_Model):
     transcript: list[TranscriptTurnView]
     metrics: MetricsTable
     scores: list[Score] = Field(default_factory=list)
+    outcome: OutcomeRow | None = Field(
+        default=None,
+        description="Set for a replay run that watched for divergence or checked its outcome.",
+    )
     span_tree: SpanTreeSection
     trials: TrialsSection | None = None
     audio: AudioSection | None = None

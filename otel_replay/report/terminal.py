@@ -26,6 +26,12 @@ from otel_replay.report.model import (
     TranscriptTurnView,
     TrialsSection,
 )
+from otel_replay.report.outcome import (
+    OUTCOME_COLUMNS,
+    describe_origin,
+    describe_outcome,
+    list_outcome_rows,
+)
 from otel_replay.report.text import (
     METRIC_LABELS,
     STATUS_MARKS,
@@ -86,8 +92,16 @@ def render_terminal(reports: Sequence[Report], width: int = DEFAULT_WIDTH) -> st
 def report_renderables(reports: Sequence[Report]) -> list[RenderableType]:
     """What a rich console prints for these reports, one after the other."""
     blocks: list[RenderableType] = []
+    rows = list_outcome_rows(reports)
+    if rows:  # several scenarios (variants): their outcomes first, one row each
+        table = Table(title="outcomes per scenario", box=box.SIMPLE_HEAD, title_justify="left")
+        for column in OUTCOME_COLUMNS:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        blocks.append(table)
     for position, report in enumerate(reports):
-        if position:
+        if position or rows:
             blocks.append(Text(""))
         blocks.extend(_report_blocks(report))
     return blocks
@@ -101,6 +115,10 @@ def _report_blocks(report: Report) -> list[RenderableType]:
         lines.append(Text(f"agent {identity.agent} · status {identity.status}"))
     verdict_style = "green" if report.summary.identical else "bold yellow"
     lines.append(Text(describe_summary(report), style=verdict_style))
+    if report.outcome is not None:
+        reached = report.outcome.reached
+        style = "" if reached is None else "green" if reached else "bold red"
+        lines.extend(Text(line, style=style) for line in describe_outcome(report.outcome))
     if report.summary.tool_changes:
         lines.append(Text("\ntool-call changes", style="bold"))
         lines.extend(Text(f"  {change}", style="yellow") for change in report.summary.tool_changes)
@@ -157,6 +175,9 @@ def _transcript_table(report: Report) -> RenderableType:
         number = Text(str(turn.number))
         if turn.status is not TurnStatus.SAME:
             number.append(f"\n{turn.status.value}", style=status_style)
+        origin = describe_origin(report, turn)
+        if origin:
+            number.append(f"\n{origin}", style="cyan")
         table.add_row(
             number,
             Text(turn.user if turn.user is not None else "(not recorded)"),
