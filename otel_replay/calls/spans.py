@@ -82,7 +82,9 @@ class _Builder:
     resource: Resource
     scope: Scope
     spans: list[Span] = field(default_factory=list)
-    # The model's view of the conversation so far (OTel GenAI message JSON).
+    # The current turn's messages so far (OTel GenAI message JSON): a derived model call's
+    # input is its own turn, not the whole call again (that would grow with the square of
+    # the call's length); the earlier turns are the earlier spans.
     history: list[AnyValue] = field(default_factory=list)
 
     def at(self, offset_ms: int | None, fallback_ns: int) -> int:
@@ -195,8 +197,7 @@ def _emit_turn(
     _set(attributes, VoiceCall.TURN_AGENT_END_MS, agent_end)
     turn_id = builder.ids.next()
     user_text = joined_text(turn.user)
-    if user_text is not None:
-        builder.history.append(_text_message("user", user_text))
+    builder.history = [_text_message("user", user_text)] if user_text is not None else []
     cursor = max(builder.at(user_end if user_end is not None else user_start, start_ns), start_ns)
     for step in answer_steps(turn.agent):
         cursor = _emit_step(builder, step, turn_id, cursor)
@@ -334,7 +335,6 @@ def call_spans(record: CallRecord) -> list[Span]:
     greeting, turns = group_turns(events)
     utterances = [marked.get(id(u), u) for u in record.utterances]
     root_id = ids.next()
-    builder.history = [_text_message("assistant", t) for t in (joined_text(greeting),) if t]
     # Untimed turns follow the greeting.
     cursor = builder.at(last_end(greeting) or first_start(greeting), builder.base_ns)
     previous_agent_end = last_end(greeting)

@@ -125,16 +125,16 @@ def test_a_failed_tool_result_is_the_tool_calls_error() -> None:
     assert tool.arguments == {"day": "tomorrow", "time": "16:00"}
 
 
-def test_the_derived_model_calls_carry_the_prompt_the_history_and_the_tool_round() -> None:
-    turn = conversation_of(load(VAPI_BARGE_IN)).turns[0]
-    asking, answering = turn.llm_calls
+def test_the_derived_model_calls_carry_the_prompt_their_turn_and_the_tool_round() -> None:
+    turns = conversation_of(load(VAPI_BARGE_IN)).turns
+    asking, answering = turns[0].llm_calls
     assert asking.system_instructions == "You are Ada, the Acme order desk. The caller is Sam."
     assert (asking.provider, asking.request_model) == ("openai", "gpt-4o-mini")
     assert asking.parameters == {"temperature": 0.3}
-    assert [m.text for m in asking.input_messages] == [
-        "Acme orders, this is Ada.",
-        "Hi, where is my order 4471?",
-    ]
+    assert [m.text for m in asking.input_messages] == ["Hi, where is my order 4471?"]
+    # Each call's input is its own turn: a long call is not sent again on every span.
+    (closing,) = turns[1].llm_calls
+    assert [m.text for m in closing.input_messages] == ["No, that's all, thanks."]
     assert asking.output_text == "Let me check that for you."
     assert [p.name for p in asking.requested_tool_calls] == ["lookup_order"]
     assert answering.input_messages[-1].tool_results[0].result == {
