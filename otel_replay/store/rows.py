@@ -15,15 +15,22 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
 
 from otel_replay.core.records import Resource, Scope, Span
-from otel_replay.otlp.convert import resource_from_pb2, scope_from_pb2, span_from_pb2
+from otel_replay.otlp.convert import (
+    resource_from_pb2,
+    scope_from_pb2,
+    span_from_pb2,
+    value_from_pb2,
+)
 from otel_replay.semconv.identity import (
     Identity,
     find_resource_identity,
     find_span_identity,
     identity_keys,
 )
+from otel_replay.semconv.model import SpanRole
 from otel_replay.semconv.values import as_str
 from otel_replay.store.ranks import NO_RANK as NO_RANK  # re-exported: rows use it
 
@@ -195,30 +202,58 @@ def _records(
     )
 
 
-def turn_mark(span: Span) -> int:
-    """What the span tells of its trace's turns (TURN_MARK_*), by the rules above."""
-    from otel_replay.semconv.classify import classify_span
-    from otel_replay.semconv.model import SpanRole
-    from otel_replay.semconv.normalise import llm_facts
+# The view a span is classified by keeps short attribute values only: `classify_span` reads
+# kinds, operation and model names and asks whether content keys are present.
+_VIEW_VALUE_BYTES = 256
+_ELIDED = "\N{HORIZONTAL ELLIPSIS}"
+# Roles by scope, span name and attribute keys: building the view costs more than the rest
+# of a row, and spans of one kind from one instrumentation share their role.
+_ROLES: dict[tuple[str, str, tuple[str, ...]], SpanRole] = {}
+_MAX_ROLES = 4096
 
-    if span.name.startswith(_REPLAY_TURN_PREFIX):
+
+def _role(pb2_span: trace_pb2.Span, scope_key: str, scope: Scope) -> SpanRole:
+    from otel_replay.semconv.classify import classify_span
+
+    keys = tuple(kv.key for kv in pb2_span.attributes)
+    cache_key = (scope_key, pb2_span.name, keys)
+    role = _ROLES.get(cache_key)
+    if role is None:
+        attributes = {
+            kv.key: value_from_pb2(kv.value)
+            if kv.value.ByteSize() <= _VIEW_VALUE_BYTES
+            else _ELIDED
+            for kv in pb2_span.attributes
+        }
+        role = classify_span(Span("", "", pb2_span.name, 0, 0, attributes=attributes, scope=scope))
+        if len(_ROLES) >= _MAX_ROLES:
+            _ROLES.clear()
+        _ROLES[cache_key] = role
+    return role
+
+
+def turn_mark(pb2_span: trace_pb2.Span, scope_key: str, resource: Resource, scope: Scope) -> int:
+    """What the span tells of its trace's turns (TURN_MARK_*), by the rules above."""
+    if pb2_span.name.startswith(_REPLAY_TURN_PREFIX):
         return TURN_MARK_TURN
-    role = classify_span(span)
+    role = _role(pb2_span, scope_key, scope)
     if role in (SpanRole.USER_TURN, SpanRole.VOICE_TURN):
         return TURN_MARK_TURN
-    if role is SpanRole.LLM and not span.parent_span_id.strip("0"):  # a root: "" or zeros
-        inputs = llm_facts(span).input_messages
+    if role is SpanRole.LLM and pb2_span.parent_span_id in _ABSENT_IDS:
+        from otel_replay.semconv.normalise import llm_facts
+
+        inputs = llm_facts(span_from_pb2(pb2_span, resource, scope)).input_messages
         if inputs and inputs[-1].tool_results:
             return TURN_MARK_CONTINUES
     return TURN_MARK_NONE
 
 
-def _may_mark(name: str, parent: bytes, span_pb: bytes) -> bool:
+def _may_mark(name: str, parent: bytes) -> bool:
     """Whether `turn_mark` could be other than NONE: a cheap look first, as this runs for
-    every span received (a tool result names its role `tool` in every convention)."""
-    if name in _VOICE_TURN_NAMES or name.startswith(_REPLAY_TURN_PREFIX):
-        return True
-    return parent in _ABSENT_IDS and b"tool" in span_pb
+    every span received."""
+    return (
+        parent in _ABSENT_IDS or name in _VOICE_TURN_NAMES or name.startswith(_REPLAY_TURN_PREFIX)
+    )
 
 
 def build_span_batch(
@@ -280,7 +315,7 @@ def build_span_batch(
                 name = pb2_span.name
                 span_pb = pb2_span.SerializeToString()
                 mark = TURN_MARK_NONE
-                if _may_mark(name, parent, span_pb):
+                if _may_mark(name, parent):
                     if records is None:
                         records = _records(
                             resource_spans.resource,
@@ -288,7 +323,7 @@ def build_span_batch(
                             scope_spans.scope,
                             scope_spans.schema_url,
                         )
-                    mark = turn_mark(span_from_pb2(pb2_span, *records))
+                    mark = turn_mark(pb2_span, scope.scope_key, *records)
                 # Positional, in SpanRow's field order: this runs for every span received.
                 batch.spans.append(
                     SpanRow(
