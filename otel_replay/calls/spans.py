@@ -306,6 +306,7 @@ def _root_attributes(
         (VoiceCall.RECORDING_USER_URL, recordings.user),
         (VoiceCall.RECORDING_AGENT_URL, recordings.agent),
         (VoiceCall.GREETING_TEXT, greeting),
+        (GenAI.AGENT_NAME, record.config.agent_name),
     ):
         _set(attributes, key, value)
     if record.native_metrics:

@@ -165,3 +165,11 @@ def test_the_snapshot_round_trips_into_the_scenario_file(case: str, tmp_path: Pa
 def test_the_snapshot_model_validates_its_tools() -> None:
     snapshot = VoiceSnapshot(platform="vapi", tools=[ToolSpec(name="t", parameters={"a": 1})])
     assert VoiceSnapshot.model_validate_json(snapshot.model_dump_json()) == snapshot
+
+
+def test_an_assistant_that_waits_for_the_user_lets_the_user_speak_first() -> None:
+    document = load(VAPI_BARGE_IN)
+    document["message"]["assistant"]["firstMessageMode"] = "assistant-waits-for-user"
+    assert record_of(document).config.first_speaker == "user"
+    conversation = conversation_of(load(VAPI_BARGE_IN))
+    assert conversation.agent.name == "Ada order desk"
