@@ -103,9 +103,7 @@ class Ingestor:
         """Decode, redact, validate and commit an ExportTraceServiceRequest body."""
         with self._decoding:
             request = decode_trace_request(body, encoding)
-            if self.redactor.enabled:
-                self.redactor.redact_traces(request)
-            batch = build_span_batch(request, self.session_keys)
+            batch = build_span_batch(request, self.session_keys, self.redactor)
         if batch.spans:
             self._commit(_Pending(batch, None, len(batch.spans), Future()))
         self.count("spans_accepted", len(batch.spans))
@@ -116,9 +114,7 @@ class Ingestor:
         """Decode, redact, validate and commit an ExportLogsServiceRequest body."""
         with self._decoding:
             request = decode_logs_request(body, encoding)
-            if self.redactor.enabled:
-                self.redactor.redact_logs(request)
-            batch = build_log_batch(request)
+            batch = build_log_batch(request, self.redactor)
         if batch.logs:
             self._commit(_Pending(None, batch, len(batch.logs), Future()))
         self.count("log_records_accepted", len(batch.logs))

@@ -7,9 +7,9 @@ columns that queries need beside it; resource and scope are stored once per requ
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -33,6 +33,9 @@ from otel_replay.semconv.identity import (
 from otel_replay.semconv.model import SpanRole
 from otel_replay.semconv.values import as_str
 from otel_replay.store.ranks import NO_RANK as NO_RANK  # re-exported: rows use it
+
+if TYPE_CHECKING:
+    from otel_replay.otlp.redact import Redactor
 
 # Index columns are signed 64-bit in both databases; the exact value stays in span_pb.
 _MAX_INT64 = (1 << 63) - 1
@@ -256,10 +259,39 @@ def _may_mark(name: str, parent: bytes) -> bool:
     )
 
 
+def _stored_bytes(scopes: Iterable[ScopeRow], records: Iterable[bytes]) -> Iterator[bytes]:
+    for scope in scopes:
+        yield scope.resource_pb
+        yield scope.scope_pb
+    yield from records
+
+
 def build_span_batch(
+    request: trace_service_pb2.ExportTraceServiceRequest,
+    session_keys: tuple[str, ...],
+    redactor: Redactor | None = None,
+) -> SpanBatch:
+    """Validate every span and build store rows; bad ids are rejected, not fatal.
+
+    With a redactor the rows hold nothing its rules would replace: their bytes (serialised
+    here anyway) get one look, and only a request that may hold a secret is redacted and its
+    rows built again."""
+    batch = _build_span_batch(request, session_keys)
+    if (
+        redactor is not None
+        and redactor.enabled
+        and redactor.may_hold_secret_in(
+            _stored_bytes(batch.scopes, (s.span_pb for s in batch.spans))
+        )
+    ):
+        redactor.redact_traces(request)
+        batch = _build_span_batch(request, session_keys)
+    return batch
+
+
+def _build_span_batch(
     request: trace_service_pb2.ExportTraceServiceRequest, session_keys: tuple[str, ...]
 ) -> SpanBatch:
-    """Validate every span and build store rows; bad ids are rejected, not fatal."""
     keys = identity_keys(session_keys)
     batch = SpanBatch()
     identities = batch.identities
@@ -351,8 +383,25 @@ def build_span_batch(
     return batch
 
 
-def build_log_batch(request: logs_service_pb2.ExportLogsServiceRequest) -> LogBatch:
-    """Validate log records and build rows; identical re-sent records share one key."""
+def build_log_batch(
+    request: logs_service_pb2.ExportLogsServiceRequest, redactor: Redactor | None = None
+) -> LogBatch:
+    """Validate log records and build rows; identical re-sent records share one key. With a
+    redactor, as `build_span_batch`."""
+    batch = _build_log_batch(request)
+    if (
+        redactor is not None
+        and redactor.enabled
+        and redactor.may_hold_secret_in(
+            _stored_bytes(batch.scopes, (r.record_pb for r in batch.logs))
+        )
+    ):
+        redactor.redact_logs(request)
+        batch = _build_log_batch(request)
+    return batch
+
+
+def _build_log_batch(request: logs_service_pb2.ExportLogsServiceRequest) -> LogBatch:
     batch = LogBatch()
     for resource_logs in request.resource_logs:
         for scope_logs in resource_logs.scope_logs:
