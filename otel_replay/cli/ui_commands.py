@@ -70,7 +70,7 @@ def ui_command(
     from otel_replay.receiver.serve import parse_endpoint
     from otel_replay.store import open_store
     from otel_replay.ui.app import UiSettings
-    from otel_replay.ui.server import UiListen, UiServer, access_for
+    from otel_replay.ui.server import FactsIndexer, UiListen, UiServer, access_for
 
     if (tls_cert is None) != (tls_key is None):
         raise BadInputError("--tls-cert and --tls-key go together")
@@ -92,6 +92,7 @@ def ui_command(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    indexer = FactsIndexer(store_url)
     try:
         server = UiServer(UiSettings(store, Path(cases_dir), access), listen_on)
         click.echo(f"otel-replay UI on {server.url} (store {store.url})")
@@ -100,6 +101,7 @@ def ui_command(
             pass
         server.stop()
     finally:
+        indexer.stop()
         store.close()
 
 

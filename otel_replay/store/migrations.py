@@ -105,6 +105,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "UPDATE spans SET turn_mark = 1 WHERE name IN ('user_turn', 'turn', 'voice.turn') "
         "OR substr(name, 1, 17) = 'otel_replay.turn '",
     ),
+    # 7: the session list reads traces by their end, latest first (store/search.py).
+    ("CREATE INDEX traces_by_end ON traces (max_end_unix_nano, trace_id)",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

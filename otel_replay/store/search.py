@@ -20,6 +20,7 @@ from otel_replay.store.dialect import Dialect
 # with substr: a literal % in SQL text would need a per-dialect escape.
 REPLAY_ROOT_PREFIX = "otel_replay.replay "
 _IS_REPLAY = f"substr(t.root_name, 1, {len(REPLAY_ROOT_PREFIX)}) = '{REPLAY_ROOT_PREFIX}'"
+_IS_REPLAY_OR_NULL = f"COALESCE({_IS_REPLAY}, FALSE)"
 
 
 class TraceFacts(NamedTuple):
@@ -135,8 +136,9 @@ class SearchShape:
         )
 
 
-def search_params(f: SessionFilter, limit: int, offset: int) -> tuple[object, ...]:
-    """The parameters of `search_sessions_sql(dialect, SearchShape.of(f))`, in its order."""
+def search_params(f: SessionFilter) -> tuple[object, ...]:
+    """The filter parameters of `search_traces_sql(dialect, SearchShape.of(f), ...)`, in its
+    order (the keyset and the limit follow)."""
     params: list[object] = []
     if f.service:
         params.append(f.service)
@@ -146,45 +148,67 @@ def search_params(f: SessionFilter, limit: int, offset: int) -> tuple[object, ..
         params.append(f.until_unix_nano)
     if f.text:
         params.extend([like_pattern(f.text)] * 3)
-    return (*params, limit, offset)
+    return tuple(params)
+
+
+# Trace rows a session search reads at first, the most it reads in one query (doubling from
+# the first), and how many queries it makes at most.
+SEARCH_FIRST_SCAN = 256
+SEARCH_MAX_SCAN = 65_536
+SEARCH_MAX_SCANS = 64
+_FACTS_JOIN = " LEFT JOIN trace_facts f ON f.trace_id = t.trace_id"
 
 
 @cache
-def search_sessions_sql(dialect: Dialect, shape: SearchShape) -> str:
-    """The session list with these filters, most recent first."""
+def search_traces_sql(dialect: Dialect, shape: SearchShape, after: bool) -> str:
+    """The traces that match the filters, latest end first, as (session id, end, trace id):
+    a session matches when one of its traces does, and the first time a session appears in
+    this order is its place in the list. `after` continues below a (end, trace id) keyset,
+    so a long scan reads each trace once (`traces_by_end`)."""
     p = dialect.placeholder
     where = []
     if shape.service:
         where.append(f"t.service_name = {p}")
-    having = []
     if shape.since:
-        having.append(f"MAX(t.max_end_unix_nano) >= {p}")
+        where.append(f"t.max_end_unix_nano >= {p}")
     if shape.until:
-        having.append(f"MIN(t.min_start_unix_nano) <= {p}")
+        where.append(f"t.min_start_unix_nano <= {p}")
     if shape.text:
-        text_match = _FLAG.format(condition=f"f.text LIKE {p} ESCAPE '\\'")
-        having.append(
+        where.append(
             f"(LOWER(t.session_id) LIKE {p} ESCAPE '\\' "
-            f"OR LOWER(MAX(COALESCE(t.user_id, ''))) LIKE {p} ESCAPE '\\' OR {text_match} = 1)"
+            f"OR LOWER(COALESCE(t.user_id, '')) LIKE {p} ESCAPE '\\' "
+            f"OR f.text LIKE {p} ESCAPE '\\')"
         )
-    for wanted, column in (
-        (shape.has_errors, "has_error"),
-        (shape.has_tools, "has_tool"),
-        (shape.voice, "is_voice"),
-    ):
-        if wanted:
-            having.append(f"{_SESSION_ROW[column]} = 1")
+    if shape.has_errors:
+        where.append("f.has_error = 1")
+    if shape.has_tools:
+        where.append("f.has_tool = 1")
+    if shape.voice:
+        where.append(f"t.turn_span_count > 0 AND NOT ({_IS_REPLAY})")
     if not shape.include_replays:
-        having.append(f"{_SESSION_ROW['is_replay']} = 0")
+        where.append(f"NOT ({_IS_REPLAY_OR_NULL})")
+    if after:
+        where.append(
+            f"(t.max_end_unix_nano < {p} OR (t.max_end_unix_nano = {p} AND t.trace_id < {p}))"
+        )
+    needs_facts = shape.text or shape.has_errors or shape.has_tools
+    return (
+        "SELECT t.session_id, t.max_end_unix_nano, t.trace_id FROM traces t"
+        + (_FACTS_JOIN if needs_facts else "")
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + f" ORDER BY t.max_end_unix_nano DESC, t.trace_id DESC LIMIT {p}"
+    )
+
+
+@cache
+def session_rows_sql(dialect: Dialect, count: int) -> str:
+    """The list rows of `count` sessions (by id, padded as `in_values` wants)."""
     columns = ", ".join(
         f"{_SESSION_ROW[n]} AS {n}" if n in _SESSION_ROW else f"t.{n}" for n in SessionRow._fields
     )
     return (
-        f"SELECT {columns} FROM traces t LEFT JOIN trace_facts f ON f.trace_id = t.trace_id"
-        + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " GROUP BY t.session_id"
-        + (f" HAVING {' AND '.join(having)}" if having else "")
-        + f" ORDER BY MAX(t.max_end_unix_nano) DESC, t.session_id LIMIT {p} OFFSET {p}"
+        f"SELECT {columns} FROM traces t{_FACTS_JOIN} "
+        f"WHERE {dialect.in_values('t.session_id', count)} GROUP BY t.session_id"
     )
 
 

@@ -36,6 +36,9 @@ from otel_replay.store.rows import (
     clear_zero_ids,
 )
 from otel_replay.store.search import (
+    SEARCH_FIRST_SCAN,
+    SEARCH_MAX_SCAN,
+    SEARCH_MAX_SCANS,
     SearchShape,
     SearchStatements,
     SessionFilter,
@@ -43,7 +46,8 @@ from otel_replay.store.search import (
     TraceFacts,
     build_search_statements,
     search_params,
-    search_sessions_sql,
+    search_traces_sql,
+    session_rows_sql,
 )
 from otel_replay.store.statements import (
     ID_BATCH,
@@ -316,10 +320,30 @@ class SqlSpanStore:
     def search_sessions(
         self, session_filter: SessionFilter, limit: int, offset: int = 0
     ) -> list[SessionRow]:
-        statement = search_sessions_sql(self._conn.dialect, SearchShape.of(session_filter))
+        """A page of sessions, most recent first (see `search_traces_sql`)."""
+        dialect = self._conn.dialect
+        shape = SearchShape.of(session_filter)
+        params = search_params(session_filter)
+        wanted = offset + limit
+        found: dict[str, None] = {}
+        chunk = max(SEARCH_FIRST_SCAN, wanted * 4)
+        keyset: tuple[object, ...] = ()
         with self._reading() as conn:
-            rows = conn.execute(statement, search_params(session_filter, limit, offset))
-        return [SessionRow._make(r) for r in rows]
+            for _ in range(SEARCH_MAX_SCANS):
+                statement = search_traces_sql(dialect, shape, bool(keyset))
+                rows = conn.execute(statement, (*params, *keyset, chunk))
+                found.update((row[0], None) for row in rows)
+                if len(found) >= wanted or len(rows) < chunk:
+                    break
+                keyset = (rows[-1][1], rows[-1][1], rows[-1][2])
+                chunk = min(chunk * 2, SEARCH_MAX_SCAN)
+            page = list(found)[offset:wanted]
+            if not page:
+                return []
+            statement = session_rows_sql(dialect, ID_BATCH)
+            rows = conn.execute(statement, id_batches(page, dialect)[0])
+        position = {session_id: i for i, session_id in enumerate(page)}
+        return sorted((SessionRow._make(r) for r in rows), key=lambda r: position[r.session_id])
 
     def session_services(self) -> list[str]:
         with self._reading() as conn:

@@ -141,8 +141,9 @@ class Ui:
         return self.render("session_rows.html", page=page)
 
     def session(self, request: Request) -> Response:
-        session_id = request.query_params.get("id", "")
-        detail = load_session_detail(self.store, session_id)
+        params = dict(request.query_params)
+        session_id = params.get("id", "")
+        detail = load_session_detail(self.store, session_id, _page_number(params))
         return self.render("session.html", detail=detail, session_id=session_id)
 
     def session_scenario(self, request: Request) -> Response:

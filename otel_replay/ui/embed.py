@@ -15,7 +15,7 @@ from otel_replay.app.baselines import DEFAULT_CASES_FOLDER
 from otel_replay.receiver.serve import Endpoint
 from otel_replay.store import open_store
 from otel_replay.ui.app import UiSettings, create_app
-from otel_replay.ui.server import access_for, browser_url
+from otel_replay.ui.server import FactsIndexer, access_for, browser_url
 
 _ANSWER_SECONDS = 120.0
 
@@ -96,6 +96,8 @@ class AsgiBridge:
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5.0)
+        if not self._thread.is_alive():
+            self._loop.close()
 
 
 class EmbeddedUi:
@@ -117,10 +119,12 @@ class EmbeddedUi:
         self.scheme = "https" if tls else "http"
         self.bridge = AsgiBridge(create_app(settings), self.scheme, (endpoint.host, endpoint.port))
         self.token = token
+        self.indexer = FactsIndexer(store_url)
 
     def url(self, endpoint: Endpoint) -> str:
         return browser_url(self.scheme, endpoint, self.token)
 
     def close(self) -> None:
+        self.indexer.stop()
         self.bridge.close()
         self.store.close()

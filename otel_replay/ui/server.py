@@ -3,18 +3,22 @@ stopped like the receiver, with the same rules for addresses beyond loopback."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
 import uvicorn
 
+from otel_replay.app.browse import FACTS_BATCH, index_trace_facts
 from otel_replay.core.errors import BadInputError
 from otel_replay.receiver.serve import Endpoint, is_loopback
+from otel_replay.store import open_store
 from otel_replay.ui.app import UiSettings, create_app
 from otel_replay.ui.security import Access
 
 _START_SECONDS = 30.0
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,33 @@ def browser_url(scheme: str, endpoint: Endpoint, token: str | None) -> str:
     host = "127.0.0.1" if endpoint.host in ("0.0.0.0", "") else endpoint.host
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}:{endpoint.port}/sessions" + (f"?token={token}" if token else "")
+
+
+class FactsIndexer:
+    """Keeps the session list's search facts up to date in a thread, on a store connection of
+    its own (a request then only brings the latest few traces up to date)."""
+
+    def __init__(self, store_url: str, pause_seconds: float = 1.0) -> None:
+        self._store = open_store(store_url)
+        self._pause = pause_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="otel-replay-ui-facts", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = index_trace_facts(self._store, FACTS_BATCH)
+            except Exception as exc:  # a store that went away: try again after the pause
+                _log.warning("computing search facts failed: %s", exc)
+                done = 0
+            if not done:
+                self._stop.wait(self._pause)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30.0)
+        self._store.close()
 
 
 class UiServer:
