@@ -3,6 +3,12 @@
 A request is answered only after the transaction holding its rows has committed. Requests
 that arrive while a commit is in progress are committed together in the next transaction,
 which keeps one fsync per group rather than per request.
+
+A group the store refuses is written again request by request, so one bad request never fails
+the others. Rows the database refuses for what they hold are found by halving the request
+(a bounded number of writes) and answered as rejected items of an OTLP partial success; the
+rest of the request is stored. Only a store that is down, busy or stuck is answered
+retryable.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ import logging
 import queue
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from otel_replay.core.errors import OverloadedError, StoreUnavailableError
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
@@ -22,11 +29,15 @@ from otel_replay.receiver.errorlog import RateLimitedLog
 from otel_replay.receiver.status import ErrorKind, classify_error
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store.base import SpanStore
+from otel_replay.store.dialect import StoreRejectedError
 from otel_replay.store.rows import LogBatch, SpanBatch, build_log_batch, build_span_batch
 
 DEFAULT_MAX_PENDING_ITEMS = 200_000
 DECODING_THREADS = 2
 _MAX_GROUP_ITEMS = 20_000
+# Writes spent finding the refused items of one request by halving it: enough to single out
+# a few bad spans among thousands; past it, the parts still unwritten are refused whole.
+_MAX_SPLIT_WRITES = 64
 
 
 @dataclass(frozen=True)
@@ -37,12 +48,42 @@ class ExportResult:
     error_message: str = ""
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """Items of one request the store refused, and the reason it gave (naming no data)."""
+
+    count: int = 0
+    reason: str = ""
+
+
+_NONE_REFUSED = _Refused()
+
+
 @dataclass
 class _Pending:
     spans: SpanBatch | None
     logs: LogBatch | None
     size: int
-    done: Future[None]
+    done: Future[_Refused]
+
+    def items(self) -> Sequence[object]:
+        if self.spans is not None:
+            return self.spans.spans
+        return self.logs.logs if self.logs is not None else ()
+
+    def write_part(self, store: SpanStore, part: Sequence[object]) -> None:
+        """Write only these of the request's items."""
+        if self.spans is not None:
+            store.write([replace(self.spans, spans=list(part))], [])  # type: ignore[arg-type]
+        elif self.logs is not None:
+            store.write([], [replace(self.logs, logs=list(part))])  # type: ignore[arg-type]
+
+
+def _combine(rejected: int, message: str, refused: _Refused, what: str) -> ExportResult:
+    if not refused.count:
+        return ExportResult(rejected, message)
+    refusal = f"{refused.count} {what} rejected: the store refused them ({refused.reason})"
+    return ExportResult(rejected + refused.count, "; ".join(filter(None, (message, refusal))))
 
 
 class Ingestor:
@@ -104,22 +145,24 @@ class Ingestor:
         with self._decoding:
             request = decode_trace_request(body, encoding)
             batch = build_span_batch(request, self.session_keys, self.redactor)
+        refused = _NONE_REFUSED
         if batch.spans:
-            self._commit(_Pending(batch, None, len(batch.spans), Future()))
-        self.count("spans_accepted", len(batch.spans))
-        self.count("spans_rejected", batch.rejected)
-        return ExportResult(batch.rejected, batch.error_message)
+            refused = self._commit(_Pending(batch, None, len(batch.spans), Future()))
+        self.count("spans_accepted", len(batch.spans) - refused.count)
+        self.count("spans_rejected", batch.rejected + refused.count)
+        return _combine(batch.rejected, batch.error_message, refused, "span(s)")
 
     def consume_logs(self, body: bytes, encoding: Encoding) -> ExportResult:
         """Decode, redact, validate and commit an ExportLogsServiceRequest body."""
         with self._decoding:
             request = decode_logs_request(body, encoding)
             batch = build_log_batch(request, self.redactor)
+        refused = _NONE_REFUSED
         if batch.logs:
-            self._commit(_Pending(None, batch, len(batch.logs), Future()))
-        self.count("log_records_accepted", len(batch.logs))
-        self.count("log_records_rejected", batch.rejected)
-        return ExportResult(batch.rejected, batch.error_message)
+            refused = self._commit(_Pending(None, batch, len(batch.logs), Future()))
+        self.count("log_records_accepted", len(batch.logs) - refused.count)
+        self.count("log_records_rejected", batch.rejected + refused.count)
+        return _combine(batch.rejected, batch.error_message, refused, "log record(s)")
 
     def consume_metrics(self, body: bytes, encoding: Encoding) -> ExportResult:
         """Accept and discard an ExportMetricsServiceRequest: SDKs export metrics by default,
@@ -127,7 +170,7 @@ class Ingestor:
         self.count("metrics_requests_discarded")
         return ExportResult()
 
-    def _commit(self, pending: _Pending) -> None:
+    def _commit(self, pending: _Pending) -> _Refused:
         with self._pending_lock:
             # A request that arrives once close() has queued the writer's stop would wait
             # forever: tell its sender to retry instead.
@@ -139,7 +182,7 @@ class Ingestor:
                 )
             self._pending_items += pending.size
             self._queue.put(pending)
-        pending.done.result()
+        return pending.done.result()
 
     def _write_loop(self) -> None:
         while True:
@@ -177,15 +220,46 @@ class Ingestor:
             # One bad request must not fail its neighbours: write each alone.
             for p in group:
                 try:
-                    self.store.write([p.spans] if p.spans else [], [p.logs] if p.logs else [])
+                    refused = self._write_alone(p)
                 except Exception as exc:
                     self.count("store_errors")
                     p.done.set_exception(exc)
                 else:
-                    p.done.set_result(None)
+                    p.done.set_result(refused)
             return
         for p in group:
-            p.done.set_result(None)
+            p.done.set_result(_NONE_REFUSED)
+
+    def _write_alone(self, pending: _Pending) -> _Refused:
+        """Write one request; when the store refuses its data, halve it until the refused items
+        are found (at most _MAX_SPLIT_WRITES writes) and store the rest. A store that is
+        unavailable, or an unknown error, fails the whole request."""
+        parts = [pending.items()]
+        refused, reason, writes = 0, "", 0
+        while parts:
+            part = parts.pop()
+            if writes >= _MAX_SPLIT_WRITES:
+                refused += len(part)
+                continue
+            writes += 1
+            try:
+                pending.write_part(self.store, part)
+            except StoreRejectedError as exc:
+                reason = exc.reason
+                if len(part) == 1:
+                    refused += 1
+                else:
+                    middle = len(part) // 2
+                    parts += [part[middle:], part[:middle]]
+        if refused:
+            self.count("store_refused_items", refused)
+            self.error_log.log(
+                logging.WARNING,
+                f"store refused {reason}",
+                f"the store refused {refused} item(s) of a request ({reason}); "
+                "they were answered as rejected",
+            )
+        return _Refused(refused, reason)
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer; later requests are told to retry."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +22,42 @@ class DialectName(StrEnum):
 
 
 DEFAULT_STORE_URL = "sqlite:///otel-replay.db"
+
+
+class StoreRejectedError(Exception):
+    """The database refused rows for what they hold (a permanent fault of the data, not of the
+    store): retrying the same rows fails the same way. `reason` names the fault (its SQLSTATE or
+    error class), never the data."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the store refused the data ({reason})")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class StoreTimeouts:
+    """How long PostgreSQL work may wait before the store reports itself unavailable.
+
+    `lock_seconds` and `statement_seconds` are the server's lock_timeout and statement_timeout;
+    `transaction_seconds` bounds a whole write transaction from the client side, for a server
+    that stops answering altogether (a frozen backend runs no timers of its own).
+    """
+
+    lock_seconds: float = 5.0
+    statement_seconds: float = 10.0
+    transaction_seconds: float = 15.0
+
+
+DEFAULT_TIMEOUTS = StoreTimeouts()
+
+# SQLite primary result codes that mean the database cannot be written right now (busy, locked,
+# out of memory, read-only, interrupted, I/O error, disk full, cannot open, lock protocol).
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 8, 9, 10, 13, 14, 15})
+# PostgreSQL SQLSTATE classes of a store that is down, busy or out of resources: connection
+# exception, transaction rollback (serialization, deadlock), insufficient resources, object
+# not in prerequisite state (lock not available), operator intervention (statement timeout,
+# shutdown), system error. Class 54 (program limit exceeded) is the data's fault.
+_POSTGRESQL_UNAVAILABLE = frozenset({"08", "40", "53", "55", "57", "58"})
 
 
 @dataclass(frozen=True)
@@ -99,13 +139,14 @@ DIALECTS: dict[DialectName, Dialect] = {SQLITE.name: SQLITE, POSTGRESQL.name: PO
 class Connection:
     """A DB-API connection; statements come already spelled for its `dialect`."""
 
-    def __init__(self, url: StoreUrl) -> None:
+    def __init__(self, url: StoreUrl, timeouts: StoreTimeouts = DEFAULT_TIMEOUTS) -> None:
         self.url = url
         self.dialect = DIALECTS[url.dialect]
+        self.timeouts = timeouts
         self._postgresql = url.dialect is DialectName.POSTGRESQL
         self._raw: Any
         if self._postgresql:
-            self._raw = _connect_postgresql(url.target)
+            self._raw = _connect_postgresql(url.target, timeouts)
         else:
             self._raw = _connect_sqlite(url.target)
 
@@ -131,6 +172,62 @@ class Connection:
             return bool(self._raw.closed or self._raw.broken)
         return False
 
+    def savepoint(self) -> None:
+        self.execute("SAVEPOINT otel_replay_write")
+
+    def rollback_to_savepoint(self) -> None:
+        self.execute("ROLLBACK TO SAVEPOINT otel_replay_write")
+
+    def release_savepoint(self) -> None:
+        self.execute("RELEASE SAVEPOINT otel_replay_write")
+
+    def watchdog(self) -> threading.Timer | None:
+        """A started timer that cuts the connection once the transaction outlives
+        `transaction_seconds` (PostgreSQL only; cancel it when the transaction ends)."""
+        if not self._postgresql:
+            return None
+        timer = threading.Timer(self.timeouts.transaction_seconds, self.abort)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def abort(self) -> None:
+        """Shut the connection's socket down: a call blocked on a server that stopped answering
+        fails at once as a lost connection, and the store reconnects on its next use."""
+        try:
+            duplicate = os.dup(self._raw.fileno())
+        except Exception:  # already closed: nothing is blocked on it
+            return
+        with socket.socket(fileno=duplicate) as sock, suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def classify(self, exc: BaseException) -> type[Exception] | None:
+        """StoreUnavailableError for a store that is down, busy or full (retryable),
+        StoreRejectedError for data the database refuses (permanent), None when unknown."""
+        if isinstance(exc, UnicodeError):  # text the driver cannot encode
+            return StoreRejectedError
+        if not self._postgresql:
+            code = getattr(exc, "sqlite_errorcode", None)
+            if isinstance(exc, sqlite3.OperationalError) and (
+                code is None or code & 0xFF in _SQLITE_UNAVAILABLE
+            ):
+                return StoreUnavailableError
+            if isinstance(exc, sqlite3.DataError | sqlite3.IntegrityError):
+                return StoreRejectedError
+            return None
+        import psycopg
+
+        if self.is_broken():
+            return StoreUnavailableError
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        if sqlstate[:2] in _POSTGRESQL_UNAVAILABLE:
+            return StoreUnavailableError
+        if isinstance(exc, psycopg.DataError | psycopg.IntegrityError) or sqlstate[:2] == "54":
+            return StoreRejectedError
+        if isinstance(exc, psycopg.OperationalError):
+            return StoreUnavailableError
+        return None
+
     def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self._raw.cursor()
         try:
@@ -152,6 +249,10 @@ class Connection:
     def lock_for_migration(self) -> None:
         """Serialise schema migrations between processes sharing one database."""
         if self._postgresql:
+            # A migration may wait for another process's and may rewrite large tables: the
+            # ingest timeouts do not apply to it.
+            self._raw.execute("SET LOCAL lock_timeout = 0")
+            self._raw.execute("SET LOCAL statement_timeout = 0")
             self._raw.execute("SELECT pg_advisory_xact_lock(7405022301)")
 
     def integrity_problems(self) -> list[str]:
@@ -164,14 +265,23 @@ class Connection:
     def close(self) -> None:
         self._raw.close()
 
-    @property
-    def errors(self) -> tuple[type[Exception], ...]:
-        """Exceptions that mean the database is unavailable or busy (retryable)."""
-        if not self._postgresql:
-            return (sqlite3.OperationalError,)
-        import psycopg
+    def fault_reason(self, exc: BaseException) -> str:
+        """What a refused write's exception names of its cause without quoting data: the
+        SQLSTATE (PostgreSQL) or SQLite result code name, and the error class."""
+        code = getattr(exc, "sqlstate", None) or getattr(exc, "sqlite_errorname", None)
+        return f"{type(exc).__name__} {code}" if code else type(exc).__name__
 
-        return (psycopg.OperationalError,)
+
+def _create_private(path: str) -> None:
+    """Create the store file readable and writable by its owner only (SQLite gives its WAL and
+    shared-memory files the database file's permissions)."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _connect_sqlite(path: str) -> sqlite3.Connection:
@@ -182,22 +292,29 @@ def _connect_sqlite(path: str) -> sqlite3.Connection:
                 f"cannot open SQLite store {path!r}: folder {parent} does not exist"
             )
     try:
+        _create_private(path)
         raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         raw.execute("PRAGMA journal_mode=WAL")
         # An OK to a sender means committed: FULL syncs the WAL on every commit.
         raw.execute("PRAGMA synchronous=FULL")
         raw.execute("PRAGMA foreign_keys=ON")
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, OSError) as exc:
         raise BadInputError(f"cannot open SQLite store {path!r}: {exc}") from exc
     return raw
 
 
-def _connect_postgresql(url: str) -> Any:
+def _connect_postgresql(url: str, timeouts: StoreTimeouts) -> Any:
     import psycopg
 
     try:
-        raw = psycopg.connect(url, autocommit=False, connect_timeout=10)
+        raw = psycopg.connect(
+            url, autocommit=False, connect_timeout=10, application_name="otel-replay"
+        )
         raw.execute("SET synchronous_commit = on")
+        # A lock held elsewhere or a statement that never ends becomes an error (and so a
+        # retryable answer) within seconds instead of stalling every sender.
+        raw.execute(f"SET lock_timeout = {int(timeouts.lock_seconds * 1000)}")
+        raw.execute(f"SET statement_timeout = {int(timeouts.statement_seconds * 1000)}")
         raw.commit()
     except psycopg.Error as exc:
         raise StoreUnavailableError(

@@ -7,34 +7,21 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import lru_cache
-from typing import Any
-
-from opentelemetry.proto.common.v1 import common_pb2
-from opentelemetry.proto.logs.v1 import logs_pb2
-from opentelemetry.proto.resource.v1 import resource_pb2
-from opentelemetry.proto.trace.v1 import trace_pb2
+from typing import TYPE_CHECKING, Any
 
 from otel_replay.core.errors import StoreUnavailableError
-from otel_replay.core.records import LogRecord, Resource, Scope, Span
-from otel_replay.otlp.convert import (
-    log_record_from_pb2,
-    resource_from_pb2,
-    scope_from_pb2,
-    span_from_pb2,
-)
-from otel_replay.semconv.identity import Identity
 from otel_replay.store.base import RunRecord, SessionSummary, StoreCounts, TraceSummary
-from otel_replay.store.dialect import Connection, StoreUrl, parse_store_url
-from otel_replay.store.migrations import apply_migrations
-from otel_replay.store.rows import (
-    NO_RANK,
-    LogBatch,
-    ScopeRow,
-    SpanBatch,
-    SpanRow,
-    build_trace_rows,
-    clear_zero_ids,
+from otel_replay.store.dialect import (
+    DEFAULT_TIMEOUTS,
+    Connection,
+    StoreRejectedError,
+    StoreTimeouts,
+    StoreUrl,
+    parse_store_url,
 )
+from otel_replay.store.migrations import apply_migrations
+from otel_replay.store.normalise import clean_text, unescape_exact
+from otel_replay.store.ranks import NO_RANK
 from otel_replay.store.search import (
     SEARCH_FIRST_SCAN,
     SEARCH_MAX_SCAN,
@@ -57,18 +44,27 @@ from otel_replay.store.statements import (
     StoredRecordRow,
     TraceSummaryRow,
     build_statements,
+    build_write_statements,
     id_batches,
 )
+
+if TYPE_CHECKING:
+    # Loaded on first use: listing sessions needs neither protobuf nor the row builder.
+    from otel_replay.core.records import LogRecord, Resource, Scope, Span
+    from otel_replay.semconv.identity import Identity
+    from otel_replay.store.rows import LogBatch, LogRow, ScopeRow, SpanBatch, SpanRow
 
 # Kept for callers of the old name: the rank of a trace without a session key.
 NO_SESSION_RANK = NO_RANK
 
 
+def _run_value(run: RunRecord, name: str) -> Any:
+    value = json.dumps(list(run.trace_ids)) if name == "trace_ids" else getattr(run, name)
+    return clean_text(value) if isinstance(value, str) else value
+
+
 def _run_values(run: RunRecord) -> tuple[Any, ...]:
-    return tuple(
-        json.dumps(list(run.trace_ids)) if name == "trace_ids" else getattr(run, name)
-        for name in RUN_COLUMNS
-    )
+    return tuple(_run_value(run, name) for name in RUN_COLUMNS)
 
 
 def _run_record(values: Sequence[Any]) -> RunRecord:
@@ -109,7 +105,10 @@ def _session_summary(values: Sequence[Any]) -> SessionSummary:
 
 def _decode_scope(row: StoredRecordRow) -> tuple[Resource, Scope]:
     return _decode_scope_pb(
-        bytes(row.resource_pb), row.resource_schema_url, bytes(row.scope_pb), row.scope_schema_url
+        bytes(row.resource_pb),
+        unescape_exact(row.resource_schema_url),
+        bytes(row.scope_pb),
+        unescape_exact(row.scope_schema_url),
     )
 
 
@@ -117,6 +116,11 @@ def _decode_scope(row: StoredRecordRow) -> tuple[Resource, Scope]:
 def _decode_scope_pb(
     resource_pb: bytes, resource_url: str, scope_pb: bytes, scope_url: str
 ) -> tuple[Resource, Scope]:
+    from opentelemetry.proto.common.v1 import common_pb2
+    from opentelemetry.proto.resource.v1 import resource_pb2
+
+    from otel_replay.otlp.convert import resource_from_pb2, scope_from_pb2
+
     pb2_resource = resource_pb2.Resource.FromString(resource_pb)
     pb2_scope = common_pb2.InstrumentationScope.FromString(scope_pb)
     return resource_from_pb2(pb2_resource, resource_url), scope_from_pb2(pb2_scope, scope_url)
@@ -125,11 +129,12 @@ def _decode_scope_pb(
 class SqlSpanStore:
     """SpanStore over SQLite or PostgreSQL; thread-safe through one lock per store."""
 
-    def __init__(self, url: StoreUrl) -> None:
+    def __init__(self, url: StoreUrl, timeouts: StoreTimeouts = DEFAULT_TIMEOUTS) -> None:
         self._url = url
         self.url = str(url)
+        self._timeouts = timeouts
         self._lock = threading.Lock()
-        self._conn = Connection(url)
+        self._conn = Connection(url, timeouts)
         self._sql: Statements = build_statements(self._conn.dialect)
         apply_migrations(self._conn)
 
@@ -139,30 +144,49 @@ class SqlSpanStore:
             return
         with suppress(Exception):
             self._conn.close()
-        self._conn = Connection(self._url)
+        self._conn = Connection(self._url, self._timeouts)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
+        """One transaction. A store that is down, busy, full or stuck raises
+        StoreUnavailableError (retryable); data the database refuses raises StoreRejectedError
+        (permanent, naming no data); anything else is raised as it is."""
         with self._lock:
             self._reconnect_if_broken()
+            watchdog = self._conn.watchdog()
             try:
                 self._conn.begin()
                 yield self._conn
                 self._conn.commit()
-            except self._conn.errors as exc:
-                self._conn.rollback()
-                raise StoreUnavailableError(f"store {self.url} unavailable: {exc}") from exc
-            except BaseException:
-                self._conn.rollback()
+            except Exception as exc:
+                with suppress(Exception):
+                    self._conn.rollback()
+                kind = self._conn.classify(exc)
+                if kind is StoreUnavailableError:
+                    raise StoreUnavailableError(
+                        f"store {self.url} unavailable: {type(exc).__name__}"
+                    ) from exc
+                if kind is StoreRejectedError:
+                    raise StoreRejectedError(self._conn.fault_reason(exc)) from exc
                 raise
+            except BaseException:
+                with suppress(Exception):
+                    self._conn.rollback()
+                raise
+            finally:
+                if watchdog is not None:
+                    watchdog.cancel()
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         with self._lock:
             self._reconnect_if_broken()
+            watchdog = self._conn.watchdog()
             try:
                 yield self._conn
             finally:
+                if watchdog is not None:
+                    watchdog.cancel()
                 # Ends the read snapshot (PostgreSQL opens a transaction for every query).
                 self._conn.rollback()
 
@@ -172,6 +196,13 @@ class SqlSpanStore:
         log_batches: Sequence[LogBatch] = (),
         runs: Sequence[RunRecord] = (),
     ) -> None:
+        from otel_replay.store.writing import (
+            clean_log_rows,
+            clean_scope_rows,
+            clean_span_rows,
+            write_spans,
+        )
+
         scopes: dict[str, ScopeRow] = {}
         spans: list[SpanRow] = []
         identities: dict[str, Identity] = {}
@@ -181,30 +212,26 @@ class SqlSpanStore:
             for trace_id, identity in span_batch.identities.items():
                 known = identities.get(trace_id)
                 identities[trace_id] = identity if known is None else known.best(identity)
-        logs = []
+        logs: list[LogRow] = []
         for log_batch in log_batches:
             scopes.update((s.scope_key, s) for s in log_batch.scopes)
             logs.extend(log_batch.logs)
         if not spans and not logs and not runs:
             return
-        services = {key: scope.service_name for key, scope in scopes.items()}
-        # Sorted by trace id, so that concurrent writers (several receivers on one PostgreSQL)
-        # lock trace rows in one order and cannot deadlock.
-        trace_rows = build_trace_rows(spans, identities, services)
-        sql = self._sql
+        # Text both databases can store and index (store/normalise.py), on both alike.
+        scope_rows = clean_scope_rows(scopes.values())
+        spans = clean_span_rows(spans)
+        logs = clean_log_rows(logs)
+        services = {scope.scope_key: scope.service_name for scope in scope_rows}
+        sql = build_write_statements(self._conn.dialect)
         with self._transaction() as conn:
-            conn.executemany(sql.insert_scope, scopes.values())
+            conn.executemany(sql.insert_scope, scope_rows)
             if spans:
-                # The trace rows are upserted (and so locked) before the spans go in: a second
-                # writer of the same trace waits for our commit, and its count statement, with
-                # a fresh snapshot, then sees our spans too.
-                conn.executemany(sql.upsert_trace, trace_rows)
-                conn.executemany(sql.insert_span, spans)
-                conn.executemany(sql.count_trace_spans, [(row.trace_id,) for row in trace_rows])
+                write_spans(conn, sql, spans, identities, services)
             if logs:
                 conn.executemany(sql.insert_log, logs)
             for run in runs:
-                conn.execute(sql.save_run, _run_values(run))
+                conn.execute(self._sql.save_run, _run_values(run))
 
     def list_sessions(self, limit: int = 100, keyed_only: bool = False) -> list[SessionSummary]:
         below_rank = NO_RANK if keyed_only else NO_RANK + 1
@@ -243,6 +270,11 @@ class SqlSpanStore:
         return rows
 
     def get_spans(self, trace_ids: Sequence[str]) -> list[Span]:
+        from opentelemetry.proto.trace.v1 import trace_pb2
+
+        from otel_replay.otlp.convert import span_from_pb2
+        from otel_replay.store.rows import clear_zero_ids
+
         spans: list[Span] = []
         for row in self._stored_records(self._sql.get_spans, trace_ids):
             resource, scope = _decode_scope(row)
@@ -252,6 +284,11 @@ class SqlSpanStore:
         return spans
 
     def get_log_records(self, trace_ids: Sequence[str]) -> list[LogRecord]:
+        from opentelemetry.proto.logs.v1 import logs_pb2
+
+        from otel_replay.otlp.convert import log_record_from_pb2
+        from otel_replay.store.rows import clear_zero_ids
+
         records: list[LogRecord] = []
         for row in self._stored_records(self._sql.get_log_records, trace_ids):
             resource, scope = _decode_scope(row)
@@ -391,6 +428,6 @@ class SqlSpanStore:
         return [str(r[0]) for r in rows]
 
 
-def open_store(url: str) -> SqlSpanStore:
+def open_store(url: str, timeouts: StoreTimeouts = DEFAULT_TIMEOUTS) -> SqlSpanStore:
     """Open (and migrate) the store named by a URL: `sqlite:///PATH`, a path, or `postgresql://...`."""
-    return SqlSpanStore(parse_store_url(url))
+    return SqlSpanStore(parse_store_url(url), timeouts)

@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 from otel_replay.store.base import RunRecord
 from otel_replay.store.dialect import Dialect
-from otel_replay.store.rows import LogRow, ScopeRow, SpanRow, TraceRow
 
 # Trace ids per query when loading spans or log records: a bounded number of parameters
 # (SQLite allows 32766), and a bounded number of queries per session.
@@ -100,13 +99,8 @@ def _keep_lower(column: str, rank: str) -> str:
 
 @dataclass(frozen=True)
 class Statements:
-    """The store's SQL in one dialect."""
+    """The store's reading SQL (and runs) in one dialect."""
 
-    insert_scope: str
-    insert_span: str
-    insert_log: str
-    upsert_trace: str
-    count_trace_spans: str
     list_sessions: str
     list_traces: str
     list_keyless_traces: str
@@ -119,9 +113,23 @@ class Statements:
     list_runs: str
 
 
+@dataclass(frozen=True)
+class WriteStatements:
+    """The store's SQL for writing spans and log records in one dialect."""
+
+    insert_scope: str
+    insert_span: str  # a span already stored is left as it is
+    insert_new_span: str  # fails on a span already stored (the fast path of a write)
+    insert_log: str
+    lock_trace: str  # inserts a trace row, or locks the stored one without changing it
+    upsert_trace: str
+    count_trace_spans: str
+    stored_span_ids: str  # (trace_id, span_id) of the spans stored of ID_BATCH traces
+
+
 @cache
 def build_statements(dialect: Dialect) -> Statements:
-    """The statements of one dialect (built once, then shared)."""
+    """The reading statements of one dialect (built once, then shared)."""
     p = dialect.placeholder
     trace_summary = f"SELECT {_select_list(TraceSummaryRow._fields, _TRACE_SUMMARY)} FROM traces"
     stored = (
@@ -129,16 +137,57 @@ def build_statements(dialect: Dialect) -> Statements:
         "c.scope_pb, c.scope_schema_url"
     )
     return Statements(
+        list_sessions=f"""SELECT {_select_list(SessionSummaryRow._fields, _SESSION_SUMMARY)}
+            FROM traces WHERE session_rank < {p} GROUP BY session_id
+            ORDER BY MAX(max_end_unix_nano) DESC, session_id LIMIT {p}""",
+        list_traces=f"{trace_summary} ORDER BY min_start_unix_nano DESC, trace_id LIMIT {p}",
+        list_keyless_traces=f"{trace_summary} WHERE session_rank >= {p} "
+        f"ORDER BY min_start_unix_nano DESC, trace_id LIMIT {p}",
+        list_session_traces=f"{trace_summary} WHERE session_id = {p} "
+        f"ORDER BY COALESCE(root_start_unix_nano, min_start_unix_nano), trace_id LIMIT {p}",
+        get_trace=f"{trace_summary} WHERE trace_id = {p}",
+        get_spans=f"SELECT {stored.format(alias='s', pb='span_pb')} FROM spans s "
+        "JOIN scopes c ON c.scope_key = s.scope_key "
+        f"WHERE {dialect.in_values('s.trace_id', ID_BATCH)} "
+        "ORDER BY s.trace_id, s.start_time_unix_nano, s.span_id",
+        get_log_records=f"SELECT {stored.format(alias='l', pb='record_pb')} FROM log_records l "
+        "JOIN scopes c ON c.scope_key = l.scope_key "
+        f"WHERE {dialect.in_values('l.trace_id', ID_BATCH)} "
+        "ORDER BY l.trace_id, l.span_id, l.time_unix_nano, l.record_key",
+        save_run=_insert(dialect, "replay_runs", RUN_COLUMNS)
+        + """ ON CONFLICT (run_id) DO UPDATE SET status = excluded.status,
+            ended_unix_nano = excluded.ended_unix_nano, trace_ids = excluded.trace_ids,
+            result_json = excluded.result_json""",
+        get_run=f"SELECT {', '.join(RUN_COLUMNS)} FROM replay_runs WHERE run_id = {p}",
+        list_runs=f"SELECT {', '.join(RUN_COLUMNS)} FROM replay_runs "
+        f"ORDER BY started_unix_nano DESC LIMIT {p}",
+    )
+
+
+@cache
+def build_write_statements(dialect: Dialect) -> WriteStatements:
+    """The writing statements of one dialect, built on the first write (the row types they
+    are named from import protobuf, which listing sessions does not need)."""
+    from otel_replay.store.rows import LogRow, ScopeRow, SpanRow, TraceRow
+
+    p = dialect.placeholder
+    trace_values = f"({', '.join(TraceRow._fields)}, span_count) VALUES "
+    trace_values += f"({dialect.params(len(TraceRow._fields))}, 0)"
+    return WriteStatements(
         insert_scope=_insert(dialect, "scopes", ScopeRow._fields)
         + " ON CONFLICT (scope_key) DO NOTHING",
         insert_span=_insert(dialect, "spans", SpanRow._fields)
         + " ON CONFLICT (trace_id, span_id) DO NOTHING",
+        insert_new_span=_insert(dialect, "spans", SpanRow._fields),
         insert_log=_insert(dialect, "log_records", LogRow._fields)
         + " ON CONFLICT (record_key) DO NOTHING",
+        # DO UPDATE (not DO NOTHING) so that PostgreSQL locks the stored row: a second
+        # writer of the trace waits for our commit.
+        lock_trace=f"INSERT INTO traces {trace_values} "
+        "ON CONFLICT (trace_id) DO UPDATE SET span_count = traces.span_count",
         # The span count starts at 0 and is recounted after the spans go in. Merging is
         # order-independent (best rank, min/max, first root), so spans may arrive in any order.
-        upsert_trace=f"""INSERT INTO traces ({", ".join(TraceRow._fields)}, span_count)
-            VALUES ({dialect.params(len(TraceRow._fields))}, 0)
+        upsert_trace=f"""INSERT INTO traces {trace_values}
             ON CONFLICT (trace_id) DO UPDATE SET
             {_keep_lower("session_id", "session_rank")},
             {_keep_lower("session_rank", "session_rank")},
@@ -166,30 +215,8 @@ def build_statements(dialect: Dialect) -> Statements:
                 ELSE (SELECT COUNT(*) FROM spans
                 WHERE spans.trace_id = traces.trace_id AND spans.turn_mark = 1) END
             WHERE trace_id = {p}""",
-        list_sessions=f"""SELECT {_select_list(SessionSummaryRow._fields, _SESSION_SUMMARY)}
-            FROM traces WHERE session_rank < {p} GROUP BY session_id
-            ORDER BY MAX(max_end_unix_nano) DESC, session_id LIMIT {p}""",
-        list_traces=f"{trace_summary} ORDER BY min_start_unix_nano DESC, trace_id LIMIT {p}",
-        list_keyless_traces=f"{trace_summary} WHERE session_rank >= {p} "
-        f"ORDER BY min_start_unix_nano DESC, trace_id LIMIT {p}",
-        list_session_traces=f"{trace_summary} WHERE session_id = {p} "
-        f"ORDER BY COALESCE(root_start_unix_nano, min_start_unix_nano), trace_id LIMIT {p}",
-        get_trace=f"{trace_summary} WHERE trace_id = {p}",
-        get_spans=f"SELECT {stored.format(alias='s', pb='span_pb')} FROM spans s "
-        "JOIN scopes c ON c.scope_key = s.scope_key "
-        f"WHERE {dialect.in_values('s.trace_id', ID_BATCH)} "
-        "ORDER BY s.trace_id, s.start_time_unix_nano, s.span_id",
-        get_log_records=f"SELECT {stored.format(alias='l', pb='record_pb')} FROM log_records l "
-        "JOIN scopes c ON c.scope_key = l.scope_key "
-        f"WHERE {dialect.in_values('l.trace_id', ID_BATCH)} "
-        "ORDER BY l.trace_id, l.span_id, l.time_unix_nano, l.record_key",
-        save_run=_insert(dialect, "replay_runs", RUN_COLUMNS)
-        + """ ON CONFLICT (run_id) DO UPDATE SET status = excluded.status,
-            ended_unix_nano = excluded.ended_unix_nano, trace_ids = excluded.trace_ids,
-            result_json = excluded.result_json""",
-        get_run=f"SELECT {', '.join(RUN_COLUMNS)} FROM replay_runs WHERE run_id = {p}",
-        list_runs=f"SELECT {', '.join(RUN_COLUMNS)} FROM replay_runs "
-        f"ORDER BY started_unix_nano DESC LIMIT {p}",
+        stored_span_ids="SELECT trace_id, span_id FROM spans "
+        f"WHERE {dialect.in_values('trace_id', ID_BATCH)}",
     )
 
 
