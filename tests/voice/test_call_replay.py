@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from otel_replay.app.conversations import session_scenario
-from otel_replay.app.reports import run_report
+from otel_replay.app.reports import compare, run_report
 from otel_replay.app.targets import AgentRef
 from otel_replay.core.runs import RunStatus
 from otel_replay.importer import import_data
@@ -80,3 +80,17 @@ def test_imported_vapi_call_replays_through_vapi_and_diffs_voice_metrics(
     markdown = render_markdown([report])
     assert "### Voice metrics" in markdown
     assert "| user interruptions | 1 | - | - | - |" in markdown
+
+
+def test_two_recorded_calls_are_compared_on_their_voice_metrics(store: SqlSpanStore) -> None:
+    other = FIXTURES / "voice" / "synthetic" / "vapi_get_call_missing_durations.json"
+    import_data(store, [(CALL.name, CALL.read_bytes()), (other.name, other.read_bytes())])
+    report = compare(store, "call-synth-barge-in", "call-synth-missing-durations").report
+    voice = report.voice
+    assert voice is not None
+    assert (voice.original_source, voice.replay_source) == ("vapi", "vapi")
+    assert not voice.replay_estimated
+    rows = {row.name: row for row in voice.call}
+    assert rows["user_interruptions"].original == 1
+    assert rows["turn_count"].original == 3
+    assert rows["turn_count"].replay is not None
