@@ -19,8 +19,6 @@ The exact values stay in each span's stored protobuf message, which is binary.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
@@ -46,6 +44,8 @@ def clean_text(value: str) -> str:
 def escape_exact(value: str) -> str:
     """`value` as a column that must read back exactly stores it (see `unescape_exact`)."""
     if NUL in value or value.startswith(_EXACT_MARKER):
+        import json  # rarely needed: not loaded to list sessions
+
         return _EXACT_MARKER + json.dumps(value)
     return value
 
@@ -53,6 +53,8 @@ def escape_exact(value: str) -> str:
 def unescape_exact(stored: str) -> str:
     """The value `escape_exact` stored."""
     if stored.startswith(_EXACT_MARKER):
+        import json
+
         value: str = json.loads(stored[len(_EXACT_MARKER) :])
         return value
     return stored
@@ -66,6 +68,8 @@ def bound_key(value: str) -> str:
     encoded = value.encode("utf-8", "surrogatepass")
     if len(encoded) <= MAX_KEY_BYTES:
         return value
+    import hashlib  # rarely needed: not loaded to list sessions
+
     prefix = encoded[:_PREFIX_BYTES].decode("utf-8", "ignore")
     digest = hashlib.sha256(encoded).hexdigest()[:_DIGEST_CHARS]
     return f"{prefix}{_ELLIPSIS}{digest}"
