@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import Progress
@@ -12,6 +14,10 @@ from otel_replay.app.models import LlmMode
 from otel_replay.app.replaying import check_cases_free, replay_scenarios, save_cases
 from otel_replay.app.reports import check_report_path, run_reports, write_reports
 from otel_replay.app.targets import AgentRef, ReplayMode, resolve_run, resolve_scenarios
+from otel_replay.audio.attach import attach_synthesized_audio
+from otel_replay.audio.replaying import find_pipeline_factory, replay_scenarios_with_audio
+from otel_replay.audio.sides import audio_folder
+from otel_replay.audio.tier import AudioReplay
 from otel_replay.cli.options import (
     console,
     json_option,
@@ -110,6 +116,13 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
     is_flag=True,
     help="With --save: replace a case already saved there (its approved baseline).",
 )
+@click.option(
+    "--audio",
+    is_flag=True,
+    help="Give the replay a voice (the voice extra): a Pipecat pipeline factory "
+    "(MODULE:ATTR taking one `transport`) is played the user's audio and heard back; "
+    "any other agent's replies are spoken offline. Files go beside --report.",
+)
 @report_option
 @store_option
 @json_option
@@ -130,6 +143,7 @@ def replay(
     trials: int,
     save_dir: str | None,
     force: bool,
+    audio: bool,
     report_file: str | None,
     store_url: str,
     as_json: bool,
@@ -137,6 +151,10 @@ def replay(
     """Replay a scenario (or a stored session) against your agent, linked to the original."""
     if report_file:
         check_report_path(report_file)  # a bad extension fails before the replay, not after
+    pipeline = find_pipeline_factory(agent) if audio else None
+    if pipeline is not None and agent is not None:
+        _replay_audio(target, agent, pipeline, ReplayMode(mode), report_file, store_url, as_json)
+        return
     options = ReplayOptions(
         history=HistoryMode(history),
         tool_mode=ToolMatchMode(tool_mode),
@@ -168,7 +186,10 @@ def replay(
                 on_run=lambda _run: bar.advance(task),
             )
         if report_file:
-            write_reports(run_reports(store, outcome.runs, outcome.trials), report_file)
+            reports = run_reports(store, outcome.runs, outcome.trials)
+            if audio:  # the replies spoken beside the recording
+                reports = attach_synthesized_audio(store, outcome.runs, reports, Path(report_file))
+            write_reports(reports, report_file)
         saved = (
             save_cases(outcome, Path(save_dir), options, store=store, force=force)
             if save_dir is not None
@@ -186,6 +207,64 @@ def replay(
         click.echo("interrupted: the finished turns are stored with the run", err=True)
     if not outcome.passed:
         sys.exit(1)
+
+
+def _replay_audio(
+    target: str,
+    agent: str,
+    pipeline: Callable[[Any], Any],
+    mode: ReplayMode,
+    report_file: str | None,
+    store_url: str,
+    as_json: bool,
+) -> None:
+    """The audio tier: each scenario played as sound into the Pipecat agent, heard back."""
+    base = Path(report_file).parent if report_file else Path("otel-replay-audio")
+    folder = audio_folder(Path(report_file)) if report_file else base
+    store = open_cli_store(store_url)
+    try:
+        replays = replay_scenarios_with_audio(
+            store,
+            resolve_scenarios(store, target, mode),
+            pipeline,
+            agent=agent,
+            folder=folder,
+            report_base=base,
+        )
+    finally:
+        store.close()
+    if report_file:
+        write_reports([r.report for r in replays], report_file)
+    if as_json:
+        print_json([_audio_json(r) for r in replays])
+        return
+    out = console()
+    for replay in replays:
+        out.print(f"{replay.scenario}: heard from the agent's audio", markup=False)
+        for turn in replay.heard.turns:
+            latency = (
+                f"{turn.agent_start_ms - turn.user_end_ms:.0f} ms"
+                if turn.agent_start_ms is not None
+                else "no answer"
+            )
+            out.print(f"  turn {turn.number} [{latency}] {turn.agent_text or ''}", markup=False)
+        m = replay.metrics
+        out.print(
+            f"  agent latency p50 {m.agent_latency_ms_p50} ms · agent wpm {m.agent_wpm} · "
+            f"user wpm {m.user_wpm} · interruptions {m.user_interruptions} by the user, "
+            f"{m.agent_interruptions} by the agent · call audio {replay.call_wav}",
+            markup=False,
+        )
+
+
+def _audio_json(replay: AudioReplay) -> dict[str, Any]:
+    return {
+        "scenario": replay.scenario,
+        "user_audio": replay.user_audio,
+        "call_audio": str(replay.call_wav),
+        "turns": [turn.__dict__ for turn in replay.heard.turns],
+        "metrics": {k: v for k, v in replay.metrics.__dict__.items() if k != "turns"},
+    }
 
 
 def _print_trials(runs: list[ReplayRun]) -> None:
