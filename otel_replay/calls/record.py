@@ -76,10 +76,20 @@ def number(value: AnyValue) -> float | None:
     return as_float(value)
 
 
+# No call is 30,000 years long, nor that far from 1970: a time past this is unreadable.
+_MAX_MS = 10**15
+
+
+def whole_ms(value: float | None) -> int | None:
+    """Milliseconds rounded to an int; None for a value no call could hold."""
+    if value is None or not math.isfinite(value) or abs(value) > _MAX_MS:
+        return None
+    return round(value)
+
+
 def ms(value: AnyValue) -> int | None:
     """A number of milliseconds rounded to an int (strings accepted)."""
-    found = as_float(value)
-    return round(found) if found is not None and math.isfinite(found) else None
+    return whole_ms(as_float(value))
 
 
 def iso_unix_ms(value: AnyValue) -> int | None:
@@ -93,7 +103,7 @@ def iso_unix_ms(value: AnyValue) -> int | None:
         return ms(text)
     if moment.tzinfo is None:
         return None  # a naive time is not a moment
-    return round(moment.timestamp() * 1000)
+    return whole_ms(moment.timestamp() * 1000)
 
 
 def arguments_of(value: AnyValue) -> AnyValue:

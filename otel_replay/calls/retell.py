@@ -26,6 +26,7 @@ from otel_replay.calls.record import (
     speaker,
     text,
     transcript_events,
+    whole_ms,
 )
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.records import AnyValue
@@ -110,7 +111,7 @@ def parse_retell(
 
 def _seconds_ms(value: AnyValue) -> int | None:
     seconds = number(value)
-    return round(seconds * 1000) if seconds is not None else None
+    return whole_ms(seconds * 1000) if seconds is not None else None
 
 
 def _utterance(item: dict[str, AnyValue], role: str) -> Utterance | None:

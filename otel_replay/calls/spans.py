@@ -36,6 +36,15 @@ from otel_replay.voice.end_reasons import EndReasonBucket
 
 SCOPE_NAME = "otel_replay.calls"
 _NS_PER_MS = 1_000_000
+# Span times are unsigned 64-bit on the wire and signed 64-bit in the store: a time read from
+# an untrusted payload is kept within both.
+_MAX_NS = (1 << 63) - 1
+
+
+def _clamped(unix_nano: int) -> int:
+    return min(max(unix_nano, 0), _MAX_NS)
+
+
 # Spans without recorded times follow each other by this much, so that their order (the
 # session builder sorts by start time) is the recorded order.
 _TICK_NS = 1_000
@@ -88,7 +97,9 @@ class _Builder:
     history: list[AnyValue] = field(default_factory=list)
 
     def at(self, offset_ms: int | None, fallback_ns: int) -> int:
-        return fallback_ns if offset_ms is None else self.base_ns + offset_ms * _NS_PER_MS
+        if offset_ms is None:
+            return fallback_ns
+        return _clamped(self.base_ns + offset_ms * _NS_PER_MS)
 
     def span(
         self,
@@ -322,7 +333,7 @@ def call_spans(record: CallRecord) -> list[Span]:
         record=record,
         trace_id=trace_id,
         ids=ids,
-        base_ns=max(base_ms, 0) * _NS_PER_MS,
+        base_ns=_clamped(base_ms * _NS_PER_MS),
         resource=Resource({"service.name": record.config.agent_name or record.platform}),
         scope=Scope(name=SCOPE_NAME),
     )
@@ -352,7 +363,7 @@ def call_spans(record: CallRecord) -> list[Span]:
     start_ns = min((s.start_time_unix_nano for s in builder.spans), default=builder.base_ns)
     end_ns = max((s.end_time_unix_nano for s in builder.spans), default=start_ns)
     if record.duration_ms is not None:
-        end_ns = max(end_ns, builder.base_ns + record.duration_ms * _NS_PER_MS)
+        end_ns = max(end_ns, _clamped(builder.base_ns + record.duration_ms * _NS_PER_MS))
     start_ns = min(start_ns, builder.base_ns)
     root = builder.span(
         VoiceCall.SPAN_CALL,

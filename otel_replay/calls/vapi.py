@@ -29,6 +29,7 @@ from otel_replay.calls.record import (
     objs,
     text,
     transcript_events,
+    whole_ms,
 )
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.records import AnyValue
@@ -66,7 +67,7 @@ def is_vapi_call(payload: dict[str, AnyValue]) -> bool:
     """A Vapi call object: an `id` and one of the fields only a call has."""
     markers = ("orgId", "endedReason", "artifact", "assistantId", "phoneCallProvider")
     return isinstance(payload.get("id"), str) and (
-        payload.get("type") in _DIRECTIONS or any(key in payload for key in markers)
+        text(payload.get("type")) in _DIRECTIONS or any(key in payload for key in markers)
     )
 
 
@@ -124,7 +125,7 @@ def _recording_start(messages: Sequence[dict[str, AnyValue]]) -> int | None:
     for message in messages:
         time, offset = number(message.get("time")), number(message.get("secondsFromStart"))
         if time and offset is not None and message.get("role") != "system":
-            return round(time - offset * 1000)
+            return whole_ms(time - offset * 1000)
     return None
 
 
@@ -132,9 +133,9 @@ def _offset(message: dict[str, AnyValue], base: int | None, key: str = "time") -
     if key == "time":
         seconds = number(message.get("secondsFromStart"))
         if seconds is not None:
-            return round(seconds * 1000)
+            return whole_ms(seconds * 1000)
     time = number(message.get(key))
-    return round(time - base) if time and base is not None else None
+    return whole_ms(time - base) if time and base is not None else None
 
 
 def speech_ms(value: AnyValue, span_ms: int | None) -> int | None:
@@ -146,8 +147,8 @@ def speech_ms(value: AnyValue, span_ms: int | None) -> int | None:
         return None
     if span_ms is not None and span_ms > 0:
         nearer_ms = abs(found - span_ms) <= abs(found * 1000 - span_ms)
-        return round(found) if nearer_ms else round(found * 1000)
-    return round(found * 1000) if found < 100 else round(found)
+        return whole_ms(found) if nearer_ms else whole_ms(found * 1000)
+    return whole_ms(found * 1000) if found < 100 else whole_ms(found)
 
 
 def _utterance(message: dict[str, AnyValue], role: str, base: int | None) -> Utterance | None:
@@ -156,7 +157,7 @@ def _utterance(message: dict[str, AnyValue], role: str, base: int | None) -> Utt
         return None
     start = _offset(message, base)
     time, end_time = number(message.get("time")), number(message.get("endTime"))
-    span = round(end_time - time) if time and end_time and end_time >= time else None
+    span = whole_ms(end_time - time) if time and end_time and end_time >= time else None
     speech = speech_ms(message.get("duration"), span)
     end: int | None = None
     if start is not None:
@@ -220,7 +221,7 @@ def _duration(get: Getter, started: int | None) -> int | None:
     if (found := ms(get("durationMs"))) is not None:
         return found
     seconds = number(get("durationSeconds"))
-    return round(seconds * 1000) if seconds is not None else None
+    return whole_ms(seconds * 1000) if seconds is not None else None
 
 
 def _recordings(artifact: dict[str, AnyValue], get: Getter) -> Recordings:
