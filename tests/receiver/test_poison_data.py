@@ -128,23 +128,23 @@ def _request(trace: int, names: list[str]) -> trace_service_pb2.ExportTraceServi
     return spans_to_request(spans)
 
 
-@pytest.mark.parametrize("transport", SENDERS)
 def test_rows_the_database_refuses_are_rejected_one_by_one_and_the_rest_stored(
-    refusing_store: SqlSpanStore, transport: str
+    refusing_store: SqlSpanStore,
 ) -> None:
     receiver = Receiver(loopback_config(refusing_store.url), store=refusing_store)
+    names = ["agent", "poison", *(f"tool-{n}" for n in range(9)), "poison"]
     try:
-        names = ["agent", "poison", *(f"tool-{n}" for n in range(9)), "poison"]
-        response = SENDERS[transport](receiver, _request(1, names))
-        partial = response.partial_success  # type: ignore[attr-defined]
-        assert partial.rejected_spans == 2
-        assert partial.error_message.startswith("2 span(s) rejected: the store refused them (")
-        assert "poison" not in partial.error_message  # names the fault, never the data
-        stored = sorted(s.name for s in refusing_store.get_spans([f"{1:032x}"]))
-        assert stored == sorted(n for n in names if n != "poison")
-        trace = refusing_store.get_trace(f"{1:032x}")
-        assert trace is not None and trace.span_count == len(names) - 2
-        assert receiver.ingestor.counters["spans_rejected"] == 2
+        for trace, send in enumerate(SENDERS.values(), 1):
+            response = send(receiver, _request(trace, names))
+            partial = response.partial_success  # type: ignore[attr-defined]
+            assert partial.rejected_spans == 2
+            assert partial.error_message.startswith("2 span(s) rejected: the store refused them (")
+            assert "poison" not in partial.error_message  # names the fault, never the data
+            stored = sorted(s.name for s in refusing_store.get_spans([f"{trace:032x}"]))
+            assert stored == sorted(n for n in names if n != "poison")
+            summary = refusing_store.get_trace(f"{trace:032x}")
+            assert summary is not None and summary.span_count == len(names) - 2
+        assert receiver.ingestor.counters["spans_rejected"] == 2 * len(SENDERS)
     finally:
         receiver.stop()
 
@@ -185,21 +185,24 @@ def test_a_refused_request_never_fails_the_requests_committed_with_it(
         receiver.stop()
 
 
-@pytest.mark.parametrize("transport", SENDERS)
 def test_re_sent_spans_with_other_content_leave_the_stored_trace_as_it_was(
-    receiver: Receiver, transport: str
+    receiver: Receiver,
 ) -> None:
-    send = SENDERS[transport]
-    root = make_span(1, 1, name="agent", attributes={"session.id": "s-1"})
-    child = make_span(1, 2, 1, name="chat", start=SECOND)
-    send(receiver, spans_to_request([root, child]))
-    before = receiver.store.get_trace(f"{1:032x}")
-    forged = [
-        make_span(1, 1, name="x", duration=2**62, attributes={"session.id": "forged"}),
-        make_span(1, 2, name="y", start=-SECOND, attributes={"gen_ai.conversation.id": "f2"}),
-    ]
-    response = send(receiver, spans_to_request(forged))
-    assert not response.HasField("partial_success")  # type: ignore[attr-defined]
-    assert receiver.store.get_trace(f"{1:032x}") == before
-    assert [s.session_id for s in receiver.store.list_sessions()] == ["s-1"]
-    assert sorted(s.name for s in receiver.store.get_spans([f"{1:032x}"])) == ["agent", "chat"]
+    for trace, send in enumerate(SENDERS.values(), 1):
+        root = make_span(trace, 1, name="agent", attributes={"session.id": f"s-{trace}"})
+        child = make_span(trace, 2, 1, name="chat", start=SECOND)
+        send(receiver, spans_to_request([root, child]))
+        before = receiver.store.get_trace(f"{trace:032x}")
+        forged = [
+            make_span(trace, 1, name="x", duration=2**62, attributes={"session.id": "forged"}),
+            make_span(
+                trace, 2, name="y", start=-SECOND, attributes={"gen_ai.conversation.id": "f"}
+            ),
+        ]
+        response = send(receiver, spans_to_request(forged))
+        assert not response.HasField("partial_success")  # type: ignore[attr-defined]
+        assert receiver.store.get_trace(f"{trace:032x}") == before
+        names = sorted(s.name for s in receiver.store.get_spans([f"{trace:032x}"]))
+        assert names == ["agent", "chat"]
+    sessions = sorted(s.session_id for s in receiver.store.list_sessions())
+    assert sessions == [f"s-{n}" for n in range(1, len(SENDERS) + 1)]
