@@ -11,7 +11,14 @@ from click.testing import CliRunner, Result
 
 from otel_replay.cli.main import cli
 from tests.calls import support
-from tests.calls.support import CALL_FILES, load, with_config
+from tests.calls.support import (
+    BUCKET_REASONS,
+    CALL_FILES,
+    load,
+    retell_webhook,
+    vapi_report,
+    with_config,
+)
 
 
 def _run(*args: str) -> Result:
@@ -100,3 +107,22 @@ def test_a_file_that_is_no_finished_call_is_refused_and_nothing_is_stored(
     assert "status.json: this vapi payload holds no finished call" in result.output
     listed = json.loads(_run("sessions", "--json", "--store", sqlite_url).output)
     assert listed == []
+
+
+def test_one_call_per_end_reason_bucket_imports_from_one_json_lines_file(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    lines = []
+    for bucket, vapi_reason, retell_reason in BUCKET_REASONS:
+        lines.append(json.dumps(vapi_report(f"vapi-{bucket}", vapi_reason)))
+        lines.append(json.dumps(retell_webhook(f"retell-{bucket}", retell_reason)))
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text("\n".join(lines) + "\n")
+    imported = _run("import", str(calls), "--store", sqlite_url)
+    assert f"{len(lines)} voice call(s)" in imported.output
+    for bucket, _, _ in BUCKET_REASONS:
+        for call_id in (f"vapi-{bucket}", f"retell-{bucket}"):
+            (trace_id,) = _session(sqlite_url, call_id)["trace_ids"]
+            tree = json.loads(_run("trace", trace_id, "--json", "--store", sqlite_url).output)
+            (root,) = tree["spans"]
+            assert root["attributes"]["voice.call.end_reason.bucket"] == bucket
