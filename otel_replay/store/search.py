@@ -71,7 +71,12 @@ _SESSION_ROW = {
     "first_start_unix_nano": "MIN(COALESCE(t.root_start_unix_nano, t.min_start_unix_nano))",
     "last_end_unix_nano": "MAX(t.max_end_unix_nano)",
     "service_name": "MIN(t.service_name)",
-    "turn_count": "SUM(CASE WHEN t.turn_span_count > 0 THEN t.turn_span_count ELSE 1 END)",
+    # As statements.py counts them: a trace that continues the turn before it adds none,
+    # unless it is the session's first.
+    "turn_count": "SUM(CASE WHEN t.turn_span_count > 0 THEN t.turn_span_count "
+    "WHEN t.turn_span_count < 0 THEN 0 ELSE 1 END) + CASE WHEN MIN(CASE WHEN "
+    "t.turn_span_count < 0 THEN COALESCE(t.root_start_unix_nano, t.min_start_unix_nano) END) "
+    "= MIN(COALESCE(t.root_start_unix_nano, t.min_start_unix_nano)) THEN 1 ELSE 0 END",
     "user_id": "MAX(t.user_id)",
     "is_replay": _FLAG.format(condition=_IS_REPLAY),
     "has_error": _FLAG.format(condition="f.has_error = 1"),

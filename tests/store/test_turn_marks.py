@@ -20,6 +20,7 @@ from otel_replay.store.rows import (
     TURN_MARK_TURN,
     build_span_batch,
 )
+from otel_replay.store.search import SessionFilter
 from otel_replay.store.sql import SqlSpanStore
 
 T0 = 1_768_471_200_000_000_000
@@ -118,6 +119,8 @@ def test_sessions_count_a_continuing_trace_in_the_turn_before_it(store: SqlSpanS
     )
     [keyed] = list_sessions(store)
     assert (keyed.session_id, keyed.trace_count, keyed.turn_count) == ("s1", 3, 2)
+    [searched] = store.search_sessions(SessionFilter(), limit=10)
+    assert searched.turn_count == 2
 
 
 def test_a_continuing_trace_that_opens_its_session_is_its_first_turn(store: SqlSpanStore) -> None:
@@ -127,6 +130,7 @@ def test_a_continuing_trace_that_opens_its_session_is_its_first_turn(store: SqlS
         _request([(B, ROOT, _keyed(_chat(USER, CALLS, RESULTS)))], trace=2, start=T0 + SECOND),
     )
     assert [s.turn_count for s in list_sessions(store)] == [1]
+    assert [s.turn_count for s in store.search_sessions(SessionFilter(), limit=10)] == [1]
     assert [t.continues_turn for t in store.list_traces(10)] == [True, True]
 
 
