@@ -36,16 +36,18 @@ class StoreRejectedError(Exception):
 
 @dataclass(frozen=True)
 class StoreTimeouts:
-    """How long PostgreSQL work may wait before the store reports itself unavailable.
+    """How long PostgreSQL writes may wait before the store reports itself unavailable.
 
-    `lock_seconds` and `statement_seconds` are the server's lock_timeout and statement_timeout;
-    `transaction_seconds` bounds a whole write transaction from the client side, for a server
-    that stops answering altogether (a frozen backend runs no timers of its own).
+    `lock_seconds` is the server's lock_timeout (every statement); `statement_seconds` its
+    statement_timeout in write transactions; `transaction_seconds` bounds a whole write
+    transaction from the client side, for a server that stops answering altogether (a frozen
+    backend runs no timers of its own). All answer before an exporter's 10 s default timeout.
+    Reads (listings, the UI) are not cut short.
     """
 
-    lock_seconds: float = 5.0
-    statement_seconds: float = 10.0
-    transaction_seconds: float = 15.0
+    lock_seconds: float = 3.0
+    statement_seconds: float = 5.0
+    transaction_seconds: float = 8.0
 
 
 DEFAULT_TIMEOUTS = StoreTimeouts()
@@ -148,10 +150,14 @@ class Connection:
         if self._postgresql:
             self._raw = _connect_postgresql(url.target, timeouts)
         else:
-            self._raw = _connect_sqlite(url.target)
+            self._raw = _connect_sqlite(url.target, timeouts.statement_seconds)
 
     def begin(self) -> None:
-        if not self._postgresql:
+        if self._postgresql:
+            # SET LOCAL ends with the transaction: reads keep no statement timeout.
+            millis = int(self.timeouts.statement_seconds * 1000)
+            self._raw.execute(f"SET LOCAL statement_timeout = {millis}")
+        else:
             # IMMEDIATE takes the write lock now, so a second writer waits (busy_timeout)
             # instead of failing at commit time.
             self._raw.execute("BEGIN IMMEDIATE")
@@ -284,7 +290,7 @@ def _create_private(path: str) -> None:
     os.close(fd)
 
 
-def _connect_sqlite(path: str) -> sqlite3.Connection:
+def _connect_sqlite(path: str, busy_seconds: float) -> sqlite3.Connection:
     if path != ":memory:":
         parent = Path(path).expanduser().resolve().parent
         if not parent.is_dir():
@@ -293,7 +299,11 @@ def _connect_sqlite(path: str) -> sqlite3.Connection:
             )
     try:
         _create_private(path)
-        raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        # A second writer (another process on the same file) waits this long for the lock,
+        # then the write is answered as unavailable (retryable) rather than stalling senders.
+        raw = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=busy_seconds
+        )
         raw.execute("PRAGMA journal_mode=WAL")
         # An OK to a sender means committed: FULL syncs the WAL on every commit.
         raw.execute("PRAGMA synchronous=FULL")
@@ -314,7 +324,6 @@ def _connect_postgresql(url: str, timeouts: StoreTimeouts) -> Any:
         # A lock held elsewhere or a statement that never ends becomes an error (and so a
         # retryable answer) within seconds instead of stalling every sender.
         raw.execute(f"SET lock_timeout = {int(timeouts.lock_seconds * 1000)}")
-        raw.execute(f"SET statement_timeout = {int(timeouts.statement_seconds * 1000)}")
         raw.commit()
     except psycopg.Error as exc:
         raise StoreUnavailableError(

@@ -181,12 +181,9 @@ class SqlSpanStore:
     def _reading(self) -> Iterator[Connection]:
         with self._lock:
             self._reconnect_if_broken()
-            watchdog = self._conn.watchdog()
             try:
                 yield self._conn
             finally:
-                if watchdog is not None:
-                    watchdog.cancel()
                 # Ends the read snapshot (PostgreSQL opens a transaction for every query).
                 self._conn.rollback()
 
