@@ -14,6 +14,17 @@ http:  32 clients each POST one ~30 MiB OTLP/HTTP protobuf body at once; the ser
 Clients retry UNAVAILABLE / 503 after the receiver's RetryInfo / Retry-After delay, as the
 official exporters do. Every phase is bounded in time; traffic stays on 127.0.0.1.
 --server-path DIR runs the server from another checkout of otel_replay (for before/after).
+
+Faults (the full counts of tests/reliability/, whose cycles they share):
+kill:   kill -9 cycles of the server under one gRPC and one HTTP load client, on SQLite
+        (--kill-cycles) and PostgreSQL (--pg-kill-cycles): acknowledged traces lost, traces
+        stored partially, integrity problems.
+fill:   SQLite whose files may not grow (RLIMIT_FSIZE on the server): answers while full, and
+        what is stored once the limit is lifted.
+freeze: PostgreSQL holding a lock, then a SIGSTOPped backend: what the sender is told, and when.
+tls:    HTTPS exports while clients hold TLS handshakes open; how long SIGTERM takes.
+PostgreSQL phases need --postgres ADMIN_URL (or OTEL_REPLAY_TEST_POSTGRES_URL): each run gets a
+new database, dropped after.
 """
 
 from __future__ import annotations
@@ -31,10 +42,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 import ingest
 from ingest import SPANS_PER_REQUEST, TRACES_METHOD, build_requests
+
+# The fault cycles live with the tests that run a few of them in CI.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.receiver.tls import make_certificate
+from tests.reliability import cycles
 
 READY_TIMEOUT = 60.0
 RETRY_DELAY = 1.0  # what the receiver's RetryInfo and Retry-After ask for
@@ -286,11 +303,105 @@ def run_http(store_url: str, server_path: str | None, seconds: float) -> None:
         )
 
 
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database on the server of `admin_url`, dropped after."""
+    import uuid
+
+    import psycopg
+
+    name = f"otel_replay_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _print_kill(label: str, report: cycles.KillReport) -> None:
+    check = report.check
+    print(
+        f"  {label}: {report.cycles} kill -9 cycles in {report.seconds:.0f} s; "
+        f"{len(report.acked)} requests ({len(report.acked) * cycles.SPANS_PER_REQUEST:,} spans) "
+        f"acknowledged, {report.failed_attempts} sends unanswered (retried); "
+        f"lost {len(check.missing)}, stored {check.stored_traces} traces "
+        f"({check.stored_traces - len(report.acked)} committed but unanswered, stored once), "
+        f"problems {check.problems or 'none'}"
+    )
+
+
+def run_kill(folder: str, postgres: str | None, sqlite_cycles: int, pg_cycles: int) -> None:
+    print("kill: one gRPC and one HTTP load client, the server killed mid-load each cycle")
+    url = f"sqlite:///{os.path.join(folder, 'kill.db')}"
+    _print_kill("SQLite", cycles.kill_cycles(url, sqlite_cycles))
+    if postgres:
+        with postgres_database(postgres) as pg_url:
+            _print_kill("PostgreSQL", cycles.kill_cycles(pg_url, pg_cycles))
+
+
+def run_fill(folder: str) -> None:
+    print("fill: SQLite files limited to their size + 256 KiB (RLIMIT_FSIZE), then unlimited")
+    for transport in ("grpc", "http"):
+        with tempfile.TemporaryDirectory(dir=folder) as sub:
+            report = cycles.fill_up_cycle(Path(sub), transport)
+        print(
+            f"  {transport}: {report.refused_retryable} answered retryable while full, "
+            f"other answers {report.other_answers or 'none'}; after the limit was lifted "
+            f"{report.stored_after_lift} of them stored; lost {len(report.check.missing)}, "
+            f"problems {report.check.problems or 'none'}"
+        )
+
+
+def run_freeze(postgres: str | None) -> None:
+    if not postgres:
+        print("freeze: skipped (no --postgres)")
+        return
+    with postgres_database(postgres) as pg_url:
+        report = cycles.freeze_cycle(pg_url)
+    print(
+        "freeze: PostgreSQL that stops answering, default timeouts\n"
+        f"  lock held elsewhere: {report.locked_answer} after {report.locked_seconds:.1f} s\n"
+        f"  backend SIGSTOPped: {report.frozen_answer} after {report.frozen_seconds:.1f} s; "
+        f"once it runs again: {report.after_answer}"
+    )
+
+
+def run_tls(folder: str, stalled: int) -> None:
+    with tempfile.TemporaryDirectory(dir=folder) as sub:
+        report = cycles.slow_tls_cycle(make_certificate(Path(sub)), Path(sub), stalled, 50)
+    print(
+        f"tls: {report.stalled_connections} connections holding TLS handshakes open; "
+        f"{report.exports_ok}/{report.exports} HTTPS exports stored, latency p50 "
+        f"{_percentile(report.latencies, 0.5) * 1000:.0f} ms p99 "
+        f"{_percentile(report.latencies, 0.99) * 1000:.0f} ms; "
+        f"SIGTERM took {report.stop_seconds:.1f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phase-seconds", type=float, default=15.0)
     parser.add_argument("--store", default=None, help="store URL (default: fresh SQLite files)")
-    parser.add_argument("--only", choices=["grpc", "large", "http"], default=None)
+    parser.add_argument(
+        "--only",
+        choices=["grpc", "large", "http", "kill", "fill", "freeze", "tls"],
+        default=None,
+    )
+    parser.add_argument("--kill-cycles", type=int, default=25, help="on SQLite")
+    parser.add_argument("--pg-kill-cycles", type=int, default=12)
+    parser.add_argument(
+        "--stalled-tls",
+        type=int,
+        default=32,
+        help="stalled TLS clients (64 fill --max-connections)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("OTEL_REPLAY_TEST_POSTGRES_URL"),
+        help="admin URL of a PostgreSQL server for the PostgreSQL fault phases",
+    )
     parser.add_argument("--server-path", default=None, help="run otel_replay from this folder")
     parser.add_argument(
         "--serve-arg",
@@ -310,6 +421,15 @@ def main() -> None:
             if args.only in (None, name):
                 url = args.store or f"sqlite:///{os.path.join(folder, name + '.db')}"
                 run(url, args.server_path, args.phase_seconds)
+        faults = {
+            "kill": lambda: run_kill(folder, args.postgres, args.kill_cycles, args.pg_kill_cycles),
+            "fill": lambda: run_fill(folder),
+            "freeze": lambda: run_freeze(args.postgres),
+            "tls": lambda: run_tls(folder, args.stalled_tls),
+        }
+        for name, fault in faults.items():
+            if args.only in (None, name):
+                fault()
 
 
 if __name__ == "__main__":

@@ -233,3 +233,53 @@ def _post_https(port: int, context: ssl.SSLContext, body: bytes) -> int:
 
 def rlimit_supported() -> bool:
     return hasattr(resource, "prlimit") and os.name == "posix"
+
+
+@dataclass
+class FreezeReport:
+    locked_answer: str  # a write while another connection holds the traces table's lock
+    locked_seconds: float
+    frozen_answer: str  # a write while the server's PostgreSQL backend is SIGSTOPped
+    frozen_seconds: float
+    after_answer: str  # the same write once the backend runs again
+
+
+def _backend_pids(store_url: str) -> list[int]:
+    import psycopg
+
+    name = store_url.rpartition("/")[2]
+    with psycopg.connect(store_url, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+            (name, "otel-replay"),
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def _timed(server: ServeProcess, body: bytes) -> tuple[str, float]:
+    began = time.perf_counter()
+    outcome = _send_once(server, "grpc", body)
+    return outcome, time.perf_counter() - began
+
+
+def freeze_cycle(store_url: str) -> FreezeReport:
+    """A PostgreSQL store that stops answering, as `otel-replay serve` sees it: first a lock
+    held by another connection, then its own backend frozen (SIGSTOP, needs the right to signal
+    the server's processes)."""
+    import signal
+
+    import psycopg
+
+    with running_serve(*_serve_args(store_url, free_port(), free_port())) as server:
+        assert _send_once(server, "grpc", trace_request(1)) == "ok"
+        with psycopg.connect(store_url) as other:
+            other.execute("LOCK TABLE traces IN ACCESS EXCLUSIVE MODE")
+            locked, locked_seconds = _timed(server, trace_request(2))
+        (pid,) = _backend_pids(store_url)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            frozen, frozen_seconds = _timed(server, trace_request(3))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        after = _send_once(server, "grpc", trace_request(3))
+    return FreezeReport(locked, locked_seconds, frozen, frozen_seconds, after)
