@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from otel_replay.calls.payloads import call_platform, parse_call_document
-from otel_replay.calls.spans import call_trace_request
 from otel_replay.core.errors import BadInputError
 from otel_replay.otlp.decode import Encoding, decode_logs_request, decode_trace_request
 from otel_replay.otlp.redact import Redactor
@@ -68,6 +67,20 @@ def _log_batch(
     return build_log_batch(request)
 
 
+_OTLP_KEYS = ("resourceSpans", "resourceLogs", "resourceMetrics")
+
+
+def _call(document: dict[str, Any]) -> trace_service_pb2.ExportTraceServiceRequest | None:
+    """The spans of a Vapi or Retell call, or None for a document that is no call. The call
+    parsers load only for a document that is no OTLP request."""
+    from otel_replay.calls.payloads import call_platform, parse_call_document
+    from otel_replay.calls.spans import call_trace_request
+
+    if call_platform(document) is None:
+        return None
+    return call_trace_request(parse_call_document(document))
+
+
 def decode_file(
     data: bytes,
     name: str,
@@ -84,9 +97,8 @@ def decode_file(
             if not isinstance(head, dict):
                 raise BadInputError(f"{name}: expected an OTLP/JSON object")
             try:
-                if call_platform(head) is not None:
-                    request = call_trace_request(parse_call_document(head))
-                    spans.append(_span_batch(request, session_keys, redactor))
+                if not any(key in head for key in _OTLP_KEYS) and (call := _call(head)):
+                    spans.append(_span_batch(call, session_keys, redactor))
                 elif "resourceLogs" in head:
                     logs.append(_log_batch(decode_logs_request(doc, Encoding.JSON), redactor))
                 elif "resourceSpans" in head:

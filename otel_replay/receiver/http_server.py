@@ -19,7 +19,6 @@ from typing import Any
 
 from google.rpc import status_pb2
 
-from otel_replay.calls.payloads import Platform
 from otel_replay.calls.signatures import WebhookSecrets
 from otel_replay.core.errors import BadInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from otel_replay.otlp.decode import (
@@ -166,7 +165,7 @@ class _OtlpHandler(BaseHTTPRequestHandler):
         response = build_export_response(signal, result)
         self._send(200, encode_message(response, encoding), encoding)
 
-    def _webhook(self, platform: Platform) -> None:
+    def _webhook(self, platform: str) -> None:
         """A Vapi or Retell webhook (receiver/webhooks.py); errors go through ANSWERS."""
         ingestor = self.server.ingestor
         try:
@@ -189,7 +188,7 @@ class _OtlpHandler(BaseHTTPRequestHandler):
         except _ClientGone:
             raise
         except Exception as exc:
-            kind = ingestor.fail(exc, f"webhook {platform.value}")
+            kind = ingestor.fail(exc, f"webhook {platform}")
             message = str(exc) if kind is not ErrorKind.INTERNAL else _INTERNAL_MESSAGE
             answer = WebhookAnswer(ANSWERS[kind].http_status, {"error": message})
             if answer.status >= 400 and self._body_left != 0:

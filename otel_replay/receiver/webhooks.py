@@ -15,7 +15,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from otel_replay.calls.payloads import Platform, call_platform, webhook_call
 from otel_replay.calls.signatures import (
     WebhookAuthError,
     WebhookSecrets,
@@ -23,15 +22,16 @@ from otel_replay.calls.signatures import (
     check_vapi,
     same_secret,
 )
-from otel_replay.calls.spans import call_trace_request
 from otel_replay.core.errors import BadInputError
 from otel_replay.core.records import AnyValue
 from otel_replay.otlp.decode import Encoding
 from otel_replay.receiver.ingest import Ingestor
 
-WEBHOOK_PATHS: dict[str, Platform] = {
-    "/v1/webhooks/vapi": Platform.VAPI,
-    "/v1/webhooks/retell": Platform.RETELL,
+# Route -> platform name. The call parsers (and pydantic, for the snapshot) load with the
+# first webhook, not with `serve`.
+WEBHOOK_PATHS: dict[str, str] = {
+    "/v1/webhooks/vapi": "vapi",
+    "/v1/webhooks/retell": "retell",
 }
 
 
@@ -47,35 +47,39 @@ class WebhookAnswer:
 
 
 def _authorise(
-    platform: Platform,
+    platform: str,
     headers: Mapping[str, str],
     body: bytes,
     secrets: WebhookSecrets,
     auth_token: str | None,
 ) -> None:
-    if platform is Platform.VAPI and secrets.vapi is not None:
+    if platform == "vapi" and secrets.vapi is not None:
         check_vapi(headers, body, secrets.vapi)
-    elif platform is Platform.RETELL and secrets.retell_api_key is not None:
+    elif platform == "retell" and secrets.retell_api_key is not None:
         check_retell(headers, body, secrets.retell_api_key, round(time.time() * 1000))
     elif auth_token is not None:
         given = headers.get("authorization", "")
         if not same_secret(given, f"Bearer {auth_token}"):
             raise WebhookAuthError(
-                f"missing or wrong bearer token (or configure the {platform.value} secret)"
+                f"missing or wrong bearer token (or configure the {platform} secret)"
             )
 
 
 def answer_webhook(
-    platform: Platform,
+    platform: str,
     headers: Mapping[str, str],
     body: bytes,
     ingestor: Ingestor,
     secrets: WebhookSecrets,
     auth_token: str | None = None,
 ) -> WebhookAnswer:
-    """Check, parse and store one webhook body; `headers` has lowercase names. Store errors
-    (overload, a store that is down) are raised for the caller's error table."""
-    ingestor.count(f"webhooks_{platform.value}")
+    """Check, parse and store one webhook body of `platform` (`vapi`, `retell`); `headers`
+    has lowercase names. Store errors (overload, a store that is down) are raised for the
+    caller's error table."""
+    from otel_replay.calls.payloads import Platform, call_platform, webhook_call
+    from otel_replay.calls.spans import call_trace_request
+
+    ingestor.count(f"webhooks_{platform}")
     try:
         _authorise(platform, headers, body, secrets, auth_token)
     except WebhookAuthError as exc:
@@ -86,10 +90,10 @@ def answer_webhook(
     except (ValueError, RecursionError) as exc:
         return _refused(ingestor, f"the body is not JSON: {exc}")
     found = call_platform(document)
-    if found is not platform or not isinstance(document, dict):
-        return _refused(ingestor, f"not a {platform.value} webhook body")
+    if found is not Platform(platform) or not isinstance(document, dict):
+        return _refused(ingestor, f"not a {platform} webhook body")
     try:
-        record = webhook_call(platform, document)
+        record = webhook_call(found, document)
     except BadInputError as exc:
         return _refused(ingestor, str(exc))
     if record is None:
