@@ -237,17 +237,22 @@ class Redactor:
             else:
                 self._redact_value(attribute.value)
 
+    @property
+    def probes(self) -> bool:
+        """Whether a quick look can rule messages out: with the default rules only (custom
+        patterns give no hints, so with them every message is visited)."""
+        return self.default_rules and not self.extra_keys and not self.extra_values
+
     def may_hold_secret(self, message: Message) -> bool:
-        """False only when no rule can redact anything in the message (default rules only:
-        custom patterns give no hints, so with them every message is visited)."""
-        if not self.default_rules or self.extra_keys or self.extra_values:
+        """False only when no rule can redact anything in the message (see `probes`)."""
+        if not self.probes:
             return True
         return _PROBE.search(message.SerializeToString())
 
     def may_hold_secret_in(self, serialised: Iterable[bytes]) -> bool:
         """`may_hold_secret` of messages we serialised (a key before its value), in one look
         at them all: the rows a request becomes already hold its spans' bytes."""
-        if not self.default_rules or self.extra_keys or self.extra_values:
+        if not self.probes:
             return True
         return _PROBE.search(b"".join(serialised))
 

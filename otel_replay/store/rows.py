@@ -7,9 +7,9 @@ columns that queries need beside it; resource and scope are stored once per requ
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -135,6 +135,8 @@ class LogBatch:
     rejected: int = 0
     error_message: str = ""
 
+
+_Batch = TypeVar("_Batch", SpanBatch, LogBatch)
 
 _ZERO_TRACE_ID = bytes(16)
 _ZERO_SPAN_ID = bytes(8)
@@ -266,6 +268,24 @@ def _stored_bytes(scopes: Iterable[ScopeRow], records: Iterable[bytes]) -> Itera
     yield from records
 
 
+def _built_redacted(
+    redactor: Redactor | None,
+    build: Callable[[], _Batch],
+    redact: Callable[[Redactor], None],
+    stored: Callable[[_Batch], Iterable[bytes]],
+) -> _Batch:
+    if redactor is None or not redactor.enabled:
+        return build()
+    if not redactor.probes:  # custom rules give no quick look: redact first
+        redact(redactor)
+        return build()
+    batch = build()
+    if redactor.may_hold_secret_in(stored(batch)):
+        redact(redactor)
+        batch = build()
+    return batch
+
+
 def build_span_batch(
     request: trace_service_pb2.ExportTraceServiceRequest,
     session_keys: tuple[str, ...],
@@ -276,17 +296,12 @@ def build_span_batch(
     With a redactor the rows hold nothing its rules would replace: their bytes (serialised
     here anyway) get one look, and only a request that may hold a secret is redacted and its
     rows built again."""
-    batch = _build_span_batch(request, session_keys)
-    if (
-        redactor is not None
-        and redactor.enabled
-        and redactor.may_hold_secret_in(
-            _stored_bytes(batch.scopes, (s.span_pb for s in batch.spans))
-        )
-    ):
-        redactor.redact_traces(request)
-        batch = _build_span_batch(request, session_keys)
-    return batch
+    return _built_redacted(
+        redactor,
+        lambda: _build_span_batch(request, session_keys),
+        lambda r: r.redact_traces(request),
+        lambda batch: _stored_bytes(batch.scopes, (s.span_pb for s in batch.spans)),
+    )
 
 
 def _build_span_batch(
@@ -388,17 +403,12 @@ def build_log_batch(
 ) -> LogBatch:
     """Validate log records and build rows; identical re-sent records share one key. With a
     redactor, as `build_span_batch`."""
-    batch = _build_log_batch(request)
-    if (
-        redactor is not None
-        and redactor.enabled
-        and redactor.may_hold_secret_in(
-            _stored_bytes(batch.scopes, (r.record_pb for r in batch.logs))
-        )
-    ):
-        redactor.redact_logs(request)
-        batch = _build_log_batch(request)
-    return batch
+    return _built_redacted(
+        redactor,
+        lambda: _build_log_batch(request),
+        lambda r: r.redact_logs(request),
+        lambda batch: _stored_bytes(batch.scopes, (r.record_pb for r in batch.logs)),
+    )
 
 
 def _build_log_batch(request: logs_service_pb2.ExportLogsServiceRequest) -> LogBatch:

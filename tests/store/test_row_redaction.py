@@ -63,3 +63,13 @@ def test_log_rows_hold_no_secret_from_a_body() -> None:
 
     assert OPENAI_KEY.encode() not in batch.logs[0].record_pb
     assert b"[REDACTED:" in batch.logs[0].record_pb
+
+
+def test_custom_rules_redact_the_rows_without_a_quick_look() -> None:
+    redactor = Redactor(default_rules=False, extra_values=[("ticket", r"T-[0-9]+")])
+    request = _request({}, {"note": "see T-42"})
+
+    batch = build_span_batch(request, DEFAULT_SESSION_KEYS, redactor)
+
+    assert b"see [REDACTED:ticket]" in batch.spans[0].span_pb
+    assert dict(redactor.counts) == {"ticket": 1}
