@@ -86,6 +86,8 @@ def merge_llm_facts(all_facts: Iterable[LlmFacts]) -> LlmFacts:
     # Most conventions say nothing about a given span: merging only what was said is the
     # same result, and cheaper on long sessions.
     facts = [x for x in all_facts if x != _NO_LLM_FACTS]
+    if len(facts) == 1:
+        return facts[0]  # what the merge below makes of it, field for field
     parameters: dict[str, AnyValue] = {}
     for x in facts:
         for key, value in (x.parameters or {}).items():

@@ -25,6 +25,7 @@ from otel_replay.semconv.values import (
     first_id,
     first_int,
     first_str,
+    json_container,
     json_list,
     normalise_provider,
     parse_json,
@@ -140,7 +141,8 @@ def _output_finish(value: AnyValue) -> str | None:
 def attribute_facts(attributes: Attributes) -> LlmFacts:
     """The v1.37+ message attributes plus every gen_ai.* metadata key."""
     input_value = attributes.get(GenAI.INPUT_MESSAGES)
-    output_value = attributes.get(GenAI.OUTPUT_MESSAGES)
+    # Parsed once for both the finish reason and the messages.
+    output_value = json_container(attributes.get(GenAI.OUTPUT_MESSAGES))
     definitions = attributes.get(GenAI.TOOL_DEFINITIONS)
     return LlmFacts(
         provider=normalise_provider(first_str(attributes, GenAI.PROVIDER_NAME, GenAI.SYSTEM)),

@@ -20,7 +20,19 @@ from otel_replay.semconv import (
     vercel,
     voice,
 )
-from otel_replay.semconv.attributes import GenAI, General, OpenInference, Pipecat, Strands, Vercel
+from otel_replay.semconv.attributes import (
+    GenAI,
+    General,
+    OpenInference,
+    OpenLLMetry,
+    Pipecat,
+    PydanticAI,
+    Strands,
+    TraceAI,
+    Vercel,
+    VoiceCall,
+)
+from otel_replay.semconv.dispatch import EVERY_SPAN, Reader, Readers, SpanView, reads
 from otel_replay.semconv.facts import (
     LlmFacts,
     ToolFacts,
@@ -42,29 +54,113 @@ _TOOL_NAME_PATTERNS = (
 )
 
 
+# Every table below is in the resolution order of docs/semconv.md section 10.4 (the first
+# reader that records a field wins); a convention adds its reader with one line.
+LLM_READERS = Readers[LlmFacts](
+    Reader(
+        reads(keys=(OpenInference.INVOCATION_PARAMETERS, TraceAI.REQUEST_PARAMETERS)),
+        lambda v: openinference.requested_model_facts(v.attributes),
+    ),
+    Reader(reads("gen_ai"), lambda v: genai.attribute_facts(v.attributes)),
+    Reader(
+        reads(
+            "llm",
+            keys=(
+                TraceAI.REQUEST_PARAMETERS,
+                TraceAI.USAGE_CACHE_READ,
+                TraceAI.USAGE_CACHE_WRITE,
+                TraceAI.USAGE_REASONING,
+            ),
+            # traceAI 1.x flattened messages (the unflattened keys are genai's).
+            prefixes=(GenAI.INPUT_MESSAGES + ".", GenAI.OUTPUT_MESSAGES + "."),
+        ),
+        lambda v: openinference.llm_facts(v.attributes),
+    ),
+    Reader(
+        reads("llm", prefixes=(GenAI.PROMPT + ".", GenAI.COMPLETION + ".")),
+        lambda v: openllmetry.llm_facts(v.attributes),
+    ),
+    Reader(reads(events=True), lambda v: genai.details_event_facts(v.events)),
+    Reader(reads(events=True), lambda v: genai.message_event_facts(v.events)),
+    Reader(reads(events=True), lambda v: genai.content_event_facts(v.events)),
+    Reader(reads("ai"), lambda v: vercel.llm_facts(v.attributes)),
+    Reader(reads(keys=(PydanticAI.EVENTS,)), lambda v: pydantic_ai.llm_facts(v.attributes)),
+    Reader(reads("lk", scopes=("livekit",)), lambda v: voice.livekit_llm_facts(v.span)),
+    Reader(reads(when=voice.is_pipecat), lambda v: voice.pipecat_llm_facts(v.span)),
+    Reader(reads("langfuse"), lambda v: langfuse.llm_facts(v.attributes)),
+    Reader(
+        reads(
+            keys=(
+                OpenInference.INPUT_VALUE,
+                OpenInference.OUTPUT_VALUE,
+                TraceAI.RAW_INPUT,
+                TraceAI.RAW_OUTPUT,
+            )
+        ),
+        lambda v: openinference.raw_io_facts(v.attributes),
+    ),
+    Reader(
+        reads(keys=(OpenLLMetry.ENTITY_INPUT, OpenLLMetry.ENTITY_OUTPUT)),
+        lambda v: openllmetry.entity_io_facts(v.attributes),
+    ),
+    Reader(reads("langsmith", scopes=("langsmith",)), lambda v: langsmith.llm_facts(v.span)),
+)
+
+TOOL_READERS = Readers[ToolFacts](
+    Reader(reads(prefixes=("gen_ai.tool.",)), lambda v: genai.tool_facts(v.attributes)),
+    Reader(
+        # Also reads gen_ai.tool.name, as a fallback of tool.name: the GenAI reader above
+        # reads it first, so a span with nothing else of OpenInference's is left out.
+        reads(
+            "tool",
+            "tool_call",
+            keys=(OpenInference.INPUT_VALUE, OpenInference.OUTPUT_VALUE, TraceAI.TOOL_PARAMETERS),
+        ),
+        lambda v: openinference.tool_facts(v.attributes),
+    ),
+    Reader(reads("ai"), lambda v: vercel.tool_facts(v.attributes)),
+    Reader(reads("lk"), lambda v: voice.livekit_tool_facts(v.span)),
+    Reader(
+        reads(keys=(PydanticAI.TOOL_ARGUMENTS, PydanticAI.TOOL_RESPONSE)),
+        lambda v: pydantic_ai.tool_facts(v.attributes),
+    ),
+    Reader(reads("traceloop"), lambda v: openllmetry.tool_facts(v.attributes)),
+    Reader(reads("langfuse"), lambda v: langfuse.tool_facts(v.span)),
+    Reader(reads("langsmith", scopes=("langsmith",)), lambda v: langsmith.tool_facts(v.span)),
+    Reader(EVERY_SPAN, lambda v: _tool_name_facts(v.span)),
+)
+
+TURN_TEXT_READERS = Readers[TurnText](
+    Reader(reads(keys=(VoiceCall.TURN_INDEX,)), lambda v: calls.turn_text(v.span)),
+    Reader(reads("lk"), lambda v: voice.livekit_turn_text(v.span)),
+    Reader(reads(when=voice.is_pipecat), lambda v: voice.pipecat_turn_text(v.span)),
+    Reader(
+        reads(keys=(GenAI.INPUT_MESSAGES, GenAI.OUTPUT_MESSAGES)),
+        lambda v: genai.turn_text(v.attributes),
+    ),
+    Reader(
+        reads(keys=(OpenInference.INPUT_VALUE, OpenInference.OUTPUT_VALUE)),
+        lambda v: openinference.turn_text(v.attributes),
+    ),
+    Reader(
+        reads(keys=(OpenLLMetry.ENTITY_INPUT, OpenLLMetry.ENTITY_OUTPUT)),
+        lambda v: openllmetry.turn_text(v.attributes),
+    ),
+    Reader(reads("langfuse"), lambda v: langfuse.turn_text(v.attributes)),
+    Reader(reads("ai"), lambda v: vercel.turn_text(v.attributes)),
+    Reader(
+        reads(
+            keys=(PydanticAI.ALL_MESSAGES, PydanticAI.ALL_MESSAGES_EVENTS, PydanticAI.FINAL_RESULT)
+        ),
+        lambda v: pydantic_ai.turn_text(v.attributes),
+    ),
+    Reader(reads("langsmith", scopes=("langsmith",)), lambda v: langsmith.turn_text(v.span)),
+)
+
+
 def llm_facts(span: Span, logs: Sequence[LogRecord] = ()) -> LlmFacts:
     """Everything the span (and its joined log records) says about one model call."""
-    attributes = span.attributes
-    events = genai.content_events(span, logs)
-    return merge_llm_facts(
-        (
-            openinference.requested_model_facts(attributes),
-            genai.attribute_facts(attributes),
-            openinference.llm_facts(attributes),
-            openllmetry.llm_facts(attributes),
-            genai.details_event_facts(events),
-            genai.message_event_facts(events),
-            genai.content_event_facts(events),
-            vercel.llm_facts(attributes),
-            pydantic_ai.llm_facts(attributes),
-            voice.livekit_llm_facts(span),
-            voice.pipecat_llm_facts(span),
-            langfuse.llm_facts(attributes),
-            openinference.raw_io_facts(attributes),
-            openllmetry.entity_io_facts(attributes),
-            langsmith.llm_facts(span),
-        )
-    )
+    return merge_llm_facts(LLM_READERS.read(SpanView(span, logs)))
 
 
 def span_error(span: Span) -> str | None:
@@ -87,9 +183,12 @@ def build_llm_call(
     wrappers: Sequence[tuple[Span, Sequence[LogRecord]]] = (),
 ) -> LlmCall:
     """One `LlmCall` from a leaf model-call span; `wrappers` (nearest first) fill its gaps."""
-    facts = merge_llm_facts(
-        [llm_facts(leaf, logs), *(llm_facts(span, span_logs) for span, span_logs in wrappers)]
-    )
+    # One merge over the leaf's facts, then each wrapper's: the first that records a field
+    # wins, as if each span's facts were merged first.
+    said = LLM_READERS.read(SpanView(leaf, logs))
+    for span, span_logs in wrappers:
+        said.extend(LLM_READERS.read(SpanView(span, span_logs)))
+    facts = merge_llm_facts(said)
     notes: list[str] = []
     if facts.input_messages is None:
         notes.append("no input messages recorded")
@@ -170,39 +269,16 @@ def tool_name_from_span_name(name: str) -> str | None:
     return None
 
 
+def _tool_name_facts(span: Span) -> ToolFacts:
+    return ToolFacts(name=tool_name_from_span_name(span.name) or span.name or None)
+
+
 def tool_facts(span: Span) -> ToolFacts:
     """Everything a tool execution span says: name, call id, arguments, result, error."""
-    attributes = span.attributes
-    merged = merge_tool_facts(
-        (
-            genai.tool_facts(attributes),
-            openinference.tool_facts(attributes),
-            vercel.tool_facts(attributes),
-            voice.livekit_tool_facts(span),
-            pydantic_ai.tool_facts(attributes),
-            openllmetry.tool_facts(attributes),
-            langfuse.tool_facts(span),
-            langsmith.tool_facts(span),
-            ToolFacts(name=tool_name_from_span_name(span.name) or span.name or None),
-        )
-    )
+    merged = merge_tool_facts(TOOL_READERS.read(SpanView(span)))
     return replace(merged, error=merged.error or span_error(span))
 
 
 def turn_text(span: Span) -> TurnText:
     """The user input and final answer that a root, agent or voice span records."""
-    attributes = span.attributes
-    return merge_turn_text(
-        (
-            calls.turn_text(span),
-            voice.livekit_turn_text(span),
-            voice.pipecat_turn_text(span),
-            genai.turn_text(attributes),
-            openinference.turn_text(attributes),
-            openllmetry.turn_text(attributes),
-            langfuse.turn_text(attributes),
-            vercel.turn_text(attributes),
-            pydantic_ai.turn_text(attributes),
-            langsmith.turn_text(span),
-        )
-    )
+    return merge_turn_text(TURN_TEXT_READERS.read(SpanView(span)))

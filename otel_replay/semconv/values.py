@@ -13,6 +13,8 @@ from otel_replay.semconv.model import FinishReason, Role
 
 def as_str(value: AnyValue) -> str | None:
     """A non-empty string; ints become their decimal text (ids are sometimes ints)."""
+    if value is None:  # most keys asked for are absent: the quick answer first
+        return None
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -22,7 +24,7 @@ def as_str(value: AnyValue) -> str | None:
 
 def as_int(value: AnyValue) -> int | None:
     """An int, accepting int64-as-string (OTLP JSON) and integral floats."""
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
@@ -37,7 +39,7 @@ def as_int(value: AnyValue) -> int | None:
 
 def as_float(value: AnyValue) -> float | None:
     """A finite number, accepting numbers sent as strings; bools are not numbers."""
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
         try:

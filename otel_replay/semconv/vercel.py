@@ -125,6 +125,8 @@ def tool_facts(attributes: Attributes) -> ToolFacts:
 
 def prompt_messages(attributes: Attributes) -> tuple[Message, ...] | None:
     """The operation span's `ai.prompt` = `{system?, prompt?, messages?}`."""
+    if Vercel.PROMPT not in attributes:  # every span of a session is asked (agent.py)
+        return None
     prompt = json_object(attributes.get(Vercel.PROMPT))
     if prompt is None:
         text = as_str(attributes.get(Vercel.PROMPT))

@@ -39,9 +39,10 @@ def _scalars(values: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
     for key, value in values.items():
         if value is None:
             continue
-        json_value = to_json_value(value)
-        if isinstance(json_value, str | int | float | bool):
-            out[key] = json_value
+        if isinstance(value, str | int | float | bool):
+            out[key] = value  # its own JSON form: no conversion to make
+        elif isinstance(value, bytes):
+            out[key] = str(to_json_value(value))  # base64 text
         else:
             out[key] = to_json_text(value)
     return out
