@@ -100,9 +100,15 @@ def parse_retell(
         end_reason=reason,
         end_reason_bucket=bucket_end_reason(reason),
         cost_usd=cents / 100 if cents is not None else None,
+        # The PII-scrubbed recordings stand in when a call keeps only those.
         recordings=Recordings(
-            mixed=text(call.get("recording_url")),
-            stereo=text(call.get("recording_multi_channel_url")),
+            mixed=text(first(call.get("recording_url"), call.get("scrubbed_recording_url"))),
+            stereo=text(
+                first(
+                    call.get("recording_multi_channel_url"),
+                    call.get("scrubbed_recording_multi_channel_url"),
+                )
+            ),
         ),
         config=_snapshot(call, events, agent, llm),
         native_metrics=obj(call.get("latency")) or None,

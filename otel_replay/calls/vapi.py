@@ -225,21 +225,28 @@ def _duration(get: Getter, started: int | None) -> int | None:
 
 
 def _recordings(artifact: dict[str, AnyValue], get: Getter) -> Recordings:
+    """Stable URLs first; the presigned ones (newer API versions) expire, so they come last."""
     recording = obj(artifact.get("recording"))
     mono = obj(recording.get("mono"))
     return Recordings(
         mixed=text(
-            first(mono.get("combinedUrl"), artifact.get("recordingUrl"), get("recordingUrl"))
+            first(
+                mono.get("combinedUrl"),
+                artifact.get("recordingUrl"),
+                get("recordingUrl"),
+                artifact.get("presignedMonoUrl"),
+            )
         ),
         stereo=text(
             first(
                 recording.get("stereoUrl"),
                 artifact.get("stereoRecordingUrl"),
                 get("stereoRecordingUrl"),
+                artifact.get("presignedStereoUrl"),
             )
         ),
-        user=text(mono.get("customerUrl")),
-        agent=text(mono.get("assistantUrl")),
+        user=text(first(mono.get("customerUrl"), artifact.get("presignedCustomerUrl"))),
+        agent=text(first(mono.get("assistantUrl"), artifact.get("presignedAssistantUrl"))),
     )
 
 

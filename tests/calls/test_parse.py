@@ -205,3 +205,18 @@ def test_what_is_not_a_finished_call_is_refused_with_the_reason(
 ) -> None:
     with pytest.raises(BadInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_call_document(document)  # type: ignore[arg-type]
+
+
+def test_presigned_and_scrubbed_recordings_stand_in_for_missing_ones() -> None:
+    report = vapi_report("c-presigned", "voicemail")
+    report["message"]["artifact"].update(
+        presignedMonoUrl="https://s.example.com/mono?sig=1",
+        presignedCustomerUrl="https://s.example.com/customer?sig=1",
+    )
+    recordings = record_of(report).recordings
+    assert recordings.mixed == "https://s.example.com/mono?sig=1"
+    assert recordings.user == "https://s.example.com/customer?sig=1"
+    assert recordings.stereo is None
+    retell = retell_webhook("c-scrubbed", "user_hangup")
+    retell["call"]["scrubbed_recording_multi_channel_url"] = "https://s.example.com/multi.wav"
+    assert record_of(retell).recordings.stereo == "https://s.example.com/multi.wav"
