@@ -5,7 +5,11 @@ the CLI's refusal of an open address."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -120,3 +124,24 @@ def test_ui_refuses_an_address_beyond_loopback_without_token_or_tls() -> None:
     result = CliRunner().invoke(cli, ["ui", "--listen", "0.0.0.0:0", "--store", "sqlite:///x.db"])
     assert result.exit_code == 2
     assert "requires --auth-token or TLS" in result.output
+
+
+def test_otel_replay_ui_serves_until_terminated(support_store_url: str) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "otel_replay", "ui", "--listen", "127.0.0.1:0"],
+        env={**os.environ, "OTEL_REPLAY_STORE": support_store_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/sessions", line)
+        assert found is not None, line
+        page = _request(int(found[1]), "GET", "/sessions?q=lamp")
+        assert page.status == 200 and 'data-session="support-session-003"' in page.body
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
