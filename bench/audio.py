@@ -14,6 +14,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 from otel_replay.audio.speech import find_speech
 from otel_replay.audio.synthesis import Synthesizer
@@ -48,8 +49,8 @@ def main() -> None:
             start = time.perf_counter()
             audio = voice.synthesize(text)
             synth.append(time.perf_counter() - start)
-            vad.append(_timed(lambda audio=audio: find_speech(audio)))
-            asr.append(_timed(lambda audio=audio: ears.transcribe(audio)))
+            vad.append(_timed(partial(find_speech, audio)))
+            asr.append(_timed(partial(ears.transcribe, audio)))
         seconds = audio.duration_seconds
         print(
             f"{seconds:4.1f} s of speech: synthesis {statistics.median(synth):.2f} s "

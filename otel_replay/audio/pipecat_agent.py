@@ -160,14 +160,16 @@ async def drive_pipecat_agent(
     turns: Sequence[UserSpeech],
     *,
     sample_rate: int = 16_000,
-    quiet_seconds: float = 0.8,
+    quiet_seconds: float = 1.2,
     answer_timeout: float = 20.0,
+    greeting_seconds: float = 0.5,
 ) -> DrivenCall:
     """Play the user's turns into a Pipecat agent and keep what it says.
 
     Turn-taking: a turn without `at_seconds` starts once the agent has answered the previous
     one and stayed quiet for `quiet_seconds` (or `answer_timeout` passed); the call ends the
-    same way after the last turn. Timeline: a turn with `at_seconds` starts then, whatever
+    same way after the last turn; the first waits up to `greeting_seconds` for a greeting
+    to end. Timeline: a turn with `at_seconds` starts then, whatever
     the agent is doing (so a slow agent is talked over, as on the recorded call).
     """
     frames: Any = require("pipecat.frames.frames", "driving a Pipecat agent")
@@ -210,7 +212,8 @@ async def drive_pipecat_agent(
     user_chunks: list[tuple[float, bytes, int]] = []
     try:
         loud_before = line.loud_chunks
-        await wait_for(partial(line.answered_and_quiet, 0, quiet_seconds), 1.5)  # a greeting
+        # The agent may greet first: its greeting is heard out before the user speaks.
+        await wait_for(partial(line.answered_and_quiet, 0, quiet_seconds), greeting_seconds)
         for turn in turns:
             if turn.at_seconds is not None:
                 await wait_for(partial(line.reached, turn.at_seconds), answer_timeout)

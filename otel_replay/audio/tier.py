@@ -163,7 +163,16 @@ def replay_with_audio(
     recording = read_call_recording(original_spans)
     turns, source = user_speech(scenario, recording, voice, timeline=timeline)
     started = time.time_ns()
-    call = asyncio.run(drive_pipecat_agent(create_pipeline, turns, answer_timeout=answer_timeout))
+    voice_spec = scenario.agent.voice
+    greets = voice_spec is not None and voice_spec.first_speaker == "agent"
+    call = asyncio.run(
+        drive_pipecat_agent(
+            create_pipeline,
+            turns,
+            answer_timeout=answer_timeout,
+            greeting_seconds=answer_timeout if greets else 0.5,
+        )
+    )
     ended = time.time_ns()
     heard = hear_call(call, [t.text for t in turns], ears)
     run = _run(scenario, agent, heard, started, ended)

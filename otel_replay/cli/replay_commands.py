@@ -155,6 +155,8 @@ def replay(
     if pipeline is not None and agent is not None:
         _replay_audio(target, agent, pipeline, ReplayMode(mode), report_file, store_url, as_json)
         return
+    if audio and not report_file:
+        raise click.UsageError("--audio speaks a text agent's replies for a report: add --report")
     options = ReplayOptions(
         history=HistoryMode(history),
         tool_mode=ToolMatchMode(tool_mode),

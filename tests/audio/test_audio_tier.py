@@ -74,7 +74,7 @@ def test_the_agent_hears_the_callers_track_and_is_heard_back(replayed: Replayed)
     assert any(re.search(r"where.*order", text) for text in replayed.asked), replayed.asked
     heard = replayed.printed["turns"]
     assert [t["number"] for t in heard] == [1, 2]
-    assert "how can i help" in _words(heard[0]["agent_text"])
+    assert "help" in _words(heard[0]["agent_text"])
     assert "friday" in _words(heard[1]["agent_text"])
 
 
@@ -86,9 +86,8 @@ def test_voice_metrics_are_measured_from_the_sound(replayed: Replayed) -> None:
     assert metrics["agent_wpm"] is not None and 60 < metrics["agent_wpm"] < 300
     assert metrics["user_interruptions"] == 0 and metrics["agent_interruptions"] == 0
     assert metrics["turn_count"] == 2
-    # The agent spoke for as long as its audio lasted (Piper speaks ~2 words a second).
-    first = heard[0]
-    assert 800 < first["agent_end_ms"] - first["agent_start_ms"] < 4000
+    # Each answer lasted as long as its audio did: a sentence of Piper speech, not a click.
+    assert all(t["agent_end_ms"] - t["agent_start_ms"] > 600 for t in heard)
 
 
 def test_the_report_holds_both_calls_audio_and_voice_metrics(replayed: Replayed) -> None:

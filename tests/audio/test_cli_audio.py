@@ -43,3 +43,11 @@ def test_a_text_replay_with_audio_speaks_its_replies_beside_the_recording(
     assert 2.5 < spoken_wav.duration_seconds < 8
     assert re.search(r"turn 2: original [0-9.]+-[0-9.]+ s · replay [0-9.]+-[0-9.]+ s", markdown)
     assert "<audio" not in (tmp_path / "plain.html").read_text(encoding="utf-8")
+
+
+def test_audio_with_a_text_agent_and_no_report_is_refused(tmp_path: Path) -> None:
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    args = ["replay", CALL_ID, "--agent-url", "http://127.0.0.1:9/v1/chat/completions"]
+    result = CliRunner().invoke(cli, [*args, "--audio", "--store", store_url])
+    assert result.exit_code == 2
+    assert "add --report" in result.output

@@ -29,7 +29,7 @@ from otel_replay.audio.synthesis import Synthesizer
 from otel_replay.report import build_report, render_html, render_markdown, render_terminal
 from otel_replay.report.model import Report
 from tests.report.story import original_spans, replay_spans, story_run
-from tests.report.test_html_browser import CHROMIUM, _chromium
+from tests.report.test_html_browser import _chromium
 
 AUDIO_TAG = re.compile(r"<audio\b[^>]*>")
 UNAVAILABLE = '<span class="audio-length muted">audio unavailable</span>'
@@ -115,7 +115,6 @@ def test_report_plays_the_recording_and_the_replay_audio_in_chromium(
     audio_report: tuple[Report, Path], served: tuple[Path, str], tmp_path: Path
 ) -> None:
     report, _ = audio_report
-    assert CHROMIUM.exists() or _chromium()
     _, base = served
     dom = _dump_dom(f"{base}/report.html", tmp_path / "profile")
     tags = AUDIO_TAG.findall(dom)
