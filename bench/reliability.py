@@ -326,9 +326,9 @@ def _print_kill(label: str, report: cycles.KillReport) -> None:
         f"  {label}: {report.cycles} kill -9 cycles in {report.seconds:.0f} s; "
         f"{len(report.acked)} requests ({len(report.acked) * cycles.SPANS_PER_REQUEST:,} spans) "
         f"acknowledged, {report.failed_attempts} sends unanswered (retried); "
-        f"lost {len(check.missing)}, stored {check.stored_traces} traces "
-        f"({check.stored_traces - len(report.acked)} committed but unanswered, stored once), "
-        f"problems {check.problems or 'none'}"
+        f"{report.committed_unanswered} in flight at a kill were committed unanswered and "
+        f"re-sent; lost {len(check.missing)}, stored {check.stored_traces} traces for "
+        f"{len(report.acked)} acknowledged (each once), problems {check.problems or 'none'}"
     )
 
 

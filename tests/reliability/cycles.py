@@ -71,8 +71,19 @@ class KillReport:
     cycles: int
     acked: list[int]
     failed_attempts: int  # requests that got no answer (the kills landed mid-request)
+    # Requests in flight at a kill that were committed all the same: their re-send must
+    # be stored once.
+    committed_unanswered: int
     check: StoredCheck
     seconds: float
+
+
+def _stored(store_url: str, numbers: list[int]) -> int:
+    store = open_store(store_url)
+    try:
+        return sum(store.get_trace(trace_id_of(n)) is not None for n in numbers)
+    finally:
+        store.close()
 
 
 def _serve_args(store_url: str, grpc_port: int, http_port: int) -> list[str]:
@@ -89,6 +100,7 @@ def kill_cycles(store_url: str, cycles: int, acks_per_cycle: int = 4) -> KillRep
     next_trace = {"grpc": 1, "http": _HTTP_FIRST_TRACE}
     acked: list[int] = []
     failed = 0
+    committed_unanswered = 0
     for cycle in range(cycles):
         with running_serve(*_serve_args(store_url, grpc_port, http_port)) as server:
             clients: dict[str, LoadClient] = {
@@ -109,7 +121,8 @@ def kill_cycles(store_url: str, cycles: int, acks_per_cycle: int = 4) -> KillRep
                     failed += client.failures
                     # The request in flight at the kill (answered or not) goes again.
                     next_trace[name] = client._next
-    return KillReport(cycles, acked, failed, check_stored(store_url, acked),
+        committed_unanswered += _stored(store_url, list(next_trace.values()))
+    return KillReport(cycles, acked, failed, committed_unanswered, check_stored(store_url, acked),
                       time.monotonic() - started)  # fmt: skip
 
 
