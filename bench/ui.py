@@ -3,7 +3,8 @@
 Builds the store of bench/sessions.py (--spans spans in --sessions sessions of OTel GenAI agent
 traces, plus one session of --long-turns turns), computes the search facts once (timed), starts
 `otel-replay ui` in this process on 127.0.0.1 and times whole HTTP answers (request to last
-byte, rendered HTML) with a real client:
+byte, rendered HTML) with a real client. A session page holds 50 traces (here 50 turns) and
+links to the rest:
 
     python bench/ui.py                       # 1,000,000 spans, 20,000 sessions, 500 turns
     python bench/ui.py --spans 100000 --sessions 2000 --store sqlite:///tmp/ui.db
@@ -95,7 +96,9 @@ def main() -> None:
             ("search 'answer 3'", "/sessions?" + urlencode({"q": "answer 3"})),
             ("search a session id", "/sessions?" + urlencode({"q": "session-012345"})),
             ("filter tools + service", "/sessions?tools=1&service=support-agent"),
-            (f"session page, {args.long_turns} turns", "/session?id=long-session"),
+            (f"{args.long_turns}-turn session, page 1", "/session?id=long-session"),
+            (f"{args.long_turns}-turn session, last page", "/session?id=long-session&page=999"),
+            ("a trace's span tree", "/trace/tree?id=" + store.list_traces(1)[0].trace_id),
         ]
         for label, path in pages:
             millis, size = _time_get(port, path, args.repeat)
