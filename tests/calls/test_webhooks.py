@@ -215,31 +215,44 @@ def test_signed_retell_webhooks_are_stored_and_stale_or_forged_ones_refused(
     assert _answer(answer)["call_id"] == "call_synth_retell_tools"
 
 
-def test_serve_checks_the_webhooks_with_the_bearer_token_and_the_secrets_from_the_environment() -> (
-    None
-):
+@pytest.fixture(scope="module")
+def token_receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
+    """A bearer token and a Retell key, no Vapi secret."""
+    secrets = WebhookSecrets(retell_api_key=RETELL_KEY)
+    yield from module_receiver(
+        tmp_path_factory, "token-webhooks", grpc=None, auth_token="tok-1", webhook_secrets=secrets
+    )
+
+
+def test_without_a_platform_secret_the_bearer_token_guards_its_route(
+    token_receiver: Receiver,
+) -> None:
+    body = json.dumps(vapi_report("token-call", "customer-ended-call")).encode()
+    assert _post(token_receiver, "vapi", body).status == 401
+    bearer = {"Authorization": "Bearer tok-1"}
+    assert _post(token_receiver, "vapi", body, bearer).status == 200
+    # The Retell route has Retell's key: it wants Retell's signature, not the token.
+    retell = json.dumps(retell_webhook("token-retell", "agent_hangup")).encode()
+    assert _post(token_receiver, "retell", retell, bearer).status == 401
+
+
+def test_serve_takes_the_webhook_secrets_from_its_options_and_the_environment() -> None:
     body = json.dumps(vapi_report("served-call", "customer-ended-call")).encode()
     retell = json.dumps(retell_webhook("served-retell", "agent_hangup")).encode()
-    env = {"OTEL_REPLAY_AUTH_TOKEN": "tok-1", "RETELL_API_KEY": RETELL_KEY}
+    args = ["--grpc", "none", "--http", "127.0.0.1:0", "--store", "sqlite:///:memory:"]
     with running_serve(
-        "--grpc", "none", "--http", "127.0.0.1:0", "--store", "sqlite:///:memory:", env=env
+        *args, "--vapi-secret", VAPI_SECRET, env={"RETELL_API_KEY": RETELL_KEY}
     ) as server:
         port = server.port("HTTP")
-        vapi_path = "/v1/webhooks/vapi"
-        # No Vapi secret configured: the receiver's bearer token guards the Vapi route.
+        vapi_path, retell_path = "/v1/webhooks/vapi", "/v1/webhooks/retell"
         assert post_http(port, body, content_type=JSON, path=vapi_path).status == 401
-        bearer = {"Authorization": "Bearer tok-1"}
-        answer = post_http(port, body, content_type=JSON, path=vapi_path, headers=bearer)
+        signed_vapi = {"x-vapi-signature": sign_vapi(body, VAPI_SECRET)}
+        answer = post_http(port, body, content_type=JSON, path=vapi_path, headers=signed_vapi)
         assert answer.status == 200, answer.body
-        # The Retell route wants Retell's signature, not the token.
-        retell_path = "/v1/webhooks/retell"
-        assert (
-            post_http(port, retell, content_type=JSON, path=retell_path, headers=bearer).status
-            == 401
-        )
+        assert post_http(port, retell, content_type=JSON, path=retell_path).status == 401
         signed = {"x-retell-signature": sign_retell(retell, RETELL_KEY, round(time.time() * 1000))}
-        assert (
-            post_http(port, retell, content_type=JSON, path=retell_path, headers=signed).status
-            == 200
-        )
+        answer = post_http(port, retell, content_type=JSON, path=retell_path, headers=signed)
+        assert answer.status == 200, answer.body
         assert server.terminate_and_wait(30) == 0
+        # Each call is a root, one turn and one model call: the summary counts both.
+        assert "6 spans and 0 log records stored" in server.remaining_stdout()[-1]
