@@ -2,7 +2,8 @@
 
 Runs `otel-replay --version` and `otel-replay sessions` on an empty SQLite store as fresh
 subprocesses --runs times each and prints the min and median wall time, then the slowest
-imports of each (cumulative microseconds from `python -X importtime`).
+imports of each (cumulative microseconds from `python -X importtime`), how many modules each
+imports and which heavy ones (figures that do not depend on how busy the machine is).
 
     python bench/startup.py
     python bench/startup.py --runs 20 --top 15
@@ -20,6 +21,8 @@ import time
 from pathlib import Path
 
 MAX_RUNS = 50
+HEAVY = ("google.protobuf", "grpc", "psycopg", "otel_replay.semconv.identity",
+         "otel_replay.store.rows", "otel_replay.otlp.convert", "networkx", "pydantic")  # fmt: skip
 # Run from the repository root so `python -m otel_replay` imports this working tree, whatever
 # copy the environment has installed.
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +63,25 @@ def _top_imports(args: list[str], top: int, env: dict[str, str]) -> list[tuple[i
     return rows[:top]
 
 
+def _imported(args: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
+    """The number of modules `python -m otel_replay ARGS` imports, and the heavy ones."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *_command(args)[1:]],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    names = [
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "cumulative" not in line
+    ]
+    heavy = [h for h in HEAVY if h in names]
+    return len(names), heavy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help=f"runs per command (max {MAX_RUNS})")
@@ -80,6 +102,9 @@ def main() -> None:
                 f"{label}: min {min(seconds):.3f} s, median {statistics.median(seconds):.3f} s"
                 f" ({runs} runs)"
             )
+        for label, args in commands.items():
+            count, heavy = _imported(args, env)
+            print(f"{label}: {count} modules imported; heavy: {', '.join(heavy) or 'none'}")
         for label, args in commands.items():
             print(f"\nslowest imports, {label} (cumulative ms):")
             for cumulative_us, name in _top_imports(args, options.top, env):
