@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from otel_replay.core.records import Resource, Scope
+from otel_replay.otlp.decode import Encoding, decode_logs_request
 from otel_replay.store import SqlSpanStore, open_store
 from otel_replay.store.base import RunRecord
 from otel_replay.store.normalise import MAX_KEY_BYTES, REPLACEMENT, bound_key, clean_key
+from otel_replay.store.rows import build_log_batch
 from tests.builders import SECOND, T0, batch_of, make_span
 
 # Random bytes do not compress: PostgreSQL cannot squeeze this id into a 2,704-byte index row.
@@ -49,7 +51,7 @@ def test_nul_characters_in_every_text_column_are_stored_as_replacement_character
     assert span.resource.attributes["service.name"] == "svc\x00a"
 
 
-@pytest.mark.parametrize("url", ["https://a\x00b/1.0", "\ufffe", "\ufffe\"x\"", ""])
+@pytest.mark.parametrize("url", ["https://a\x00b/1.0", "\ufffe", '\ufffe"x"', ""])
 def test_schema_urls_read_back_exactly_even_with_nul_characters(
     store: SqlSpanStore, url: str
 ) -> None:
@@ -60,6 +62,22 @@ def test_schema_urls_read_back_exactly_even_with_nul_characters(
     )
     store.write([batch_of(span)])
     assert store.get_spans([_trace(1)]) == [span]
+
+
+def test_log_records_with_nul_characters_are_stored_and_read_back_exactly(
+    store: SqlSpanStore,
+) -> None:
+    body = (
+        b'{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":'
+        b'{"stringValue":"s\\u0000"}}]},"schemaUrl":"u\\u0000","scopeLogs":[{"logRecords":'
+        b'[{"timeUnixNano":"5","traceId":"' + b"0" * 31 + b'1","eventName":"gen_ai\\u0000x",'
+        b'"body":{"stringValue":"a\\u0000b"}}]}]}]}'
+    )
+    store.write([], [build_log_batch(decode_logs_request(body, Encoding.JSON))])
+    (record,) = store.get_log_records([_trace(1)])
+    assert (record.event_name, record.body) == ("gen_ai\x00x", "a\x00b")
+    assert record.resource.schema_url == "u\x00"
+    assert record.resource.attributes["service.name"] == "s\x00"
 
 
 def test_an_id_with_a_nul_stays_apart_from_the_same_id_without_it(store: SqlSpanStore) -> None:
