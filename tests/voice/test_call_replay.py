@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from otel_replay.app.conversations import session_scenario
+from otel_replay.app.conversations import load_conversation, session_scenario
 from otel_replay.app.reports import compare, run_report
 from otel_replay.app.targets import AgentRef
 from otel_replay.core.runs import RunStatus
@@ -17,6 +17,8 @@ from otel_replay.importer import import_data
 from otel_replay.replay.runner import replay_scenario
 from otel_replay.report.markdown import render_markdown
 from otel_replay.store import SqlSpanStore
+from otel_replay.voice import EndReasonBucket, measure_call
+from otel_replay.voice.spans import timeline_from_spans
 from tests.conftest import FIXTURES, opened_store
 from tests.voice.fake_platforms import KEY, ORDERS, FakePlatform, fake_platform
 
@@ -94,3 +96,24 @@ def test_two_recorded_calls_are_compared_on_their_voice_metrics(store: SqlSpanSt
     assert rows["user_interruptions"].original == 1
     assert rows["turn_count"].original == 3
     assert rows["turn_count"].replay is not None
+
+
+def test_imported_retell_call_metrics_match_hand_computed_values(store: SqlSpanStore) -> None:
+    call = FIXTURES / "voice" / "synthetic" / "retell_call_analyzed_tool_call.json"
+    import_data(store, [(call.name, call.read_bytes())])
+    conversation = load_conversation(store, "call_synth_retell_tools")
+    timeline = timeline_from_spans(store.get_spans(list(conversation.trace_ids)))
+    assert timeline is not None and timeline.source == "retell"
+    metrics = measure_call(timeline)
+    # Word times (s): greeting 0.6-2.05; user 3.0-5.05; agent 5.4-6.85 and 7.5-10.75;
+    # user 11.0-11.55; agent 12.2-12.45.
+    assert [t.agent_latency_ms for t in metrics.turns] == [350.0, 650.0]
+    assert metrics.agent_latency_ms_mean == 500.0
+    # 5 + 5 + 11 + 1 agent words over 1450 + 1450 + 3250 + 250 ms.
+    assert metrics.agent_wpm == pytest.approx(22 / (6400 / 60000))
+    assert metrics.talk_ratio == pytest.approx(6400 / 2600)
+    assert metrics.longest_silence_ms == 950.0  # 2050 -> 3000
+    assert metrics.time_to_first_audio_ms == 600.0
+    assert (metrics.user_interruptions, metrics.agent_interruptions) == (0, 0)
+    assert metrics.end_reason_bucket is EndReasonBucket.COMPLETED_AGENT  # agent_hangup
+    assert metrics.cost_usd == pytest.approx(0.125)  # 12.5 cents
