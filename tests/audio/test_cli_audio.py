@@ -1,5 +1,5 @@
 """`replay --audio` with a text agent: the report plays the recording beside the replayed
-replies spoken offline; without --audio the report has no audio."""
+replies spoken offline (a report without audio has no player: tests/audio/test_html_audio)."""
 
 from __future__ import annotations
 
@@ -12,26 +12,24 @@ from click.testing import CliRunner
 from otel_replay.audio.pcm import read_wav
 from otel_replay.audio.synthesis import Synthesizer
 from otel_replay.cli.main import cli
-from otel_replay.testing import FakeOpenAIServer, ScriptedReply
 from tests.audio.calls import CALL_ID, store_call
 
 REPLY = "Your parcel is on its way."
 
 
-def _agent(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ScriptedReply:
-    return ScriptedReply(text=REPLY)
+def text_agent(messages: list[dict[str, Any]]) -> str:
+    """The agent under test: a Python callable answering every turn the same."""
+    return REPLY
 
 
 def test_a_text_replay_with_audio_speaks_its_replies_beside_the_recording(
     synthesizer: Synthesizer, tmp_path: Path
 ) -> None:
     store_url = store_call(tmp_path, synthesizer)
-    with FakeOpenAIServer(_agent) as agent:
-        base = ["replay", CALL_ID, "--agent-url", agent.chat_url, "--store", store_url]
-        spoken = CliRunner().invoke(cli, [*base, "--audio", "--report", str(tmp_path / "r.md")])
-        plain = CliRunner().invoke(cli, [*base, "--report", str(tmp_path / "plain.html")])
+    agent = "tests.audio.test_cli_audio:text_agent"
+    base = ["replay", CALL_ID, "--agent", agent, "--store", store_url]
+    spoken = CliRunner().invoke(cli, [*base, "--audio", "--report", str(tmp_path / "r.md")])
     assert spoken.exit_code == 0, spoken.output
-    assert plain.exit_code == 0, plain.output
     markdown = (tmp_path / "r.md").read_text(encoding="utf-8")
     assert (
         "### Audio" in markdown and "the replayed text spoken (voice en_US-joe-medium)" in markdown
@@ -42,7 +40,6 @@ def test_a_text_replay_with_audio_speaks_its_replies_beside_the_recording(
     # Two replies of six words each, with a pause between them.
     assert 2.5 < spoken_wav.duration_seconds < 8
     assert re.search(r"turn 2: original [0-9.]+-[0-9.]+ s · replay [0-9.]+-[0-9.]+ s", markdown)
-    assert "<audio" not in (tmp_path / "plain.html").read_text(encoding="utf-8")
 
 
 def test_audio_with_a_text_agent_and_no_report_is_refused(tmp_path: Path) -> None:
