@@ -1,8 +1,8 @@
 """How a call ended, as one of a few buckets that mean the same on every platform.
 
 Vapi's `endedReason` has hundreds of values (most are provider faults), Retell's
-`disconnection_reason` a few dozen; a change of bucket between the original call and its
-replay is what a regression test looks at.
+`disconnection_reason` a few dozen, LiveKit's `lk.close_reason` four; a change of bucket
+between the original call and its replay is what a regression test looks at.
 """
 
 from __future__ import annotations
@@ -68,6 +68,12 @@ _EXACT: dict[str, EndReasonBucket] = {
     "no_concurrency_fallback": _B.ERROR,
     "no_valid_payment": _B.ERROR,
     "scam_detected": _B.ERROR,
+    # LiveKit Agents `lk.close_reason` (CloseReason): the caller left, the agent's code
+    # closed the session, the worker shut down, or an error.
+    "participant_disconnected": _B.COMPLETED_USER,
+    "user_initiated": _B.COMPLETED_AGENT,
+    "job_shutdown": _B.OTHER,
+    "error": _B.ERROR,
 }
 
 # Prefixes, tried in order after the exact names.

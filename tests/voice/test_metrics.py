@@ -132,6 +132,7 @@ def test_percentile_is_nearest_rank() -> None:
         ("pipeline-error-openai-llm-failed", EndReasonBucket.ERROR),
         ("error_llm_websocket_lost_connection", EndReasonBucket.ERROR),
         ("manually-canceled", EndReasonBucket.OTHER),
+        ("participant_disconnected", EndReasonBucket.COMPLETED_USER),  # LiveKit
         ("completed_agent", EndReasonBucket.COMPLETED_AGENT),  # already a bucket
         ("unknown", EndReasonBucket.UNKNOWN),
         (None, None),
