@@ -98,7 +98,13 @@ def parse_vapi(
     artifact = obj(get("artifact"))
     messages = objs(artifact.get("messages")) or objs(get("messages"))
     started = iso_unix_ms(get("startedAt"))
-    base = _recording_start(messages) or started or iso_unix_ms(get("createdAt"))
+    # A report sent for a call that never connected may only have its own timestamp.
+    base = (
+        _recording_start(messages)
+        or started
+        or iso_unix_ms(get("createdAt"))
+        or ms(views[0].get("timestamp"))
+    )
     events = _events(messages, base) if messages else _transcript_events(artifact, get)
     record_type = text(views[-1].get("type"))  # the report has a `type` of its own
     return CallRecord(

@@ -37,10 +37,13 @@ def is_voice_call_turn(span: Span) -> bool:
 
 
 def turn_text(span: Span) -> TurnText:
-    """The user's and the agent's words of a `voice.turn` span."""
+    """The user's and the agent's words of a `voice.turn` span; a call's greeting (what a
+    call whose user never spoke, a voicemail, holds at all) on its root."""
+    attributes = span.attributes
+    if span.name == VoiceCall.SPAN_CALL:
+        return TurnText(None, as_str(attributes.get(VoiceCall.GREETING_TEXT)))
     if not is_voice_call_turn(span):
         return TurnText()
-    attributes = span.attributes
     return TurnText(
         as_str(attributes.get(VoiceCall.TURN_USER_TEXT)),
         as_str(attributes.get(VoiceCall.TURN_AGENT_TEXT)),

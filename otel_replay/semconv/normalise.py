@@ -131,7 +131,10 @@ TOOL_READERS = Readers[ToolFacts](
 )
 
 TURN_TEXT_READERS = Readers[TurnText](
-    Reader(reads(keys=(VoiceCall.TURN_INDEX,)), lambda v: calls.turn_text(v.span)),
+    Reader(
+        reads(keys=(VoiceCall.TURN_INDEX, VoiceCall.GREETING_TEXT)),
+        lambda v: calls.turn_text(v.span),
+    ),
     Reader(reads("lk"), lambda v: voice.livekit_turn_text(v.span)),
     Reader(reads(when=voice.is_pipecat), lambda v: voice.pipecat_turn_text(v.span)),
     Reader(

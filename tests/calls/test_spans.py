@@ -197,3 +197,15 @@ def test_an_end_that_was_not_recorded_is_left_out() -> None:
     assert VoiceCall.TURN_USER_END_MS not in second.attributes
     model_spans = [s for s in spans if s.attributes.get(GenAI.OPERATION_NAME) == "chat"]
     assert len(model_spans) == 2
+
+
+def test_a_call_the_user_never_spoke_on_reads_as_its_greeting_alone() -> None:
+    document = vapi_report("c-voicemail", "voicemail")
+    document["message"]["artifact"]["messages"] = document["message"]["artifact"]["messages"][1:]
+    (turn,) = conversation_of(document).turns
+    assert (turn.user_text, turn.assistant_text) == (None, "Hi there.")
+    never_connected = vapi_report("c-no-answer", "customer-did-not-answer")
+    del never_connected["message"]["artifact"], never_connected["message"]["startedAt"]
+    never_connected["message"]["timestamp"] = 1793624460000
+    root = _root(spans_of(never_connected))
+    assert root.start_time_unix_nano == 1793624460000 * 1_000_000  # the report's own time
