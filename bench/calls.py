@@ -123,7 +123,7 @@ def main() -> None:
     steps: list[tuple[str, Callable[[], object]]] = [
         ("parse payload", lambda: parse_call_document(json.loads(body))),
         ("build spans", lambda: call_spans(record)),
-        ("encode OTLP", lambda: call_trace_request(record).SerializeToString()),
+        ("spans + OTLP encode", lambda: call_trace_request(record).SerializeToString()),
     ]
     for label, step in steps:
         print(f"{label + ':':26}{_median_ms(step, args.repeat):8.2f} ms")
