@@ -11,8 +11,8 @@ be sealed: the turn fails rather than run it, unless it is named live.
 
 The playback endpoint listens on 127.0.0.1 (`OTEL_REPLAY_TOOL_PLAYBACK_PORT`, default any
 free port). Vapi's cloud cannot reach loopback: expose the port (a tunnel) and set
-`OTEL_REPLAY_TOOL_PLAYBACK_URL` to its public address. Every webhook must carry the
-random `X-Vapi-Secret` the replay put in the tool's `server.secret`.
+`OTEL_REPLAY_TOOL_PLAYBACK_URL` to its public address. Every webhook must carry the random
+secret the replay put in the tool's `server.headers` (`X-Otel-Replay-Secret`).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from otel_replay.standin.loopback import LoopbackServer, server_owner
 PLAYBACK_URL_ENV = "OTEL_REPLAY_TOOL_PLAYBACK_URL"
 PLAYBACK_PORT_ENV = "OTEL_REPLAY_TOOL_PLAYBACK_PORT"
 TOOL_CALLS_PATH = "/vapi/tool-calls"
+SECRET_HEADER = "X-Otel-Replay-Secret"
 
 # Tools Vapi answers itself, without reaching any server.
 _BUILT_IN = frozenset({"endCall", "dtmf", "transferCall", "voicemail", "handoff"})
@@ -58,9 +59,9 @@ class _ToolCallHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         owner = server_owner(self)
         assert isinstance(owner, VapiToolPlayback)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(min(length, 8 * 1024 * 1024))
-        status, answer = owner.answer(self.path, self.headers.get("X-Vapi-Secret"), body)
+        length = self.headers.get("Content-Length") or "0"
+        body = self.rfile.read(min(int(length), 8 * 1024 * 1024)) if length.isdigit() else b""
+        status, answer = owner.answer(self.path, self.headers.get(SECRET_HEADER), body)
         payload = json.dumps(answer, default=str).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -91,7 +92,7 @@ class VapiToolPlayback(LoopbackServer):
         if path.split("?")[0] != TOOL_CALLS_PATH:
             return 404, {"error": "not found"}
         if secret is None or not hmac.compare_digest(secret, self.secret):
-            return 401, {"error": "missing or wrong X-Vapi-Secret"}
+            return 401, {"error": f"missing or wrong {SECRET_HEADER}"}
         with self._lock:
             carrier = self._carrier
         if carrier is None:
@@ -183,7 +184,7 @@ def sealed_assistant(
                 "webhook, so the replay cannot answer it from the recording; name it in "
                 "--live-tools to let it run for real"
             )
-        tool["server"] = {"url": playback_url, "secret": secret}
+        tool["server"] = {"url": playback_url, "headers": {SECRET_HEADER: secret}}
         sealed = True
     if not sealed:
         return None

@@ -138,7 +138,7 @@ def _vapi_tool_call(platform: FakePlatform, assistant: dict[str, Any], args: dic
     request = urllib.request.Request(
         server["url"],
         data=json.dumps(message).encode(),
-        headers={"Content-Type": "application/json", "X-Vapi-Secret": server.get("secret", "")},
+        headers={"Content-Type": "application/json", **server.get("headers", {})},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=10) as response:

@@ -81,7 +81,7 @@ def test_vapi_chat_replay_points_tools_at_the_playback_and_answers_from_the_reco
     assert "toolIds" not in first["assistant"]["model"] and "id" not in first["assistant"]
     for name in ("get_weather", "book_taxi"):
         assert tools[name]["server"]["url"].startswith("http://127.0.0.1:")
-        assert tools[name]["server"]["secret"]
+        assert tools[name]["server"]["headers"]["X-Otel-Replay-Secret"]
     assert second["previousChatId"] == "chat_1"
     assert second["input"] == "Thanks! Should I bring an umbrella?"
     # The webhook was answered with the recorded result, and the run counts the call as such.
@@ -199,14 +199,14 @@ def test_vapi_tool_playback_refuses_a_webhook_without_its_secret() -> None:
     with VapiToolPlayback() as playback:
         body = json.dumps({"message": {"type": "tool-calls", "toolCallList": []}}).encode()
         request = urllib.request.Request(
-            playback.url, data=body, headers={"X-Vapi-Secret": "wrong"}, method="POST"
+            playback.url, data=body, headers={"X-Otel-Replay-Secret": "wrong"}, method="POST"
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
         refused.value.close()
         assert refused.value.code == 401
         # With the secret but outside a turn: nothing to answer from.
-        request.add_header("X-Vapi-Secret", playback.secret)
+        request.add_header("X-Otel-Replay-Secret", playback.secret)
         with pytest.raises(urllib.error.HTTPError) as outside:
             urllib.request.urlopen(request, timeout=10)
         outside.value.close()
