@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 try:
     import hyperscan
@@ -40,6 +41,9 @@ class _StdlibProbes:
             for p in probes
         ]
 
+    def search_all(self, parts: Sequence[bytes]) -> bool:
+        return self.search(b"".join(parts))
+
     def search(self, raw: bytes) -> bool:
         lowered = raw.lower()
         # A plain loop: generator expressions cost more than the searches themselves.
@@ -55,33 +59,47 @@ def _stop(*_: object) -> bool:
     return True  # the first match answers the question
 
 
-class _HyperscanProbes:
-    def __init__(self, probes: Sequence[Probe]) -> None:
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        expressions = [p.pattern if p.pattern is not None else re.escape(p.hint) for p in probes]
-        flags = [
+def _compile(probes: Sequence[Probe], mode: int) -> hyperscan.Database:
+    database = hyperscan.Database(mode=mode)
+    database.compile(
+        expressions=[p.pattern if p.pattern is not None else re.escape(p.hint) for p in probes],
+        ids=list(range(len(probes))),
+        elements=len(probes),
+        flags=[
             hyperscan.HS_FLAG_SINGLEMATCH
             | (hyperscan.HS_FLAG_CASELESS if p.caseless or p.pattern is None else 0)
             for p in probes
-        ]
-        self._database.compile(
-            expressions=expressions,
-            ids=list(range(len(probes))),
-            elements=len(probes),
-            flags=flags,
-        )
+        ],
+    )
+    return database
+
+
+class _HyperscanProbes:
+    def __init__(self, probes: Sequence[Probe]) -> None:
+        self._block = _compile(probes, hyperscan.HS_MODE_BLOCK)
+        # Vectored: many buffers scanned as if joined, without joining them.
+        self._vectored = _compile(probes, hyperscan.HS_MODE_VECTORED)
         # A scan runs without the GIL: each thread needs scratch space of its own.
         self._local = threading.local()
 
-    def search(self, raw: bytes) -> bool:
-        scratch = getattr(self._local, "scratch", None)
+    def _scan(self, database: hyperscan.Database, data: Any) -> bool:
+        scratches = getattr(self._local, "scratches", None)
+        if scratches is None:
+            scratches = self._local.scratches = {}
+        scratch = scratches.get(id(database))
         if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+            scratch = scratches[id(database)] = hyperscan.Scratch(database)
         try:
-            self._database.scan(raw, match_event_handler=_stop, scratch=scratch)
+            database.scan(data, match_event_handler=_stop, scratch=scratch)
         except hyperscan.ScanTerminated:
             return True
         return False
+
+    def search(self, raw: bytes) -> bool:
+        return self._scan(self._block, raw)
+
+    def search_all(self, parts: Sequence[bytes]) -> bool:
+        return bool(parts) and self._scan(self._vectored, list(parts))
 
 
 class BytesProbe:
@@ -93,3 +111,7 @@ class BytesProbe:
 
     def search(self, raw: bytes) -> bool:
         return self._impl.search(raw)
+
+    def search_all(self, parts: Sequence[bytes]) -> bool:
+        """`search` of the parts joined (a match may span two of them)."""
+        return self._impl.search_all(parts)

@@ -254,7 +254,7 @@ class Redactor:
         at them all: the rows a request becomes already hold its spans' bytes."""
         if not self.probes:
             return True
-        return _PROBE.search(b"".join(serialised))
+        return _PROBE.search_all(list(serialised))
 
     def redact_traces(self, request: trace_service_pb2.ExportTraceServiceRequest) -> None:
         """Every attribute of the request's resources, scopes, spans, events and links."""

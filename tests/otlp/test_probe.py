@@ -33,6 +33,14 @@ def test_a_probe_fires_on_its_hint_and_pattern_only(use_hyperscan: bool) -> None
     assert not probe.search(b"")
 
 
+@pytest.mark.parametrize("use_hyperscan", ENGINES)
+def test_parts_are_looked_at_as_if_joined(use_hyperscan: bool) -> None:
+    probe = BytesProbe([Probe(b"secret")], use_hyperscan=use_hyperscan)
+    assert probe.search_all([b"my_sec", b"", b"ret_x"])
+    assert not probe.search_all([b"", b"plain", b""])
+    assert not probe.search_all([])
+
+
 def _span(attributes: list[tuple[str, object]]) -> trace_pb2.Span:
     span = trace_pb2.Span(name="chat")
     for key, value in attributes:
