@@ -32,6 +32,7 @@ _log = logging.getLogger(__name__)
 # background indexer in the UI server does the rest): a request stays bounded.
 FACTS_BATCH = 2000
 REQUEST_FACTS_BATCH = 200
+REQUEST_FACTS_SCAN = 2000  # a request looks for stale facts among the latest traces only
 _FACT_TRACES_PER_LOAD = 200
 
 
@@ -55,10 +56,13 @@ def _trace_facts(trace_id: str, spans: Sequence[Span]) -> TraceFacts:
     return TraceFacts(trace_id, len(spans), int(has_error), int(has_tool), "\n".join(texts))
 
 
-def index_trace_facts(store: SearchStore, max_traces: int = FACTS_BATCH) -> int:
+def index_trace_facts(
+    store: SearchStore, max_traces: int = FACTS_BATCH, latest: int | None = None
+) -> int:
     """Compute the search facts of traces that have none or whose spans changed since (newest
-    first, at most `max_traces`); returns how many were computed."""
-    stale = store.stale_fact_traces(max_traces)
+    first, at most `max_traces`, among the `latest` traces when given); returns how many were
+    computed."""
+    stale = store.stale_fact_traces(max_traces, latest)
     for start in range(0, len(stale), _FACT_TRACES_PER_LOAD):
         chunk = stale[start : start + _FACT_TRACES_PER_LOAD]
         spans_by_trace: dict[str, list[Span]] = defaultdict(list)
@@ -85,7 +89,7 @@ def list_session_page(
     date first (bounded), so a search sees what has just arrived."""
     page = max(1, page)
     if session_filter.text or session_filter.has_errors or session_filter.has_tools:
-        index_trace_facts(store, REQUEST_FACTS_BATCH)
+        index_trace_facts(store, REQUEST_FACTS_BATCH, REQUEST_FACTS_SCAN)
     rows = store.search_sessions(session_filter, per_page + 1, (page - 1) * per_page)
     return SessionPage(rows[:per_page], page, per_page, len(rows) > per_page)
 

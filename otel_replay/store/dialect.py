@@ -132,6 +132,13 @@ class Dialect:
             return (list(values),)
         return tuple(values)
 
+    def contains_any_case(self, column: str) -> str:
+        """A condition that `column` matches a LIKE pattern (escape `\\`) in any case:
+        SQLite's LIKE folds ASCII case itself (faster than LOWER() on every row), PostgreSQL
+        has ILIKE."""
+        operator = "ILIKE" if self.name is DialectName.POSTGRESQL else "LIKE"
+        return f"{column} {operator} {self.placeholder} ESCAPE '\\'"
+
 
 SQLITE = Dialect(DialectName.SQLITE, "?", "INTEGER", "BLOB")
 POSTGRESQL = Dialect(DialectName.POSTGRESQL, "%s", "BIGINT", "BYTEA")

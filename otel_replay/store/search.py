@@ -89,7 +89,7 @@ _SESSION_ROW = {
 class SearchStore(SpanStore, Protocol):
     """A span store that can be browsed and cleaned up (the SQL store is one)."""
 
-    def stale_fact_traces(self, limit: int) -> list[str]: ...
+    def stale_fact_traces(self, limit: int, latest: int | None = None) -> list[str]: ...
 
     def save_trace_facts(self, facts: list[TraceFacts]) -> None: ...
 
@@ -161,6 +161,7 @@ def search_params(f: SessionFilter) -> tuple[object, ...]:
 SEARCH_FIRST_SCAN = 256
 SEARCH_MAX_SCAN = 65_536
 SEARCH_MAX_SCANS = 64
+SEARCH_ALL_TRACES = 1 << 62  # a LIMIT that bounds nothing
 _FACTS_JOIN = " LEFT JOIN trace_facts f ON f.trace_id = t.trace_id"
 
 
@@ -179,10 +180,12 @@ def search_traces_sql(dialect: Dialect, shape: SearchShape, after: bool) -> str:
     if shape.until:
         where.append(f"t.min_start_unix_nano <= {p}")
     if shape.text:
+        # The text matches are found once (one pass over the facts), not per trace read.
+        # (facts hold lowercased text, patterns are lowercased: plain LIKE serves.)
         where.append(
-            f"(LOWER(t.session_id) LIKE {p} ESCAPE '\\' "
-            f"OR LOWER(COALESCE(t.user_id, '')) LIKE {p} ESCAPE '\\' "
-            f"OR f.text LIKE {p} ESCAPE '\\')"
+            f"({dialect.contains_any_case('t.session_id')} "
+            f"OR {dialect.contains_any_case('t.user_id')} "
+            f"OR t.trace_id IN (SELECT trace_id FROM trace_facts WHERE text LIKE {p} ESCAPE '\\'))"
         )
     if shape.has_errors:
         where.append("f.has_error = 1")
@@ -196,12 +199,15 @@ def search_traces_sql(dialect: Dialect, shape: SearchShape, after: bool) -> str:
         where.append(
             f"(t.max_end_unix_nano < {p} OR (t.max_end_unix_nano = {p} AND t.trace_id < {p}))"
         )
-    needs_facts = shape.text or shape.has_errors or shape.has_tools
+    needs_facts = shape.has_errors or shape.has_tools
     return (
         "SELECT t.session_id, t.max_end_unix_nano, t.trace_id FROM traces t"
         + (_FACTS_JOIN if needs_facts else "")
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + f" ORDER BY t.max_end_unix_nano DESC, t.trace_id DESC LIMIT {p}"
+        # A text search reads every trace anyway: sorting its matches (`+ 0` keeps SQLite off
+        # the end index) beats visiting each trace row in index order.
+        + f" ORDER BY t.max_end_unix_nano{' + 0' if shape.text else ''} DESC, t.trace_id DESC"
+        + f" LIMIT {p}"
     )
 
 
@@ -241,14 +247,18 @@ def build_search_statements(dialect: Dialect, batch: int) -> SearchStatements:
     columns = TraceFacts._fields
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
     return SearchStatements(
-        stale_fact_traces="SELECT t.trace_id FROM traces t "
+        # Among the `latest` traces by end (a bound for requests; the background indexer
+        # passes all of them).
+        stale_fact_traces="SELECT t.trace_id FROM (SELECT trace_id, span_count, "
+        f"max_end_unix_nano FROM traces ORDER BY max_end_unix_nano DESC LIMIT {p}) t "
         "LEFT JOIN trace_facts f ON f.trace_id = t.trace_id "
         "WHERE f.trace_id IS NULL OR f.span_count <> t.span_count "
         f"ORDER BY t.max_end_unix_nano DESC LIMIT {p}",
         upsert_trace_facts=f"INSERT INTO trace_facts ({', '.join(columns)}) "
         f"VALUES ({dialect.params(len(columns))}) "
         f"ON CONFLICT (trace_id) DO UPDATE SET {updates}",
-        session_services="SELECT DISTINCT service_name FROM traces ORDER BY service_name",
+        # From the resource groups (a few rows), not the traces (every row).
+        session_services="SELECT DISTINCT service_name FROM scopes ORDER BY service_name",
         session_trace_ids=f"SELECT trace_id FROM traces WHERE session_id = {p}",
         delete_spans=f"DELETE FROM spans WHERE {dialect.in_values('trace_id', batch)}",
         delete_log_records=f"DELETE FROM log_records WHERE {dialect.in_values('trace_id', batch)}",

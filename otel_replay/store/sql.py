@@ -23,6 +23,7 @@ from otel_replay.store.migrations import apply_migrations
 from otel_replay.store.normalise import clean_text, unescape_exact
 from otel_replay.store.ranks import NO_RANK
 from otel_replay.store.search import (
+    SEARCH_ALL_TRACES,
     SEARCH_FIRST_SCAN,
     SEARCH_MAX_SCAN,
     SEARCH_MAX_SCANS,
@@ -340,10 +341,12 @@ class SqlSpanStore:
     def _search_sql(self) -> SearchStatements:
         return build_search_statements(self._conn.dialect, ID_BATCH)
 
-    def stale_fact_traces(self, limit: int) -> list[str]:
-        """Traces whose search facts are missing or older than their spans, newest first."""
+    def stale_fact_traces(self, limit: int, latest: int | None = None) -> list[str]:
+        """Traces whose search facts are missing or older than their spans, newest first;
+        only among the `latest` traces by end when given."""
+        scan = latest if latest is not None else SEARCH_ALL_TRACES
         with self._reading() as conn:
-            rows = conn.execute(self._search_sql().stale_fact_traces, (limit,))
+            rows = conn.execute(self._search_sql().stale_fact_traces, (scan, limit))
         return [str(r[0]) for r in rows]
 
     def save_trace_facts(self, facts: list[TraceFacts]) -> None:
@@ -360,7 +363,9 @@ class SqlSpanStore:
         params = search_params(session_filter)
         wanted = offset + limit
         found: dict[str, None] = {}
-        chunk = max(SEARCH_FIRST_SCAN, wanted * 4)
+        # A text search reads its matches in one pass: start with the largest scan.
+        first = SEARCH_MAX_SCAN if session_filter.text else SEARCH_FIRST_SCAN
+        chunk = max(first, wanted * 4)
         keyset: tuple[object, ...] = ()
         with self._reading() as conn:
             for _ in range(SEARCH_MAX_SCANS):
