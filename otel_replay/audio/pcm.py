@@ -11,10 +11,17 @@ from __future__ import annotations
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from otel_replay.audio.extra import require
 from otel_replay.core.errors import BadInputError
 
 SAMPLE_WIDTH = 2  # bytes: signed 16-bit
+
+
+def numpy_module() -> Any:
+    """numpy, from the voice extra (imported on use: the core package does not need it)."""
+    return require("numpy", "audio processing")
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def resample(audio: PcmAudio, sample_rate: int) -> PcmAudio:
     """The audio at another rate, by linear interpolation."""
     if audio.sample_rate == sample_rate or audio.frame_count == 0:
         return PcmAudio(audio.samples, sample_rate) if audio.frame_count == 0 else audio
-    import numpy as np
+    np = numpy_module()
 
     source = np.frombuffer(audio.samples, dtype="<i2").astype(np.float32)
     count = max(1, round(audio.frame_count * sample_rate / audio.sample_rate))
@@ -69,7 +76,7 @@ def resample(audio: PcmAudio, sample_rate: int) -> PcmAudio:
 
 def from_float_samples(values: object, sample_rate: int) -> PcmAudio:
     """Float samples in [-1, 1] (a numpy array) as 16-bit PCM."""
-    import numpy as np
+    np = numpy_module()
 
     floats = np.clip(np.asarray(values, dtype=np.float32), -1.0, 1.0)
     return PcmAudio((floats * 32767).astype("<i2").tobytes(), sample_rate)
@@ -77,7 +84,7 @@ def from_float_samples(values: object, sample_rate: int) -> PcmAudio:
 
 def to_float_samples(audio: PcmAudio) -> object:
     """The samples as a float32 numpy array in [-1, 1]."""
-    import numpy as np
+    np = numpy_module()
 
     return np.frombuffer(audio.samples, dtype="<i2").astype(np.float32) / 32768.0
 
@@ -96,7 +103,7 @@ def write_wav(path: Path, audio: PcmAudio) -> Path:
 def read_wav(path: Path, channel: int | None = None) -> PcmAudio:
     """A 16-bit PCM WAV file as mono audio: one channel of it (a stereo call recording holds
     one party per channel), or all channels averaged."""
-    import numpy as np
+    np = numpy_module()
 
     try:
         with wave.open(str(path), "rb") as source:

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from otel_replay.audio.extra import require
-from otel_replay.audio.pcm import SAMPLE_WIDTH, PcmAudio, resample
+from otel_replay.audio.pcm import SAMPLE_WIDTH, PcmAudio, numpy_module, resample
 
 FRAME_SECONDS = 0.02
 # A 16-bit frame louder than this (RMS) counts as the agent making sound.
@@ -60,7 +60,7 @@ class _Line:
         return self.loop.time() - self.started
 
     async def play(self, audio: bytes, sample_rate: int) -> bool:
-        import numpy as np
+        np = numpy_module()
 
         now = self.now()
         start = max(now, self.playhead)
@@ -142,7 +142,7 @@ def _make_transport(line: _Line, sample_rate: int, ready: asyncio.Event) -> Any:
 
 
 def _track(chunks: Sequence[tuple[float, bytes, int]], seconds: float, rate: int) -> PcmAudio:
-    import numpy as np
+    np = numpy_module()
 
     track = np.zeros(round(seconds * rate) + 1, dtype=np.int32)
     for start, audio, chunk_rate in chunks:

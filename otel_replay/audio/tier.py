@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from otel_replay.audio.hearing import HeardCall, hear_call
-from otel_replay.audio.pcm import PcmAudio, read_wav, resample, write_wav
+from otel_replay.audio.pcm import PcmAudio, numpy_module, read_wav, resample, write_wav
 from otel_replay.audio.pipecat_agent import DrivenCall, UserSpeech, drive_pipecat_agent
 from otel_replay.audio.recording import CallRecording, read_call_recording
 from otel_replay.audio.sides import ReplayAudio, build_audio_section, with_audio
@@ -99,7 +99,7 @@ def user_speech(
 
 
 def _mixed(call: DrivenCall) -> PcmAudio:
-    import numpy as np
+    np = numpy_module()
 
     rate = call.agent_track.sample_rate
     user = np.frombuffer(resample(call.user_track, rate).samples, dtype="<i2").astype(np.int32)
