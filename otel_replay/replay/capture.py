@@ -84,6 +84,17 @@ class SpanCapture(SpanProcessor):
             trace_id, spans, {t: a.turn_span_id for t, a in adopted.items()}, received
         )
 
+    def snapshot(self, trace_id: int, start: int = 0) -> CapturedTrace:
+        """The trace's spans finished so far, from the `start`-th on; the trace stays
+        captured (a replay reads the turn it has just run)."""
+        with self._lock:
+            adopted = {
+                t: a.turn_span_id for t, a in self._adopted.items() if a.replay_trace_id == trace_id
+            }
+            spans = self._spans.get(trace_id, [])[start:]
+            received = list(self._received.get(trace_id, []))
+        return CapturedTrace(trace_id, spans, adopted, received)
+
     def _owner(self, trace_id: int) -> int | None:
         adoption = self._adopted.get(trace_id)
         owner = adoption.replay_trace_id if adoption is not None else trace_id

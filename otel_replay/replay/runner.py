@@ -24,12 +24,13 @@ from otel_replay.core.runs import (
     RunStatus,
     Score,
     ToolCallSummary,
+    TurnOrigin,
     TurnSide,
 )
 from otel_replay.core.values import to_json_value
 from otel_replay.otlp.convert import spans_from_request
 from otel_replay.replay.agents import AgentFactory, ChatMessage
-from otel_replay.replay.capture import ensure_capture, spans_to_request
+from otel_replay.replay.capture import SpanCapture, ensure_capture, spans_to_request
 from otel_replay.replay.links import (
     add_links,
     mark_llm_sources,
@@ -65,6 +66,25 @@ Scorer = Callable[[Scenario, ReplayRun], Sequence[Score]]
 
 # Called with a turn's index just before the agent gets it (the model stand-in follows).
 OnTurn = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class FinishedTurn:
+    """A turn the replay has just run, as a `Steer` sees it: the scenario turn, what the
+    agent did (read from the turn's spans as the run will read them; None when no turn span
+    was made) and the agent's error, if any."""
+
+    turn: ScenarioTurn
+    replayed: TurnSide | None
+    error: str | None
+
+
+# Called after each turn with what it did: the next turn to run, or None to end the replay.
+# A turn whose index is not one of the scenario's is stored as simulated (`TurnOrigin`).
+# Without a steer the scenario's user turns run in order (`simulate/` steers).
+Steer = Callable[[FinishedTurn], ScenarioTurn | None]
+# Most turns a steered replay runs beyond the scenario's own (a steer bounds itself first).
+_MAX_STEERED_TURNS = 1000
 
 
 @dataclass(frozen=True)
@@ -156,6 +176,7 @@ def _run_turns(
     run_id: str,
     session_id: str,
     on_turn: OnTurn | None,
+    steer: Steer | None = None,
 ) -> tuple[int, list[_TurnOutcome]]:
     capture = ensure_capture()  # before the first span, so that it is recorded
     tracer = trace.get_tracer(_TRACER)
@@ -187,10 +208,13 @@ def _run_turns(
                     return trace_id, [_not_run(turn, options, failure) for turn in scenario.turns]
                 try:
                     messages: list[ChatMessage] = []
-                    for turn in scenario.turns:
-                        if turn.user is None:
-                            continue
-                        messages.append({"role": "user", "content": turn.user})
+                    pending = iter([t for t in scenario.turns if t.user is not None])
+                    reader = _TurnReader(capture, trace_id) if steer is not None else None
+                    turn: ScenarioTurn | None = next(pending, None)
+                    for _ in range(len(scenario.turns) + _MAX_STEERED_TURNS):
+                        if turn is None:
+                            break
+                        messages.append({"role": "user", "content": turn.user or ""})
                         if on_turn is not None:
                             on_turn(turn.index)
                         outcome = _run_turn(
@@ -203,11 +227,35 @@ def _run_turns(
                             messages.append({"role": "assistant", "content": turn.assistant or ""})
                         elif outcome.reply is not None:
                             messages.append(outcome.reply)
+                        turn = (
+                            next(pending, None)
+                            if steer is None or reader is None
+                            else steer(reader.finished(outcome))
+                        )
                 finally:
                     agent.close()
     finally:
         context.detach(token)
     return trace_id, outcomes
+
+
+class _TurnReader:
+    """Reads each turn back from the spans captured since the previous turn ended (a turn's
+    spans end within it), as the run will read them, for a `Steer`."""
+
+    def __init__(self, capture: SpanCapture, trace_id: int) -> None:
+        self._capture = capture
+        self._trace_id = trace_id
+        self._seen = 0
+
+    def finished(self, outcome: _TurnOutcome) -> FinishedTurn:
+        captured = self._capture.snapshot(self._trace_id, self._seen)
+        self._seen += len(captured.spans)
+        replayed = None
+        if outcome.span_id:
+            spans = list(spans_from_request(spans_to_request(captured)))
+            replayed = _replayed_side(outcome, spans)
+        return FinishedTurn(outcome.turn, replayed, outcome.error)
 
 
 def _run_turn(
@@ -380,14 +428,17 @@ def replay_scenario(
     on_turn: OnTurn | None = None,
     annotate: Callable[[ReplayRun], ReplayRun] | None = None,
     llm_sources: Callable[[int], Sequence[str]] | None = None,
+    steer: Steer | None = None,
 ) -> ReplayRun:
     """Replay every user turn of the scenario against a new agent session; store the spans
     (linked to the originals) and the run, scored by `score` when given; return the run.
 
     A failing, hanging (`turn_timeout`) or exiting agent fails its turn and the replay goes
-    on; Ctrl-C ends it after storing the finished turns (status `interrupted`)."""
+    on; Ctrl-C ends it after storing the finished turns (status `interrupted`). A `steer`
+    chooses each next turn instead of the scenario's order (stop early, or go on with turns
+    of its own: a simulated user)."""
     run, span_batch = _replay(
-        scenario, factory, agent_label, options, score, on_turn, annotate, llm_sources
+        scenario, factory, agent_label, options, score, on_turn, annotate, llm_sources, steer
     )
     # The run's spans and its record commit together: one transaction per replay.
     store.write([span_batch], [], [run_record(run)])
@@ -403,20 +454,23 @@ def _replay(
     on_turn: OnTurn | None = None,
     annotate: Callable[[ReplayRun], ReplayRun] | None = None,
     llm_sources: Callable[[int], Sequence[str]] | None = None,
+    steer: Steer | None = None,
 ) -> tuple[ReplayRun, SpanBatch]:
     """The replayed run and its linked spans, not yet stored."""
     options = options or ReplayOptions()
     run_id = uuid.uuid4().hex
     session_id = f"replay-{run_id[:16]}"
     started = time.time_ns()
-    trace_id, outcomes = _run_turns(scenario, factory, options, run_id, session_id, on_turn)
+    trace_id, outcomes = _run_turns(scenario, factory, options, run_id, session_id, on_turn, steer)
     captured = ensure_capture().take(trace_id)
     request = spans_to_request(captured)
     spans = list(spans_from_request(request))
     turn_span_ids = {o.span_id: o.turn.index for o in outcomes if o.span_id}
     recorded_tools = {t.name for turn in scenario.turns for t in turn.tool_calls}
     unsealed = find_unsealed_tool_runs(spans, turn_span_ids, recorded_tools, options.live_tools)
-    add_links(request, plan_links(spans, turn_span_ids, {t.index: t for t in scenario.turns}))
+    recorded = {t.index: t for t in scenario.turns}
+    recorded_span_ids = {s: i for s, i in turn_span_ids.items() if i in recorded}
+    add_links(request, plan_links(spans, recorded_span_ids, recorded))
     if llm_sources is not None:  # the model stand-in's log: each model span says its source
         mark_llm_sources(request, plan_llm_sources(spans, turn_span_ids, llm_sources))
     span_batch = build_span_batch(request, DEFAULT_SESSION_KEYS)
@@ -437,9 +491,14 @@ def _replay(
                 span_id=outcome.span_id or None if outcome else None,
                 error=_turn_error(outcome, unsealed.get(turn.index, [])) if outcome else None,
                 divergences=[d.describe() for d in outcome.playback.divergences] if outcome else [],
-                note=None if outcome else "no user message recorded: turn not replayed",
+                note=None if outcome else _not_replayed(turn),
             )
         )
+    turns += [
+        _simulated_turn(o, spans, unsealed.get(o.turn.index, []), trace_hex)
+        for o in outcomes
+        if o.turn.index not in recorded
+    ]
     run = ReplayRun(
         run_id=run_id,
         scenario=scenario.name,
@@ -458,6 +517,31 @@ def _replay(
     if score is not None:
         run = run.with_scores(score(scenario, run))
     return run, span_batch
+
+
+def _not_replayed(turn: ScenarioTurn) -> str:
+    if turn.user is None:
+        return "no user message recorded: turn not replayed"
+    return "not replayed: the replay ended before it"
+
+
+def _simulated_turn(
+    outcome: _TurnOutcome, spans: Sequence[Span], unsealed: Sequence[str], trace_hex: str
+) -> ReplayedTurn:
+    """A turn a steer made up (a simulated user's): no original, nothing to link to."""
+    return ReplayedTurn(
+        index=outcome.turn.index,
+        user=outcome.turn.user,
+        original=TurnSide(assistant=None),
+        replayed=_replayed_side(outcome, spans) if outcome.span_id else None,
+        original_trace_id="",
+        original_span_id="",
+        trace_id=trace_hex,
+        span_id=outcome.span_id or None,
+        error=_turn_error(outcome, unsealed),
+        divergences=[d.describe() for d in outcome.playback.divergences],
+        origin=TurnOrigin.SIMULATED,
+    )
 
 
 def run_record(run: ReplayRun) -> RunRecord:
@@ -595,9 +679,11 @@ class _Pending:
 
 
 __all__ = [
+    "FinishedTurn",
     "OnTurn",
     "ReplayOptions",
     "Scorer",
+    "Steer",
     "TurnTimeoutError",
     "load_run",
     "replay_many",
