@@ -93,27 +93,28 @@ def sqlite_url(tmp_path: Path) -> str:
 def support_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A store holding the buggy support agent's sessions, exported over OTLP/gRPC by another
     process (`python -m otel_replay.demo.record`) to a real receiver."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('recorded') / 'store.db'}"
+    record_over_otlp(url, "otel_replay.demo.record")
+    return url
+
+
+def record_over_otlp(url: str, module: str) -> None:
+    """Run `python -m MODULE --endpoint HOST:PORT` (an agent exporting its spans over
+    OTLP/gRPC from its own process) against a real receiver that stores into `url`."""
     import subprocess
     import sys
 
     from otel_replay.receiver.serve import Endpoint, Receiver, ServeConfig
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('recorded') / 'store.db'}"
     receiver = Receiver(ServeConfig(grpc=Endpoint("127.0.0.1", 0), http=None, store_url=url))
     try:
         assert receiver.grpc_endpoint is not None
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "otel_replay.demo.record",
-                "--endpoint",
-                str(receiver.grpc_endpoint),
-            ],
+            [sys.executable, "-m", module, "--endpoint", str(receiver.grpc_endpoint)],
             check=True,
             timeout=60,
             capture_output=True,
+            cwd=Path(__file__).resolve().parent.parent,
         )
     finally:
         receiver.stop()
-    return url
