@@ -11,19 +11,70 @@ from otel_replay.app.baselines import baseline_cassette
 from otel_replay.app.models import LlmMode, answer_sources, mark_model_sources, model_standin
 from otel_replay.app.targets import AgentRef, AgentTarget
 from otel_replay.core.errors import BadInputError
-from otel_replay.core.runs import ReplayRun, RunStatus
+from otel_replay.core.runs import AfterDivergence, ReplayRun, RunStatus, Score
 from otel_replay.evals.evaluate import check_expectations, default_expectations, score_expectations
 from otel_replay.regression.files import case_folder, refuse_existing_case, save_case
 from otel_replay.regression.model import CaseOptions
 from otel_replay.replay.adapters import sealed_frameworks
 from otel_replay.replay.remote import replay_bridge
-from otel_replay.replay.runner import ReplayOptions, replay_many, replay_scenario
+from otel_replay.replay.runner import ReplayOptions, Steer, replay_many, replay_scenario
 from otel_replay.scenario.model import Scenario
+from otel_replay.simulate.freeze import played_scenario
+from otel_replay.simulate.model_client import UserModel
+from otel_replay.simulate.outcome import check_outcome, load_outcome_rule
+from otel_replay.simulate.user import (
+    DEFAULT_MAX_TURNS,
+    SIMULATED_USER,
+    DivergenceSteering,
+    SimulatedUser,
+)
 from otel_replay.standin import StandIn, StandInExchange
 from otel_replay.store.base import SpanStore
 
 # Called once per finished scenario (the first trial), for progress display.
 OnRun = Callable[[ReplayRun], None]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What a replay does once a turn diverges from its recording, and the models it asks:
+    `user_model` plays the user for `simulate`, `outcome_judge` checks each scenario's
+    expected outcome at the end (a scenario's own `outcome_rule` needs no model)."""
+
+    after_divergence: AfterDivergence = AfterDivergence.CONTINUE
+    user_model: UserModel | None = None
+    max_turns: int = DEFAULT_MAX_TURNS
+    outcome_judge: UserModel | None = None
+
+    def __post_init__(self) -> None:
+        if self.after_divergence is AfterDivergence.SIMULATE and self.user_model is None:
+            raise BadInputError("--after-divergence simulate needs --user-model URL")
+        if self.max_turns < 1:
+            raise BadInputError(f"--max-turns must be at least 1, not {self.max_turns}")
+
+    @property
+    def watches(self) -> bool:
+        """Whether replays are watched turn by turn (stop, simulate)."""
+        return self.after_divergence is not AfterDivergence.CONTINUE
+
+    def steering(self, scenario: Scenario) -> DivergenceSteering | None:
+        if not self.watches:
+            return None
+        user = (
+            SimulatedUser(scenario.user, self.user_model)
+            if self.after_divergence is AfterDivergence.SIMULATE and self.user_model is not None
+            else None
+        )
+        return DivergenceSteering(scenario, self.after_divergence, user, max_turns=self.max_turns)
+
+    def score(self, scenario: Scenario, run: ReplayRun) -> list[Score]:
+        """The scenario's expectations, then its expected outcome when it can be checked."""
+        scores = score_expectations(scenario, run)
+        watch = run.divergence
+        if watch is not None and watch.error is not None:  # the simulation could not go on
+            scores.append(Score(evaluator=SIMULATED_USER, passed=False, detail=watch.error))
+        outcome = check_outcome(scenario, run, self.outcome_judge)
+        return [*scores, outcome] if outcome is not None else scores
 
 
 @dataclass(frozen=True)
@@ -62,6 +113,7 @@ def replay_scenarios(
     llm_upstream: str | None = None,
     seal: Sequence[str] = (),
     on_run: OnRun | None = None,
+    simulation: Simulation | None = None,
 ) -> ReplayOutcome:
     """Replay each scenario (`concurrency` at once when there are several and the model is
     live), `trials` times; every run is scored by its scenario's expectations and stored
@@ -71,11 +123,18 @@ def replay_scenarios(
     in `seal` (MODULE:FUNCTION) are sealed for the duration; an HTTP agent gets a loopback
     bridge for its spans and its sealed tool calls (`replay.remote`).
 
-    Every scenario's expectations are checked before any agent runs: a bad evaluator is
-    bad input, not a failed run.
+    With `simulation`, each replay is watched turn by turn and stopped, or carried on by a
+    simulated user, from its first divergent turn; each scenario's expected outcome is
+    checked at the end (`simulate/`).
+
+    Every scenario's expectations (and outcome rule) are checked before any agent runs: a
+    bad evaluator is bad input, not a failed run.
     """
+    simulation = simulation or Simulation()
     for scenario in scenarios:
         check_expectations(scenario.expectations)
+        if scenario.user is not None and scenario.user.outcome_rule:
+            load_outcome_rule(scenario.user.outcome_rule)
     if not scenarios:
         raise BadInputError("nothing to replay: no scenarios")
     exchanges: dict[str, list[StandInExchange]] = {}
@@ -87,7 +146,8 @@ def replay_scenarios(
         # the frameworks it imported are sealed (one not imported is never loaded for it).
         target = agent.load(scenarios[0].agent.model)
         stack.enter_context(sealed_frameworks(seal))
-        if len(scenarios) > 1 and concurrency > 1 and standin is None:
+        concurrent = len(scenarios) > 1 and concurrency > 1 and standin is None
+        if concurrent and not simulation.watches:
             runs = replay_many(
                 scenarios,
                 target.factory,
@@ -96,12 +156,12 @@ def replay_scenarios(
                 options=options,
                 concurrency=concurrency,
                 on_done=on_run,
-                score=score_expectations,
+                score=simulation.score,
             )
         else:
             runs = []
             for scenario in scenarios:
-                run = _replay_one(store, scenario, target, options, standin, exchanges)
+                run = _replay_one(store, scenario, target, options, standin, simulation, exchanges)
                 runs.append(run)
                 if on_run is not None:
                     on_run(run)
@@ -111,7 +171,7 @@ def replay_scenarios(
         if trials > 1 and not any(r.status is RunStatus.INTERRUPTED for r in runs):
             for scenario, run in zip(scenarios, runs, strict=False):
                 trial_runs[run.run_id] = [run] + [
-                    _replay_one(store, scenario, target, options, standin)
+                    _replay_one(store, scenario, target, options, standin, simulation)
                     for _ in range(trials - 1)
                 ]
     return ReplayOutcome(list(scenarios[: len(runs)]), runs, agent, trial_runs, exchanges)
@@ -123,20 +183,30 @@ def _replay_one(
     agent: AgentTarget,
     options: ReplayOptions,
     standin: StandIn | None,
+    simulation: Simulation,
     exchanges: dict[str, list[StandInExchange]] | None = None,
 ) -> ReplayRun:
     if standin is not None:
         standin.load(scenario)
+    steering = simulation.steering(scenario)
+
+    def annotate(run: ReplayRun) -> ReplayRun:
+        if standin is not None:
+            run = mark_model_sources(run, standin)
+        return steering.annotate(run) if steering is not None else run
+
+    steer: Steer | None = steering
     run = replay_scenario(
         scenario,
         agent.factory,
         store,
         agent_label=agent.label,
         options=options,
-        score=score_expectations,
+        score=simulation.score,
         on_turn=standin.set_turn if standin is not None else None,
-        annotate=(lambda run: mark_model_sources(run, standin)) if standin is not None else None,
+        annotate=annotate if standin is not None or steering is not None else None,
         llm_sources=answer_sources(standin) if standin is not None else None,
+        steer=steer,
     )
     if standin is not None and exchanges is not None:
         exchanges[run.run_id] = standin.exchanges()
@@ -170,7 +240,11 @@ def save_cases(
     """Save every run of the outcome as a regression case: its scenario, the run as its
     baseline, default expectations (the tool sequence per turn and a reply similarity) and
     the cassette of the run's LLM exchanges (the stand-in's log, else the run's stored trace
-    when `store` is given). An existing case is replaced only with `force`."""
+    when `store` is given). An existing case is replaced only with `force`.
+
+    A run that stopped at a divergent turn or went on with a simulated user is saved with
+    the scenario it played (`simulate.freeze`): its simulated turns become the case's
+    turns, so `test` replays the same conversation without a user model."""
     if not force:
         check_cases_free(outcome.scenarios, folder)
     saved = []
@@ -180,7 +254,7 @@ def save_cases(
         saved.append(
             save_case(
                 folder,
-                scenario,
+                played_scenario(scenario, run),
                 run,
                 default_expectations(run),
                 case_options(options),

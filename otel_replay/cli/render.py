@@ -136,13 +136,14 @@ def replay_table(run: ReplayRun) -> Table:
         "ms",
     ):
         table.add_column(column, overflow="fold")
+    marked = any(turn.simulated for turn in run.turns)  # then each turn says who spoke
     for turn in run.turns:
         replayed = turn.replayed
         reply = turn.error if turn.error else (replayed.assistant if replayed else turn.note) or ""
         tools = f"{_tool_list(turn.original)} → {_tool_list(replayed)}"
         changed = _tool_list(turn.original) != _tool_list(replayed)
         table.add_row(
-            str(turn.index + 1),
+            f"{turn.index + 1} {turn.origin.value}" if marked else str(turn.index + 1),
             _short_json(turn.user or "", 60),
             _short_json(turn.original.assistant or "", 80),
             f"[red]{reply}[/]" if turn.error else _short_json(reply, 80),

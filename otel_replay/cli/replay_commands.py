@@ -11,7 +11,12 @@ import click
 from rich.progress import Progress
 
 from otel_replay.app.models import LlmMode
-from otel_replay.app.replaying import check_cases_free, replay_scenarios, save_cases
+from otel_replay.app.replaying import (
+    Simulation,
+    check_cases_free,
+    replay_scenarios,
+    save_cases,
+)
 from otel_replay.app.reports import check_report_path, run_reports, write_reports
 from otel_replay.app.targets import AgentRef, ReplayMode, resolve_run, resolve_scenarios
 from otel_replay.audio.attach import attach_synthesized_audio
@@ -28,11 +33,13 @@ from otel_replay.cli.options import (
 )
 from otel_replay.cli.render import replay_table
 from otel_replay.cli.tables import format_time
-from otel_replay.core.runs import HistoryMode, ReplayRun
+from otel_replay.core.runs import AfterDivergence, HistoryMode, ReplayRun
 from otel_replay.diff.trials import flag_differences, summarise_trials
 from otel_replay.replay.matchers import ToolMatchMode
 from otel_replay.replay.runner import ReplayOptions
 from otel_replay.report.text import describe_noise_check
+from otel_replay.simulate.model_client import UserModel
+from otel_replay.simulate.user import DEFAULT_MAX_TURNS
 
 
 def _enum_choice(values: list[str]) -> click.Choice[str]:
@@ -117,6 +124,39 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
     help="With --save: replace a case already saved there (its approved baseline).",
 )
 @click.option(
+    "--after-divergence",
+    type=_enum_choice([m.value for m in AfterDivergence]),
+    default="continue",
+    show_default=True,
+    help="Once a turn's tool calls or reply differ from the recording: send the recorded "
+    "turns anyway, stop, or let a simulated user (--user-model) carry on.",
+)
+@click.option(
+    "--user-model",
+    default=None,
+    metavar="URL",
+    help="OpenAI-compatible endpoint of the simulated user (also the outcome judge).",
+)
+@click.option(
+    "--user-model-name",
+    default=None,
+    metavar="NAME",
+    help="Model name sent to --user-model (default: $OTEL_REPLAY_USER_MODEL_NAME, gpt-4o-mini).",
+)
+@click.option(
+    "--max-turns",
+    type=click.IntRange(1, 200),
+    default=DEFAULT_MAX_TURNS,
+    show_default=True,
+    help="With simulate: most turns a conversation may reach, recorded and simulated.",
+)
+@click.option(
+    "--outcome-judge",
+    default=None,
+    metavar="URL",
+    help="Endpoint that checks each scenario's expected outcome (default: --user-model).",
+)
+@click.option(
     "--audio",
     is_flag=True,
     help="Give the replay a voice (the voice extra): a Pipecat pipeline factory "
@@ -143,6 +183,11 @@ def replay(
     trials: int,
     save_dir: str | None,
     force: bool,
+    after_divergence: str,
+    user_model: str | None,
+    user_model_name: str | None,
+    max_turns: int,
+    outcome_judge: str | None,
     audio: bool,
     report_file: str | None,
     store_url: str,
@@ -164,6 +209,13 @@ def replay(
         turn_timeout=turn_timeout,
     )
     agent_ref = AgentRef.parse(agent, agent_url, model, turn_timeout)
+    judge = outcome_judge or user_model
+    simulation = Simulation(
+        AfterDivergence(after_divergence),
+        UserModel.at(user_model, user_model_name) if user_model else None,
+        max_turns,
+        UserModel.at(judge, user_model_name) if judge else None,
+    )
     store = open_cli_store(store_url)
     try:
         scenarios = resolve_scenarios(store, target, ReplayMode(mode))
@@ -186,6 +238,7 @@ def replay(
                 llm_upstream=llm_upstream,
                 seal=seal,
                 on_run=lambda _run: bar.advance(task),
+                simulation=simulation,
             )
         if report_file:
             reports = run_reports(store, outcome.runs, outcome.trials)
@@ -285,6 +338,24 @@ def _print_trials(runs: list[ReplayRun]) -> None:
             out.print(f"  {describe_noise_check(check)}", markup=False)
 
 
+def _describe_watch(run: ReplayRun) -> str:
+    """`after divergence: simulate · first divergent turn 2 (...) · 3 simulated turn(s) ·
+    ended: goal met`."""
+    watch = run.divergence
+    assert watch is not None
+    parts = [f"after divergence: {watch.after_divergence.value}"]
+    if watch.divergent_turn is None:
+        parts.append("no divergent turn")
+    else:
+        parts.append(f"first divergent turn {watch.divergent_turn + 1} ({watch.reason})")
+    if watch.simulated_turns:
+        parts.append(f"{watch.simulated_turns} simulated turn(s) by {watch.user_model}")
+    parts.append(f"ended: {watch.ended_by.value.replace('_', ' ')}")
+    if watch.error:
+        parts.append(watch.error)
+    return " · ".join(parts)
+
+
 def _print_runs(runs: list[ReplayRun], as_json: bool) -> None:
     if as_json:
         data = [r.model_dump(mode="json") for r in runs]
@@ -303,6 +374,8 @@ def _print_runs(runs: list[ReplayRun], as_json: bool) -> None:
             for score in failed:
                 where = f"turn {score.turn + 1}" if score.turn is not None else "session"
                 out.print(f"  {where}: {score.evaluator}: {score.detail}", markup=False)
+        if run.divergence is not None:
+            out.print(_describe_watch(run), markup=False)
         out.print(
             f"run id {run.run_id} · replayed session {run.session_id} · trace {run.trace_ids[0]}"
         )
