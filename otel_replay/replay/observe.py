@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from otel_replay.core.records import Span
 from otel_replay.semconv.model import Turn
-from otel_replay.session.turns import build_conversation
+from otel_replay.session.turns import build_turns
 
 
 def observe_turn(turn_span_id: str, spans: Sequence[Span]) -> Turn | None:
@@ -30,5 +30,5 @@ def observe_turn(turn_span_id: str, spans: Sequence[Span]) -> Turn | None:
         for child in children.get(stack.pop(), []):
             subtree.append(child)
             stack.append(child.span_id)
-    conversation = build_conversation(root.trace_id, subtree, [])
-    return conversation.turns[0] if conversation.turns else None
+    turns = build_turns(subtree)
+    return turns[0] if turns else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from otel_replay.core.records import LogRecord, Span
 from otel_replay.semconv.classify import classify_span
@@ -54,9 +55,13 @@ class TraceTree:
             stack.extend(self.children.get(current.span_id, ()))
         return sorted(found, key=_start_order)
 
+    @cached_property
+    def root_ids(self) -> frozenset[str]:
+        return frozenset(root.span_id for root in self.roots)
+
     def ancestors(self, span: Span) -> list[Span]:
         """Parent first, up to the span's root (orphans and cut cycles are roots)."""
-        root_ids = {root.span_id for root in self.roots}
+        root_ids = self.root_ids
         chain: list[Span] = []
         seen = {span.span_id}
         current = span

@@ -248,17 +248,11 @@ def _log_notes(spans: Sequence[Span], logs: Sequence[LogRecord]) -> list[str]:
     return [f"{unmatched} log record(s) match no span of the session and were not used"]
 
 
-def build_conversation(
-    session_id: str, spans: Sequence[Span], logs: Sequence[LogRecord]
-) -> Conversation:
-    """The session's traces, in root start order, as a conversation of turns."""
-    trees = build_trace_trees(spans, logs)
+def _build_turns(trees: Sequence[TraceTree]) -> list[Turn]:
     history = ToolHistory()
     turns: list[Turn] = []
-    notes: list[str] = []
     items: list[_Piece | _Failed] = []
     for tree in trees:
-        notes.extend(tree.notes)
         for segment in segment_trace(tree):
             try:
                 items.append(_piece(tree, segment))
@@ -273,6 +267,21 @@ def build_conversation(
             turns.append(build_turn(len(turns), run, history))
         except Exception as exc:
             turns.append(_failed_turn(len(turns), run[0].tree, run[0].segment, exc))
+    return turns
+
+
+def build_turns(spans: Sequence[Span], logs: Sequence[LogRecord] = ()) -> list[Turn]:
+    """The turns alone, as `build_conversation` makes them (no agent, user or notes)."""
+    return _build_turns(build_trace_trees(spans, logs))
+
+
+def build_conversation(
+    session_id: str, spans: Sequence[Span], logs: Sequence[LogRecord]
+) -> Conversation:
+    """The session's traces, in root start order, as a conversation of turns."""
+    trees = build_trace_trees(spans, logs)
+    turns = _build_turns(trees)
+    notes = [note for tree in trees for note in tree.notes]
     notes.extend(_log_notes(spans, logs))
     agent, agent_notes = build_agent_definition(
         [call for turn in turns for call in turn.llm_calls], spans
