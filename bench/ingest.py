@@ -1,6 +1,6 @@
 """Measure OTLP/gRPC ingest of `otel-replay serve` (a subprocess) and print the figures.
 
-    python bench/ingest.py [--spans 200000] [--clients 4] [--store URL]
+    python bench/ingest.py [--spans 200000] [--clients 4] [--store URL] [--redact off]
     python bench/ingest.py --rate 10000 [--duration 20] [--clients 4]
 
 Spans look like GenAI agent telemetry: agent runs of an `invoke_agent` root, `chat` calls
@@ -15,6 +15,8 @@ process), request latency p50/p99 and the server's peak RSS.
 --rate: requests leave on a fixed schedule for --duration seconds; prints the latency p99.
 
 Everything stays on 127.0.0.1; the default store is a fresh SQLite file in a temporary folder.
+The server redacts with its default rules unless `--redact` says otherwise (`off` measures
+ingest without redaction; the spans hold no secret, so the figures show the cost of looking).
 """
 
 from __future__ import annotations
