@@ -199,11 +199,15 @@ class Ui:
         run_id = form.get("id", "")
         case = form.get("case", "").strip()
         # Without a folder: the case under the cases folder whose scenario the run replayed.
-        folder = (
-            Path(case)
-            if case
-            else find_case_of_run(resolve_run(self.store, run_id), self.settings.cases_dir)
-        )
+        # A folder named in the form must lie inside the cases folder: a page can write there
+        # and nowhere else.
+        root = self.settings.cases_dir.resolve()
+        if case:
+            folder = (root / case).resolve()
+            if not folder.is_relative_to(root):
+                raise BadInputError(f"case folder {case!r} is not inside {root}")
+        else:
+            folder = find_case_of_run(resolve_run(self.store, run_id), root)
         change = approve(self.store, run_id, folder)
         query = urlencode({"id": run_id, "notice": change.describe()})
         return RedirectResponse(f"/run?{query}", 303)

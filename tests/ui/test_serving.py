@@ -145,3 +145,13 @@ def test_otel_replay_ui_serves_until_terminated(support_store_url: str) -> None:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
+
+
+def test_approve_writes_only_inside_the_cases_folder(open_port: int) -> None:
+    page = _request(open_port, "GET", "/sessions").body
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf is not None
+    body = f"id=any-run&case=../../etc&csrf={csrf[1]}".encode()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = _request(open_port, "POST", "/run/approve", body, form)
+    assert answer.status == 400 and "is not inside" in answer.body
