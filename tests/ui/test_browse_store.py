@@ -8,14 +8,17 @@ import pytest
 
 from otel_replay.app.browse import index_trace_facts, list_session_page
 from otel_replay.app.housekeeping import (
+    delete_run,
     delete_session,
     export_session_otlp_json,
     parse_age,
     prune_before,
 )
 from otel_replay.core.errors import BadInputError, NotFoundError
+from otel_replay.core.runs import ReplayRun, RunStatus
 from otel_replay.importer import import_data
 from otel_replay.store import SqlSpanStore, open_store
+from otel_replay.store.base import RunRecord
 from otel_replay.store.search import SessionFilter
 
 SESSIONS = ("support-session-001", "support-session-002", "support-session-003")
@@ -97,3 +100,40 @@ def test_ages_are_read_in_minutes_hours_days_and_weeks() -> None:
     assert parse_age("30d") == 30 * 86400 and parse_age("2w") == 14 * 86400
     with pytest.raises(BadInputError, match="30d"):
         parse_age("soon")
+
+
+def test_delete_run_removes_the_run_and_the_session_its_replay_recorded(
+    copied: SqlSpanStore,
+) -> None:
+    # A run record standing for a replay whose session is support-session-002.
+    run = ReplayRun(
+        run_id="run-to-delete",
+        scenario="support-session-001",
+        agent="my_app:agent",
+        original_session_id=SESSIONS[0],
+        session_id=SESSIONS[1],
+        status=RunStatus.OK,
+        started_unix_nano=1,
+        ended_unix_nano=2,
+        trace_ids=[],
+        turns=[],
+    )
+    copied.save_run(
+        RunRecord(
+            run_id=run.run_id,
+            scenario_name=run.scenario,
+            original_session_id=run.original_session_id,
+            session_id=run.session_id,
+            agent=run.agent,
+            status=run.status,
+            started_unix_nano=1,
+            ended_unix_nano=2,
+            trace_ids=(),
+            result_json=run.model_dump_json(),
+        )
+    )
+    delete_run(copied, run.run_id)
+    assert copied.get_run(run.run_id) is None
+    assert {s.session_id for s in copied.list_sessions()} == {SESSIONS[0], SESSIONS[2]}
+    with pytest.raises(NotFoundError):
+        delete_run(copied, run.run_id)
