@@ -211,3 +211,30 @@ def test_a_user_model_that_stops_answering_ends_the_simulation_and_fails_the_run
     failed = [s for s in run.scores if not s.passed]
     assert [s.evaluator for s in failed] == ["simulated_user", OUTCOME_EVALUATOR]
     assert [t.index for t in run.turns if t.replayed is not None] == [0, 1]
+
+
+def test_the_terminal_marks_simulated_turns_and_says_how_the_replay_ended(
+    scenario_file: Path, incident_store_url: str, user_model: FakeOpenAIServer
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "replay",
+            str(scenario_file),
+            "--agent",
+            FIXED,
+            "--store",
+            incident_store_url,
+            "--live-tools",
+            "check_status",
+            *_simulating(user_model.base_url),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "5 simulated" in result.output and "1 recorded" in result.output
+    text = " ".join(result.output.split())  # the console wraps at its width
+    assert (
+        "after divergence: simulate · first divergent turn 2 (tool calls "
+        "issue_refund(order_id=123) -> check_status(order_id=123))"
+    ) in text
+    assert "ended: goal met" in text
