@@ -15,6 +15,7 @@ from otel_replay.app.conversations import session_scenario
 from otel_replay.app.reports import run_reports
 from otel_replay.cli.main import cli
 from otel_replay.core.runs import OUTCOME_EVALUATOR, ReplayRun, SimulationEnd, TurnOrigin
+from otel_replay.demo import support_agent
 from otel_replay.diff.transcript import TurnStatus, diff_run_transcripts
 from otel_replay.report.formats import ReportFormat, render_report
 from otel_replay.report.model import report_json_schema
@@ -238,3 +239,34 @@ def test_the_terminal_marks_simulated_turns_and_says_how_the_replay_ended(
         "issue_refund(order_id=123) -> check_status(order_id=123))"
     ) in text
     assert "ended: goal met" in text
+
+
+def test_a_simulated_turn_is_sealed_its_side_effect_answered_from_the_recording(
+    scenario_file: Path,
+    incident_store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The recorded greeting edited, so that even the buggy agent diverges at turn 1; the
+    # simulated user then says what makes it refund.
+    scenario = json.loads(scenario_file.read_text())
+    scenario["turns"][0]["assistant"] = "Good day."
+    edited = tmp_path / "edited.scenario.json"
+    edited.write_text(json.dumps(scenario))
+    refunds: list[str] = []
+    monkeypatch.setattr(support_agent, "REFUNDS", refunds)
+    said = iter(
+        [{"message": "It's late! Where is order 123?", "goal_met": False}, {"goal_met": True}]
+    )
+    with FakeOpenAIServer(
+        # After the user's two answers, the outcome judge (the same endpoint) is answered too.
+        lambda messages, tools: ScriptedReply(text=json.dumps(next(said, {"pass": False})))
+    ) as scripted:
+        _, run, _ = _replay(edited, incident_store_url, BUGGY, *_simulating(scripted.base_url))
+    assert run.divergence is not None and run.divergence.divergent_turn == 0
+    simulated = [t for t in run.turns if t.simulated]
+    assert [t.user for t in simulated] == ["It's late! Where is order 123?"]
+    replayed = simulated[0].replayed
+    assert replayed is not None
+    assert [(c.name, c.source) for c in replayed.tool_calls] == [("issue_refund", "recorded")]
+    assert refunds == []  # the refund was the recording's, never made again
