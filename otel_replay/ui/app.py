@@ -44,7 +44,12 @@ from otel_replay.app.housekeeping import (
     prune_before,
 )
 from otel_replay.app.targets import resolve_run
-from otel_replay.core.errors import BadInputError, NotFoundError, OtelReplayError
+from otel_replay.core.errors import (
+    BadInputError,
+    NotFoundError,
+    OtelReplayError,
+    StoreUnavailableError,
+)
 from otel_replay.scenario.files import dump_scenario
 from otel_replay.store.search import SearchStore, SessionFilter
 from otel_replay.ui.formatting import install_filters
@@ -249,7 +254,8 @@ def _download(payload: bytes, filename: str) -> Response:
     )
 
 
-_STATUS = {NotFoundError: 404, BadInputError: 400}
+# The HTTP status of each kind of library error (any other: 409, the request cannot be done).
+_STATUS = {NotFoundError: 404, BadInputError: 400, StoreUnavailableError: 503}
 
 
 def _error_page(ui: Ui, exc: OtelReplayError) -> Response:

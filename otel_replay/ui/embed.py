@@ -4,6 +4,7 @@ export to this bridge, which runs the ASGI application on an event loop of its o
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from otel_replay.ui.app import UiSettings, create_app
 from otel_replay.ui.server import FactsIndexer, access_for, browser_url
 
 _ANSWER_SECONDS = 120.0
+_log = logging.getLogger(__name__)
 
 
 class AsgiBridge:
@@ -89,6 +91,11 @@ class AsgiBridge:
 
         try:
             await self.app(scope, receive, send)
+        except Exception:
+            # Starlette answered 500 before raising; the receiver's thread must not see it.
+            _log.exception("UI request %s %s failed", method, path)
+            if not chunks:
+                return 500, [("content-type", "text/plain")], b"internal error (logged)"
         finally:
             answered.set()
         return status, response_headers, b"".join(chunks)
