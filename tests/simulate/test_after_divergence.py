@@ -23,11 +23,9 @@ from otel_replay.scenario.files import write_scenario
 from otel_replay.scenario.model import ScenarioUser
 from otel_replay.store import open_store
 from otel_replay.testing import FakeOpenAIServer, ScriptedReply
+from tests.simulate.commands import BUGGY, FIXED, replay_args, simulating
 from tests.simulate.record_incident import CUSTOMER_TURNS, INCIDENT
 from tests.simulate.user_model import DESCRIBED, FOLLOW_UP
-
-FIXED = "otel_replay.demo.support_agent:fixed_agent"
-BUGGY = "otel_replay.demo.support_agent:buggy_agent"
 
 
 @pytest.fixture(scope="module")
@@ -53,27 +51,9 @@ def scenario_file(incident_store_url: str, tmp_path_factory: pytest.TempPathFact
 def _replay(
     scenario_file: Path, store_url: str, agent: str, *extra: str
 ) -> tuple[int, ReplayRun, str]:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "replay",
-            str(scenario_file),
-            "--agent",
-            agent,
-            "--store",
-            store_url,
-            "--live-tools",
-            "check_status",
-            "--json",
-            *extra,
-        ],
-    )
+    result = CliRunner().invoke(cli, replay_args(scenario_file, store_url, agent, "--json", *extra))
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, ReplayRun.model_validate_json(result.stdout), result.output
-
-
-def _simulating(user_model_url: str) -> list[str]:
-    return ["--after-divergence", "simulate", "--user-model", user_model_url]
 
 
 def test_a_replay_diverging_at_turn_two_goes_on_with_a_simulated_user_until_its_goal_is_met(
@@ -87,7 +67,7 @@ def test_a_replay_diverging_at_turn_two_goes_on_with_a_simulated_user_until_its_
         scenario_file,
         incident_store_url,
         FIXED,
-        *_simulating(user_model.base_url),
+        *simulating(user_model.base_url),
         "--report",
         str(report_file),
     )
@@ -152,7 +132,7 @@ def test_stop_ends_the_replay_at_the_divergent_turn(
 def test_the_outcome_check_passes_for_the_fixed_agent_and_fails_for_the_buggy_one(
     scenario_file: Path, incident_store_url: str, user_model: FakeOpenAIServer
 ) -> None:
-    judged = _simulating(user_model.base_url)
+    judged = simulating(user_model.base_url)
     fixed_code, fixed, _ = _replay(scenario_file, incident_store_url, FIXED, *judged)
     buggy_code, buggy, _ = _replay(scenario_file, incident_store_url, BUGGY, *judged)
     verdicts = {
@@ -204,7 +184,7 @@ def test_a_user_model_that_stops_answering_ends_the_simulation_and_fails_the_run
     scenario_file: Path, incident_store_url: str
 ) -> None:
     with FakeOpenAIServer(lambda messages, tools: ScriptedReply(text="I am not JSON")) as bad:
-        code, run, _ = _replay(scenario_file, incident_store_url, FIXED, *_simulating(bad.base_url))
+        code, run, _ = _replay(scenario_file, incident_store_url, FIXED, *simulating(bad.base_url))
     assert code == 1
     assert run.divergence is not None
     assert run.divergence.ended_by is SimulationEnd.USER_MODEL_FAILED
@@ -217,20 +197,8 @@ def test_a_user_model_that_stops_answering_ends_the_simulation_and_fails_the_run
 def test_the_terminal_marks_simulated_turns_and_says_how_the_replay_ended(
     scenario_file: Path, incident_store_url: str, user_model: FakeOpenAIServer
 ) -> None:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "replay",
-            str(scenario_file),
-            "--agent",
-            FIXED,
-            "--store",
-            incident_store_url,
-            "--live-tools",
-            "check_status",
-            *_simulating(user_model.base_url),
-        ],
-    )
+    args = replay_args(scenario_file, incident_store_url, FIXED, *simulating(user_model.base_url))
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "5 simulated" in result.output and "1 recorded" in result.output
     text = " ".join(result.output.split())  # the console wraps at its width
@@ -262,7 +230,7 @@ def test_a_simulated_turn_is_sealed_its_side_effect_answered_from_the_recording(
         # After the user's two answers, the outcome judge (the same endpoint) is answered too.
         lambda messages, tools: ScriptedReply(text=json.dumps(next(said, {"pass": False})))
     ) as scripted:
-        _, run, _ = _replay(edited, incident_store_url, BUGGY, *_simulating(scripted.base_url))
+        _, run, _ = _replay(edited, incident_store_url, BUGGY, *simulating(scripted.base_url))
     assert run.divergence is not None and run.divergence.divergent_turn == 0
     simulated = [t for t in run.turns if t.simulated]
     assert [t.user for t in simulated] == ["It's late! Where is order 123?"]

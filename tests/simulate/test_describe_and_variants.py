@@ -14,10 +14,9 @@ from otel_replay.cli.main import cli
 from otel_replay.scenario.files import read_scenario
 from otel_replay.scenario.model import scenario_json_schema
 from otel_replay.testing import FakeOpenAIServer, ScriptedReply
+from tests.simulate.commands import FIXED, replay_args, simulating
 from tests.simulate.record_incident import CUSTOMER_TURNS, INCIDENT
 from tests.simulate.user_model import DESCRIBED, FOLLOW_UP, PERSONAS, VARIANT_TURNS
-
-FIXED = "otel_replay.demo.support_agent:fixed_agent"
 
 
 def test_describe_fills_the_user_section_from_the_recorded_session(
@@ -122,27 +121,9 @@ def test_three_variants_are_valid_rows_that_replay_save_as_cases_and_report_per_
         assert [t.user for t in variant.turns] == VARIANT_TURNS[number - 1]
         assert variant.source.session_id == INCIDENT  # still linked to the recording
     cases, report = tmp_path / "cases", tmp_path / "rows.md"
-    replayed = runner.invoke(
-        cli,
-        [
-            "replay",
-            str(rows),
-            "--agent",
-            FIXED,
-            "--store",
-            incident_store_url,
-            "--live-tools",
-            "check_status",
-            "--after-divergence",
-            "simulate",
-            "--user-model",
-            user_model.base_url,
-            "--save",
-            str(cases),
-            "--report",
-            str(report),
-        ],
-    )
+    simulate = simulating(user_model.base_url)
+    saving = ["--save", str(cases), "--report", str(report)]
+    replayed = runner.invoke(cli, replay_args(rows, incident_store_url, FIXED, *simulate, *saving))
     assert replayed.exit_code == 0, replayed.output
     saved = sorted(p.name for p in cases.iterdir())
     assert saved == [f"{INCIDENT}-variant-{n}" for n in (1, 2, 3)]
