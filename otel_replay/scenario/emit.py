@@ -26,6 +26,7 @@ from otel_replay.scenario.model import (
     VoiceSnapshot,
 )
 from otel_replay.semconv.model import Conversation, LlmCall, Message, PartType, ToolCall, Turn
+from otel_replay.session.collector import collector_paused
 from otel_replay.session.graph import (
     build_conversation_graph,
     graph_from_node_link,
@@ -147,6 +148,7 @@ def _voice(recorded: Mapping[str, AnyValue] | None) -> VoiceSnapshot | None:
         return None
 
 
+@collector_paused()
 def emit_scenario(
     conversation: Conversation, name: str | None = None, graph: nx.MultiDiGraph | None = None
 ) -> Scenario:

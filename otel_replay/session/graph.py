@@ -15,6 +15,7 @@ import networkx as nx
 
 from otel_replay.core.values import to_json_text, to_json_value
 from otel_replay.semconv.model import Conversation, LlmCall, ToolCall, Turn
+from otel_replay.session.collector import collector_paused
 
 
 class NodeKind(StrEnum):
@@ -60,6 +61,7 @@ def tool_node_id(turn: Turn, position: int) -> str:
     return f"tool_call:{turn.index}:{position}"
 
 
+@collector_paused()
 def build_conversation_graph(conversation: Conversation) -> nx.MultiDiGraph:
     """The conversation as a graph: containment, order and causality edges."""
     graph = nx.MultiDiGraph(session_id=conversation.session_id)

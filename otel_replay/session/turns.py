@@ -20,6 +20,7 @@ from otel_replay.semconv.messages import last_user_text
 from otel_replay.semconv.model import Conversation, LlmCall, SpanError, SpanRole, Turn, Usage
 from otel_replay.semconv.normalise import build_llm_call, span_error, tool_facts, turn_text
 from otel_replay.session.agent import build_agent_definition
+from otel_replay.session.collector import collector_paused
 from otel_replay.session.segments import Segment, segment_trace
 from otel_replay.session.tool_links import (
     ToolExecution,
@@ -275,6 +276,7 @@ def build_turns(spans: Sequence[Span], logs: Sequence[LogRecord] = ()) -> list[T
     return _build_turns(build_trace_trees(spans, logs))
 
 
+@collector_paused()
 def build_conversation(
     session_id: str, spans: Sequence[Span], logs: Sequence[LogRecord]
 ) -> Conversation:
