@@ -16,19 +16,32 @@ import tomllib
 from importlib.metadata import distributions
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 # Loaded only by pytest itself, which is what provides it.
 PYTEST_ONLY = {"otel_replay/pytest_plugin.py"}
+# Packages whose modules are imported only once their extra is checked for
+# (`otel_replay.ui.require_ui_extra`): they may also import that extra's dependencies.
+EXTRA_PACKAGES = {"otel_replay/ui/": "ui"}
 
 
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _imported_modules() -> set[str]:
+def _imported_modules(extra: str | None = None) -> set[str]:
+    """The third-party modules the package imports outside every extra's package (or, given
+    an extra, inside its package)."""
     found: set[str] = set()
     for path in (ROOT / "otel_replay").rglob("*.py"):
-        if str(path.relative_to(ROOT)) in PYTEST_ONLY:
+        relative = str(path.relative_to(ROOT))
+        if relative in PYTEST_ONLY:
+            continue
+        owning = next(
+            (x for prefix, x in EXTRA_PACKAGES.items() if relative.startswith(prefix)), None
+        )
+        if owning != extra:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
@@ -65,13 +78,17 @@ def _module_of(name: str) -> str:
     return name if spec is not None and spec.origin else name.rpartition(".")[0]
 
 
-def test_every_imported_module_comes_from_a_runtime_dependency() -> None:
+def _declared(requirements: list[str]) -> set[str]:
+    return {_canonical(re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0]) for r in requirements}
+
+
+@pytest.mark.parametrize("extra", [None, *sorted(set(EXTRA_PACKAGES.values()))])
+def test_every_imported_module_comes_from_a_runtime_dependency(extra: str | None) -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = {
-        _canonical(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0])
-        for requirement in project["dependencies"]
-    }
-    imported = _imported_modules()
+    declared = _declared(project["dependencies"])
+    if extra is not None:
+        declared |= _declared(project["optional-dependencies"][extra])
+    imported = _imported_modules(extra)
     owners = _file_owners({m.split(".")[0] for m in imported})
     undeclared: dict[str, str] = {}
     for name in sorted(imported):
