@@ -85,7 +85,7 @@ def build_report(
         original=SideIdentity(
             label="original",
             session_id=run.original_session_id,
-            trace_ids=_unique(t.original_trace_id for t in run.turns),
+            trace_ids=_unique(t.original_trace_id for t in run.turns if not t.simulated),
         ),
         replay=SideIdentity(label="replay", session_id=run.session_id, trace_ids=run.trace_ids),
         run_id=run.run_id,

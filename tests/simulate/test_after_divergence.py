@@ -107,6 +107,10 @@ def test_a_replay_diverging_at_turn_two_goes_on_with_a_simulated_user_until_its_
     assert report["outcome"]["turns"] == {"original": 4, "replay": 3}
     assert report["outcome"]["simulated_turns"] == 1
     assert report["outcome"]["divergent_turn"] == 2
+    # The original's traces are the recording's: a simulated turn has none.
+    assert report["identity"]["original"]["trace_ids"] == [
+        t.original_trace_id for t in run.turns[:4]
+    ]
     store = open_store(incident_store_url)
     try:
         rendered = run_reports(store, [run])
