@@ -19,8 +19,9 @@ from otel_replay.demo import support_agent
 from otel_replay.diff.transcript import TurnStatus, diff_run_transcripts
 from otel_replay.report.formats import ReportFormat, render_report
 from otel_replay.report.model import report_json_schema
-from otel_replay.scenario.files import write_scenario
+from otel_replay.scenario.files import read_scenario, write_scenario
 from otel_replay.scenario.model import ScenarioUser
+from otel_replay.simulate.freeze import played_scenario
 from otel_replay.store import open_store
 from otel_replay.testing import FakeOpenAIServer, ScriptedReply
 from tests.simulate.commands import BUGGY, FIXED, replay_args, simulating
@@ -242,3 +243,22 @@ def test_a_simulated_turn_is_sealed_its_side_effect_answered_from_the_recording(
     assert replayed is not None
     assert [(c.name, c.source) for c in replayed.tool_calls] == [("issue_refund", "recorded")]
     assert refunds == []  # the refund was the recording's, never made again
+
+
+def test_max_turns_bounds_the_simulated_conversation(
+    scenario_file: Path, incident_store_url: str, user_model: FakeOpenAIServer
+) -> None:
+    simulate = [*simulating(user_model.base_url), "--max-turns", "3"]
+    _, run, _ = _replay(scenario_file, incident_store_url, FIXED, *simulate)
+    assert run.divergence is not None
+    assert run.divergence.ended_by is SimulationEnd.MAX_TURNS
+    assert [t.index for t in run.turns if t.replayed is not None] == [0, 1, 4]
+
+
+def test_a_stopped_replay_is_saved_as_the_conversation_it_played(
+    scenario_file: Path, incident_store_url: str
+) -> None:
+    _, run, _ = _replay(scenario_file, incident_store_url, FIXED, "--after-divergence", "stop")
+    played = played_scenario(read_scenario(scenario_file), run)
+    assert [t.user for t in played.turns] == CUSTOMER_TURNS[:2]
+    assert "2 recorded turn(s) after the divergence left out" in played.notes[-1]
