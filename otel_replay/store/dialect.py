@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -207,6 +206,8 @@ class Connection:
     def abort(self) -> None:
         """Shut the connection's socket down: a call blocked on a server that stopped answering
         fails at once as a lost connection, and the store reconnects on its next use."""
+        import socket  # only here: listing sessions does not load it
+
         try:
             duplicate = os.dup(self._raw.fileno())
         except Exception:  # already closed: nothing is blocked on it
