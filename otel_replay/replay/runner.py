@@ -614,9 +614,9 @@ class _GroupCommit:
         self._store = store
         self._on_done = on_done
         self._queue: queue.Queue[_Pending | None] = queue.Queue(self._PENDING)
-        self._thread = threading.Thread(
-            target=self._write_all, name="otel-replay-commit", daemon=True
-        )
+        # Not a daemon: a Ctrl-C that cuts close() short still lets the queued runs commit
+        # before the interpreter exits.
+        self._thread = threading.Thread(target=self._write_all, name="otel-replay-commit")
         self._thread.start()
 
     def submit(self, run: ReplayRun, span_batch: SpanBatch) -> Future[ReplayRun]:
