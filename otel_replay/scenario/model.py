@@ -71,6 +71,11 @@ class VoiceSnapshot(_Model):
     source: str | None = Field(
         default=None, description="Where the snapshot was read from (e.g. eocr.assistant)."
     )
+    variables: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="The values the call's prompt variables had (Vapi variableValues, Retell "
+        "retell_llm_dynamic_variables); a hosted replay sends them again.",
+    )
     raw: JsonValue = None
 
 
