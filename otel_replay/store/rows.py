@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
@@ -217,10 +218,18 @@ _ROLES: dict[tuple[str, str, tuple[str, ...]], SpanRole] = {}
 _MAX_ROLES = 4096
 
 
-def _role(pb2_span: trace_pb2.Span, scope_key: str, scope: Scope) -> SpanRole:
+@cache
+def _classifier() -> Callable[[Span], SpanRole]:
+    """`classify_span`, imported on the first span that needs it (its conventions cost the
+    receiver's start ~80 ms), not at each call (an import statement costs more than a root's
+    cached role)."""
     from otel_replay.semconv.classify import classify_span
 
-    keys = tuple(kv.key for kv in pb2_span.attributes)
+    return classify_span
+
+
+def _role(pb2_span: trace_pb2.Span, scope_key: str, scope: Scope) -> SpanRole:
+    keys = tuple([kv.key for kv in pb2_span.attributes])
     cache_key = (scope_key, pb2_span.name, keys)
     role = _ROLES.get(cache_key)
     if role is None:
@@ -230,7 +239,8 @@ def _role(pb2_span: trace_pb2.Span, scope_key: str, scope: Scope) -> SpanRole:
             else _ELIDED
             for kv in pb2_span.attributes
         }
-        role = classify_span(Span("", "", pb2_span.name, 0, 0, attributes=attributes, scope=scope))
+        view = Span("", "", pb2_span.name, 0, 0, attributes=attributes, scope=scope)
+        role = _classifier()(view)
         if len(_ROLES) >= _MAX_ROLES:
             _ROLES.clear()
         _ROLES[cache_key] = role
