@@ -146,7 +146,10 @@ def replay_scenarios(
         # the frameworks it imported are sealed (one not imported is never loaded for it).
         target = agent.load(scenarios[0].agent.model)
         stack.enter_context(sealed_frameworks(seal))
-        concurrent = len(scenarios) > 1 and concurrency > 1 and standin is None
+        # A hosted agent is started per scenario (each call's own variables): one at a time.
+        concurrent = (
+            len(scenarios) > 1 and concurrency > 1 and standin is None and agent.hosted is None
+        )
         if concurrent and not simulation.watches:
             runs = replay_many(
                 scenarios,
@@ -198,7 +201,7 @@ def _replay_one(
     steer: Steer | None = steering
     run = replay_scenario(
         scenario,
-        agent.factory,
+        agent.factory_for(scenario),
         store,
         agent_label=agent.label,
         options=options,

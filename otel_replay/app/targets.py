@@ -60,6 +60,15 @@ class AgentTarget:
     def label(self) -> str:
         return self.ref.label
 
+    def factory_for(self, scenario: Scenario) -> AgentFactory:
+        """How to start the agent's sessions for one scenario: a hosted agent is sent the
+        values the recorded call's prompt variables had (the scenario's voice snapshot);
+        any other agent is the same for every scenario."""
+        voice = scenario.agent.voice
+        if self.ref.hosted is None or voice is None or not voice.variables:
+            return self.factory
+        return hosted_agent(self.ref.hosted, self.ref.hosted_timeout, voice.variables)
+
 
 @dataclass(frozen=True)
 class AgentRef:
@@ -95,6 +104,11 @@ class AgentRef:
         return cls(module=agent, url=agent_url, model=model, timeout=timeout)
 
     @property
+    def hosted_timeout(self) -> float:
+        """Seconds a hosted platform may take per request."""
+        return self.timeout or 120.0
+
+    @property
     def label(self) -> str:
         """How runs and saved cases name the agent: MODULE:ATTR, the URL, or the hosted
         agent's reference."""
@@ -106,7 +120,7 @@ class AgentRef:
         """Import the Python agent, connect the endpoint (sending `model`, else the
         recorded one), or reach the hosted agent (its key from the environment)."""
         if self.hosted is not None:
-            return AgentTarget(hosted_agent(self.hosted, self.timeout or 120.0), self)
+            return AgentTarget(hosted_agent(self.hosted, self.hosted_timeout), self)
         if self.module is not None:
             return AgentTarget(load_agent(self.module), self)
         assert self.url is not None

@@ -269,5 +269,6 @@ def _snapshot(
         tools=_tools(llm),
         endpointing=endpointing,
         source="file.agent" if agent or llm else "call",
+        variables={k: to_json_value(v) for k, v in variables.items()},
         raw=to_json_value(raw) if raw else None,
     )

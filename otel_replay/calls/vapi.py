@@ -353,6 +353,12 @@ def _snapshot(
     if "endpointing" in transcriber:
         endpointing["transcriber.endpointing"] = to_json_value(transcriber["endpointing"])
     version = first(get("assistantVersion"))
+    # The values the call ran with: the artifact's (resolved at call time), the overrides'
+    # (what the caller passed) over them.
+    variables = {
+        **obj(obj(get("artifact")).get("variableValues")),
+        **obj(overrides.get("variableValues")),
+    }
     raw: dict[str, AnyValue] = {"assistant": assistant} if assistant else {}
     if overrides:
         raw["assistantOverrides"] = overrides
@@ -377,5 +383,6 @@ def _snapshot(
         tools=_tools(assistant),
         endpointing=endpointing,
         source=source,
+        variables={k: to_json_value(v) for k, v in variables.items()},
         raw=to_json_value(raw) if raw else None,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -103,8 +104,15 @@ class RetellPlaygroundSession:
     """One conversation: the history the runner shows, with the tool messages Retell sent
     while that history is the one it answered, goes with every request."""
 
-    def __init__(self, client: HostedClient, agent_id: str, version: str | None) -> None:
+    def __init__(
+        self,
+        client: HostedClient,
+        agent_id: str,
+        version: str | None,
+        variables: dict[str, str] | None = None,
+    ) -> None:
         self._client = client
+        self._variables = variables or {}
         self._agent_id = agent_id
         self._version = version
         self._known_tools: set[str] | None = None
@@ -131,6 +139,8 @@ class RetellPlaygroundSession:
             "messages": history,
             "tool_mocks": tool_mocks(playback, self._tools()),
         }
+        if self._variables:
+            body["dynamic_variables"] = self._variables
         if self._version is not None:
             body["version"] = int(self._version) if self._version.isdigit() else self._version
         if self._state is not None:
@@ -187,6 +197,21 @@ def _same(value: Any) -> Any:
     return value
 
 
-def retell_agent(client: HostedClient, agent_id: str, version: str | None) -> AgentFactory:
-    """Sessions of the Retell agent (at `version`, else its latest)."""
-    return lambda: RetellPlaygroundSession(client, agent_id, version)
+def dynamic_variables(variables: Mapping[str, Any] | None) -> dict[str, str]:
+    """Retell's dynamic variables are strings: a recorded number or object is sent as the
+    text (JSON for an object) the prompt would have shown."""
+    return {
+        str(k): v if isinstance(v, str) else json.dumps(v) for k, v in (variables or {}).items()
+    }
+
+
+def retell_agent(
+    client: HostedClient,
+    agent_id: str,
+    version: str | None,
+    variables: Mapping[str, Any] | None = None,
+) -> AgentFactory:
+    """Sessions of the Retell agent (at `version`, else its latest), sent the recorded
+    call's dynamic variables."""
+    sent = dynamic_variables(variables)
+    return lambda: RetellPlaygroundSession(client, agent_id, version, sent)

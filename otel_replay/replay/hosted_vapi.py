@@ -203,7 +203,7 @@ class VapiChatSession:
         client: HostedClient,
         assistant_id: str,
         playback: VapiToolPlayback,
-        variable_values: dict[str, str],
+        variable_values: dict[str, Any],
     ) -> None:
         self._client = client
         self._assistant_id = assistant_id
@@ -271,7 +271,7 @@ def _reply_text(chat: Any) -> str:
 
 
 def vapi_agent(
-    client: HostedClient, assistant_id: str, variable_values: dict[str, str] | None = None
+    client: HostedClient, assistant_id: str, variable_values: dict[str, Any] | None = None
 ) -> AgentFactory:
     """Sessions of the Vapi assistant; each has its own tool-playback endpoint."""
     port_text = os.environ.get(PLAYBACK_PORT_ENV, "0").strip() or "0"

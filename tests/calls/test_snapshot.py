@@ -52,6 +52,7 @@ def test_a_vapi_report_snapshot_is_its_resolved_assistant_with_the_prompt_as_sen
             "transcriber.endpointing": 300,
         },
         "source": "eocr.assistant",
+        "variables": {},  # the report names no variable values
     }
     (tool,) = snapshot.tools
     assert tool.name == "lookup_order"
