@@ -53,9 +53,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Model answers: the cassette with misses live (hybrid, default), the cassette "
         "only, or the live provider.",
     )
+    group.addoption(
+        "--otel-replay-outcome-judge",
+        default=None,
+        metavar="URL",
+        help="OpenAI-compatible endpoint that checks each case's expected outcome (default: "
+        "$OTEL_REPLAY_OUTCOME_JUDGE, else the case's outcome_judge).",
+    )
     parser.addini("otel_replay_agent", "Agent under test as MODULE:ATTR.", default=None)
     parser.addini("otel_replay_store", "Store URL for the replays.", default=None)
     parser.addini("otel_replay_llm", "live, recorded or hybrid (default).", default=None)
+    parser.addini(
+        "otel_replay_outcome_judge", "Endpoint that checks expected outcomes.", default=None
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -69,7 +79,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def _setting(config: pytest.Config, name: str) -> str | None:
-    value = config.getoption(f"--otel-replay-{name}") or config.getini(f"otel_replay_{name}")
+    option = f"--otel-replay-{name.replace('_', '-')}"
+    value = config.getoption(option) or config.getini(f"otel_replay_{name}")
     return str(value) if value else None
 
 
@@ -91,6 +102,7 @@ def _runner(config: pytest.Config) -> CaseRunner:
             agent=_setting(config, "agent"),
             llm=LlmMode(_setting(config, "llm") or LlmMode.HYBRID.value),
             search_path=str(config.rootpath),
+            outcome_judge=_setting(config, "outcome_judge"),
         )
         config.stash[_RUNNER_KEY] = CaseRunner(_store(config), settings)
     return config.stash[_RUNNER_KEY]
@@ -129,6 +141,10 @@ class RegressionCaseItem(pytest.Item):
                 f"{self.loaded.folder}: no agent: pass --otel-replay-agent or set otel_replay_agent"
             )
         result = _runner(config).run(self.loaded).result
+        outcome = result.outcome_line()
+        if outcome is not None:  # shown per case: `-rA`, JUnit properties
+            self.user_properties.append(("otel_replay_outcome", outcome))
+            self.add_report_section("call", "otel-replay", outcome)
         if not result.passed:
             raise CaseFailedError(result)
 

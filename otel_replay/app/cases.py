@@ -38,6 +38,8 @@ from otel_replay.regression.shard import Shard
 from otel_replay.replay.adapters import sealed_frameworks
 from otel_replay.replay.agents import load_agent
 from otel_replay.replay.remote import replay_bridge
+from otel_replay.simulate.model_client import UserModel
+from otel_replay.simulate.outcome import OUTCOME_JUDGE_VARIABLE
 from otel_replay.standin import StandIn, StandInExchange
 from otel_replay.store.base import SpanStore
 
@@ -65,6 +67,20 @@ class CaseTestSettings:
     trials: int = 1
     update_baseline: bool = False
     search_path: str | None = None  # where MODULE:ATTR agents are imported from
+    # The endpoint that judges each case's expected outcome; default $OTEL_REPLAY_OUTCOME_JUDGE,
+    # else the case's own `outcome_judge` (see `outcome_judge_for`).
+    outcome_judge: str | None = None
+
+    def outcome_judge_for(self, loaded: LoadedCase) -> UserModel | None:
+        """The judge of a case's expected outcome: this setting, else the environment's,
+        else the one saved with the case; None when none is named (a case with an
+        `outcome_rule` needs none)."""
+        url = (
+            self.outcome_judge
+            or os.environ.get(OUTCOME_JUDGE_VARIABLE)
+            or loaded.case.outcome_judge
+        )
+        return UserModel.at(url) if url else None
 
     def __post_init__(self) -> None:
         if self.trials < 1:
@@ -181,8 +197,11 @@ class CaseRunner:
     def _trial(
         self, loaded: LoadedCase, target: AgentTarget, standin: StandIn | None
     ) -> tuple[CaseResult, list[StandInExchange] | None]:
+        judge = self.settings.outcome_judge_for(loaded)
         if standin is None:
-            result = check_case(loaded, target.factory, self.store, agent_label=target.label)
+            result = check_case(
+                loaded, target.factory, self.store, agent_label=target.label, outcome_judge=judge
+            )
             return result, None
         standin.load(served_recording(loaded))
         result = check_case(
@@ -193,6 +212,7 @@ class CaseRunner:
             on_turn=standin.set_turn,
             annotate=lambda run: mark_model_sources(run, standin),
             llm_sources=answer_sources(standin),
+            outcome_judge=judge,
         )
         return result, standin.exchanges()
 

@@ -62,6 +62,13 @@ from otel_replay.regression.shard import Shard
     default=None,
     help="Write JUnit XML for CI.",
 )
+@click.option(
+    "--outcome-judge",
+    default=None,
+    metavar="URL",
+    help="OpenAI-compatible endpoint that checks each case's expected outcome (default: "
+    "$OTEL_REPLAY_OUTCOME_JUDGE, else the case's outcome_judge).",
+)
 @report_option
 @click.option(
     "--update-baseline",
@@ -79,6 +86,7 @@ def test_command(
     trials: int,
     shard: str | None,
     junit_file: str | None,
+    outcome_judge: str | None,
     report_file: str | None,
     update_baseline: bool,
     store_url: str,
@@ -95,6 +103,7 @@ def test_command(
         record_mode=RecordMode(record_mode),
         trials=trials,
         update_baseline=update_baseline,
+        outcome_judge=outcome_judge,
     )
     cases = find_cases(paths, Shard.parse(shard) if shard else None)
     out = console()

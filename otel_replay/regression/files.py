@@ -80,9 +80,11 @@ def save_case(
     *,
     cassette: CassetteDocument | None = None,
     force: bool = False,
+    outcome_judge: str | None = None,
 ) -> Path:
     """Write a case folder under `root`; returns the folder. An existing case is replaced
-    only with `force` (else CaseExistsError): its baseline was approved."""
+    only with `force` (else CaseExistsError): its baseline was approved. `outcome_judge`:
+    the endpoint that checked the scenario's expected outcome, kept for reruns."""
     case_name = name or scenario.name
     folder = case_folder(root, scenario, name)
     if not force:
@@ -94,6 +96,7 @@ def save_case(
         options=options,
         expectations=expectations,
         baseline_run_id=baseline.run_id,
+        outcome_judge=outcome_judge,
     )
     (folder / SCENARIO_FILE).write_text(dump_scenario(scenario), encoding="utf-8")
     _write_json(folder / BASELINE_FILE, baseline.model_dump(mode="json"))

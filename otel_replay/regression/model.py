@@ -50,3 +50,9 @@ class RegressionCase(BaseModel):
     options: CaseOptions = Field(default_factory=CaseOptions)
     expectations: list[Expectation] = Field(default_factory=list)
     baseline_run_id: str
+    outcome_judge: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint that checks the scenario's expected outcome "
+        "(`user.expected_outcome`) on each rerun, unless `test --outcome-judge` or "
+        "$OTEL_REPLAY_OUTCOME_JUDGE names another; a `user.outcome_rule` needs none.",
+    )

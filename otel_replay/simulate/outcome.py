@@ -31,6 +31,9 @@ OUTCOME_INSTRUCTIONS = (
     'saying why"}.'
 )
 
+# Where `otel-replay test` and the pytest plugin find the judge when no option names one.
+OUTCOME_JUDGE_VARIABLE = "OTEL_REPLAY_OUTCOME_JUDGE"
+
 OutcomeRule = Callable[[ReplayRun, str | None], object]
 
 

@@ -11,7 +11,6 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from otel_replay.app.conversations import session_scenario
 from otel_replay.app.reports import run_reports
 from otel_replay.cli.main import cli
 from otel_replay.core.runs import OUTCOME_EVALUATOR, ReplayRun, SimulationEnd, TurnOrigin
@@ -19,34 +18,13 @@ from otel_replay.demo import support_agent
 from otel_replay.diff.transcript import TurnStatus, diff_run_transcripts
 from otel_replay.report.formats import ReportFormat, render_report
 from otel_replay.report.model import report_json_schema
-from otel_replay.scenario.files import read_scenario, write_scenario
-from otel_replay.scenario.model import ScenarioUser
+from otel_replay.scenario.files import read_scenario
 from otel_replay.simulate.freeze import played_scenario
 from otel_replay.store import open_store
 from otel_replay.testing import FakeOpenAIServer, ScriptedReply
 from tests.simulate.commands import BUGGY, FIXED, replay_args, simulating
-from tests.simulate.record_incident import CUSTOMER_TURNS, INCIDENT
-from tests.simulate.user_model import DESCRIBED, FOLLOW_UP
-
-
-@pytest.fixture(scope="module")
-def scenario_file(incident_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The incident's scenario, its user written by hand (as people may)."""
-    store = open_store(incident_store_url)
-    try:
-        scenario = session_scenario(store, INCIDENT)
-    finally:
-        store.close()
-    user = ScenarioUser(
-        goal=DESCRIBED["goal"],
-        persona=DESCRIBED["persona"],
-        situation=DESCRIBED["situation"],
-        expected_outcome=DESCRIBED["expected_outcome"],
-        examples=CUSTOMER_TURNS,
-    )
-    path = tmp_path_factory.mktemp("scenario") / "incident.scenario.json"
-    write_scenario(scenario.model_copy(update={"user": user}), path)
-    return path
+from tests.simulate.record_incident import CUSTOMER_TURNS
+from tests.simulate.user_model import FOLLOW_UP
 
 
 def _replay(
