@@ -60,6 +60,7 @@ REPLAY_ATTRIBUTE_PREFIX = "otel_replay."
 REPLAY_RUN_ID = "otel_replay.run.id"
 REPLAY_SCENARIO = "otel_replay.scenario"
 REPLAY_TURN_INDEX = "otel_replay.turn.index"
+REPLAY_TURN_ORIGIN = "otel_replay.turn.origin"  # who spoke the turn: recorded or simulated
 REPLAY_ORIGINAL_SESSION_ID = "otel_replay.original.session_id"
 REPLAY_ORIGINAL_TRACE_ID = "otel_replay.original.trace_id"
 REPLAY_ORIGINAL_SPAN_ID = "otel_replay.original.span_id"
