@@ -107,6 +107,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 7: the session list reads traces by their end, latest first (store/search.py).
     ("CREATE INDEX traces_by_end ON traces (max_end_unix_nano, trace_id)",),
+    # 8: each log record's arrival position, read back after its time (store/writing.py,
+    # write_logs): records sharing a timestamp keep the order they were sent in. Records
+    # stored before keep 0, so they tie and keep the order they had (by content key), ahead
+    # of every record stored after. The counter hands out positions in write order.
+    (
+        "ALTER TABLE log_records ADD COLUMN arrival_order {int} NOT NULL DEFAULT 0",
+        """CREATE TABLE ingest_counters (
+            name TEXT PRIMARY KEY,
+            value {int} NOT NULL
+        )""",
+        "INSERT INTO ingest_counters (name, value) VALUES ('log_records', 0)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -99,6 +99,9 @@ class LogRow(NamedTuple):
     event_name: str
     scope_key: str
     record_pb: bytes
+    # The record's position in its request (resource -> scope -> record). The writer numbers
+    # a write's rows in this order from a store-wide counter (store/writing.py, write_logs).
+    arrival_order: int
 
 
 class TraceRow(NamedTuple):
@@ -450,6 +453,7 @@ def _build_log_batch(request: logs_service_pb2.ExportLogsServiceRequest) -> LogB
                         event_name=pb2_log.event_name,
                         scope_key=scope.scope_key,
                         record_pb=record_pb,
+                        arrival_order=len(batch.logs),
                     )
                 )
     if batch.rejected:

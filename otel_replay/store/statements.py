@@ -121,6 +121,7 @@ class WriteStatements:
     insert_span: str  # a span already stored is left as it is
     insert_new_span: str  # fails on a span already stored (the fast path of a write)
     insert_log: str
+    reserve_log_arrivals: str  # adds n to the log arrival counter; returns its new value
     lock_trace: str  # inserts a trace row, or locks the stored one without changing it
     upsert_trace: str
     count_trace_spans: str
@@ -153,7 +154,9 @@ def build_statements(dialect: Dialect) -> Statements:
         get_log_records=f"SELECT {stored.format(alias='l', pb='record_pb')} FROM log_records l "
         "JOIN scopes c ON c.scope_key = l.scope_key "
         f"WHERE {dialect.in_values('l.trace_id', ID_BATCH)} "
-        "ORDER BY l.trace_id, l.span_id, l.time_unix_nano, l.record_key",
+        # Time, then arrival (records of one model call often share a millisecond); the
+        # content key only orders records stored before arrival was kept (migration 8).
+        "ORDER BY l.trace_id, l.span_id, l.time_unix_nano, l.arrival_order, l.record_key",
         save_run=_insert(dialect, "replay_runs", RUN_COLUMNS)
         + """ ON CONFLICT (run_id) DO UPDATE SET status = excluded.status,
             ended_unix_nano = excluded.ended_unix_nano, trace_ids = excluded.trace_ids,
@@ -181,6 +184,10 @@ def build_write_statements(dialect: Dialect) -> WriteStatements:
         insert_new_span=_insert(dialect, "spans", SpanRow._fields),
         insert_log=_insert(dialect, "log_records", LogRow._fields)
         + " ON CONFLICT (record_key) DO NOTHING",
+        # On PostgreSQL this locks the counter until commit: log writes take their positions
+        # in commit order, so a later commit never sorts ahead of an earlier one.
+        reserve_log_arrivals=f"UPDATE ingest_counters SET value = value + {p} "
+        "WHERE name = 'log_records' RETURNING value",
         # DO UPDATE (not DO NOTHING) so that PostgreSQL locks the stored row: a second
         # writer of the trace waits for our commit.
         lock_trace=f"INSERT INTO traces {trace_values} "

@@ -158,3 +158,19 @@ def _write_with_known_spans(
         merged = _identities_of_kept(added, resent | given_twice, adjusted)
         conn.executemany(sql.upsert_trace, _trace_rows(added, merged, services))
     return sorted({span.trace_id for span in new})
+
+
+def write_logs(conn: Connection, sql: WriteStatements, logs: Sequence[LogRow]) -> None:
+    """Insert the log records not stored yet, each with its arrival position.
+
+    `logs` are the requests of this write in the order they were received, each in its own
+    order (resource -> scope -> record): a range of the store-wide counter is reserved for
+    them, so every record sorts after all those written before. A record already stored (the
+    same content key: an exporter's retry) keeps the position it first arrived with.
+    """
+    (row,) = conn.execute(sql.reserve_log_arrivals, (len(logs),))
+    base = int(row[0]) - len(logs)
+    conn.executemany(
+        sql.insert_log,
+        [log._replace(arrival_order=base + i + 1) for i, log in enumerate(logs)],
+    )
