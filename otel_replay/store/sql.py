@@ -198,6 +198,7 @@ class SqlSpanStore:
             clean_log_rows,
             clean_scope_rows,
             clean_span_rows,
+            write_logs,
             write_spans,
         )
 
@@ -227,7 +228,7 @@ class SqlSpanStore:
             if spans:
                 write_spans(conn, sql, spans, identities, services)
             if logs:
-                conn.executemany(sql.insert_log, logs)
+                write_logs(conn, sql, logs)
             for run in runs:
                 conn.execute(self._sql.save_run, _run_values(run))
 
