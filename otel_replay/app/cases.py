@@ -200,13 +200,17 @@ class CaseRunner:
         judge = self.settings.outcome_judge_for(loaded)
         if standin is None:
             result = check_case(
-                loaded, target.factory, self.store, agent_label=target.label, outcome_judge=judge
+                loaded,
+                target.factory_for(loaded.scenario),
+                self.store,
+                agent_label=target.label,
+                outcome_judge=judge,
             )
             return result, None
         standin.load(served_recording(loaded))
         result = check_case(
             loaded,
-            target.factory,
+            target.factory_for(loaded.scenario),
             self.store,
             agent_label=target.label,
             on_turn=standin.set_turn,

@@ -17,18 +17,9 @@ from otel_replay.importer import import_data
 from otel_replay.replay.runner import replay_scenario
 from otel_replay.store import SqlSpanStore
 from tests.conftest import FIXTURES, opened_store
-from tests.voice.fake_platforms import KEY, ORDERS, FakePlatform, fake_platform
+from tests.voice.fake_platforms import FakePlatform
 
 SYNTHETIC = FIXTURES / "voice" / "synthetic"
-
-
-@pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePlatform]:
-    with fake_platform(ORDERS) as fake:
-        for name in ("VAPI", "RETELL"):
-            monkeypatch.setenv(f"{name}_API_KEY", KEY)
-            monkeypatch.setenv(f"OTEL_REPLAY_{name}_BASE_URL", fake.url)
-        yield fake
 
 
 def _import(store: SqlSpanStore, name: str, payload: dict[str, Any]) -> None:
@@ -41,7 +32,7 @@ def store(sqlite_url: str) -> Iterator[SqlSpanStore]:
 
 
 def test_vapi_replay_sends_the_calls_variable_values(
-    store: SqlSpanStore, platform: FakePlatform
+    store: SqlSpanStore, order_platforms: FakePlatform
 ) -> None:
     report = json.loads((SYNTHETIC / "vapi_eocr_barge_in_tool_call.json").read_text())
     message = report["message"]
@@ -59,7 +50,7 @@ def test_vapi_replay_sends_the_calls_variable_values(
     run = replay_scenario(scenario, factory, store, agent_label=target.label)
 
     assert run.status is RunStatus.OK, [t.error for t in run.turns]
-    chats = platform.posted("/chat")
+    chats = order_platforms.posted("/chat")
     assert len(chats) == 2
     assert all(c["assistantOverrides"]["variableValues"] == expected for c in chats)
     # Without recorded variables the factory is the target's own, and sends none.
@@ -72,7 +63,7 @@ def test_vapi_replay_sends_the_calls_variable_values(
 
 
 def test_retell_replay_sends_the_calls_dynamic_variables(
-    store: SqlSpanStore, platform: FakePlatform
+    store: SqlSpanStore, order_platforms: FakePlatform
 ) -> None:
     webhook = json.loads((SYNTHETIC / "retell_call_analyzed_tool_call.json").read_text())
     webhook["call"]["retell_llm_dynamic_variables"] = {"name": "Sam", "slots": 2}
@@ -85,7 +76,7 @@ def test_retell_replay_sends_the_calls_dynamic_variables(
     run = replay_scenario(scenario, target.factory_for(scenario), store, agent_label=target.label)
 
     assert run.status is RunStatus.OK, [t.error for t in run.turns]
-    completions = platform.posted("/agent-playground-completion/agent_1")
+    completions = order_platforms.posted("/agent-playground-completion/agent_1")
     assert len(completions) == 2
     # Retell's dynamic variables are strings.
     assert all(c["dynamic_variables"] == {"name": "Sam", "slots": "2"} for c in completions)
