@@ -351,6 +351,13 @@ class VoiceCall:
 
     SPAN_CALL: Final = "voice.call"
     SPAN_TURN: Final = "voice.turn"
+    # A post-call analysis (Vapi `analysis`, Retell `call_analysis`): its own child of the
+    # root, with an id derived from its content, so a later delivery adds it.
+    SPAN_ANALYSIS: Final = "voice.call.analysis"
+    ANALYSIS_SUMMARY: Final = "voice.call.analysis.summary"
+    ANALYSIS_SUCCESS: Final = "voice.call.analysis.success"  # verbatim, as text
+    ANALYSIS_SENTIMENT: Final = "voice.call.analysis.user_sentiment"  # Retell's
+    ANALYSIS_RAW: Final = "voice.call.analysis.raw"  # JSON: the analysis object, verbatim
 
     # Root span. The call id is also written as session.id and gen_ai.conversation.id.
     ID: Final = "voice.call.id"
