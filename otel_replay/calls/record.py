@@ -61,6 +61,8 @@ class CallRecord:
     recordings: Recordings = field(default_factory=Recordings)
     config: VoiceSnapshot = field(default_factory=VoiceSnapshot)
     native_metrics: dict[str, AnyValue] | None = None
+    # The post-call analysis (Vapi `analysis`, Retell `call_analysis`), verbatim.
+    analysis: dict[str, AnyValue] | None = None
 
     @property
     def utterances(self) -> tuple[Utterance, ...]:

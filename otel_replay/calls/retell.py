@@ -112,6 +112,7 @@ def parse_retell(
         ),
         config=_snapshot(call, events, agent, llm),
         native_metrics=obj(call.get("latency")) or None,
+        analysis=obj(call.get("call_analysis")) or None,
     )
 
 

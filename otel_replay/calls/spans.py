@@ -373,7 +373,38 @@ def call_spans(record: CallRecord) -> list[Span]:
         _root_attributes(record, utterances, joined_text(greeting)),
         span_id=root_id,
     )
-    return [root, *builder.spans[:-1]]
+    spans = [root, *builder.spans[:-1]]
+    if record.analysis:
+        spans.append(_analysis_span(builder, record.analysis, root_id, end_ns))
+    return spans
+
+
+def _verbatim_text(value: AnyValue) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return to_json_text(value)  # Retell's `call_successful` is a boolean: "true" / "false"
+
+
+def _analysis_span(
+    builder: _Builder, analysis: dict[str, AnyValue], root_id: str, at_ns: int
+) -> Span:
+    """The post-call analysis as its own child of the root, at the call's end. Its id is a
+    hash of the call and of the analysis itself: a later delivery that brings the analysis
+    (Retell's `call_analyzed` after `call_ended`, a second Vapi report) adds this span to
+    the stored call, and the same analysis delivered again is the same span."""
+    content = json.dumps(analysis, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    seed = f"{builder.record.platform}:{builder.record.call_id}"
+    span_id = hashlib.sha256(f"analysis:{seed}:{digest}".encode()).hexdigest()[:16]
+    attributes: Attributes = {VoiceCall.ANALYSIS_RAW: content}
+    for key, names in (
+        (VoiceCall.ANALYSIS_SUMMARY, ("summary", "call_summary")),
+        (VoiceCall.ANALYSIS_SUCCESS, ("successEvaluation", "call_successful")),
+        (VoiceCall.ANALYSIS_SENTIMENT, ("user_sentiment",)),
+    ):
+        found = next((analysis[n] for n in names if analysis.get(n) is not None), None)
+        _set(attributes, key, _verbatim_text(found))
+    return builder.span(VoiceCall.SPAN_ANALYSIS, root_id, at_ns, at_ns, attributes, span_id=span_id)
 
 
 def call_trace_request(record: CallRecord) -> trace_service_pb2.ExportTraceServiceRequest:

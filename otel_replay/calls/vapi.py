@@ -123,7 +123,17 @@ def parse_vapi(
         recordings=_recordings(artifact, get),
         config=_snapshot(views, get, messages, events, assistant),
         native_metrics=obj(artifact.get("performanceMetrics")) or None,
+        analysis=_analysis(get),
     )
+
+
+def _analysis(get: Getter) -> dict[str, AnyValue] | None:
+    """The call's analysis; a legacy report's top-level `summary` alone counts as one."""
+    analysis = obj(get("analysis"))
+    summary = text(get("summary"))
+    if not analysis and summary is not None:
+        return {"summary": summary}
+    return analysis or None
 
 
 def _recording_start(messages: Sequence[dict[str, AnyValue]]) -> int | None:

@@ -124,3 +124,29 @@ def voice_config(spans: Iterable[Span]) -> dict[str, AnyValue] | None:
     """The voice snapshot (`voice.call.config`) a call's root span records, or None."""
     root = call_root(spans)
     return json_object(root.attributes.get(VoiceCall.CONFIG)) if root is not None else None
+
+
+@dataclass(frozen=True)
+class CallAnalysis:
+    """A post-call analysis a `voice.call.analysis` span records."""
+
+    summary: str | None
+    success: str | None  # verbatim: Vapi's successEvaluation, Retell's call_successful
+    user_sentiment: str | None
+    raw: dict[str, AnyValue] | None
+
+
+def call_analyses(spans: Iterable[Span]) -> list[CallAnalysis]:
+    """Every analysis stored for the call (a delivery that brought a different analysis is
+    a span of its own; they share the call's end time, so their order is by span id)."""
+    found = [s for s in spans if s.name == VoiceCall.SPAN_ANALYSIS]
+    found.sort(key=lambda s: (s.start_time_unix_nano, s.span_id))
+    return [
+        CallAnalysis(
+            summary=as_str(s.attributes.get(VoiceCall.ANALYSIS_SUMMARY)),
+            success=as_str(s.attributes.get(VoiceCall.ANALYSIS_SUCCESS)),
+            user_sentiment=as_str(s.attributes.get(VoiceCall.ANALYSIS_SENTIMENT)),
+            raw=json_object(s.attributes.get(VoiceCall.ANALYSIS_RAW)),
+        )
+        for s in found
+    ]

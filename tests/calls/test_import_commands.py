@@ -83,7 +83,7 @@ def test_calls_with_their_configuration_import_on_both_databases(
     _run("import", *files, "--store", store_url)
     listed = json.loads(_run("sessions", "--json", "--store", store_url).output)
     by_id = {s["session_id"]: s for s in listed}
-    assert by_id["call_test_123"]["span_count"] == 4
+    assert by_id["call_test_123"]["span_count"] == 5  # with its analysis
     assert by_id["call-synth-barge-in"]["turn_count"] == 2
     shown = _session(store_url, "call_synth_retell_tools")
     (tool,) = shown["turns"][0]["tool_calls"]
