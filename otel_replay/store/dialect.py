@@ -138,6 +138,71 @@ class Dialect:
         operator = "ILIKE" if self.name is DialectName.POSTGRESQL else "LIKE"
         return f"{column} {operator} {self.placeholder} ESCAPE '\\'"
 
+    def ddl_statements(self, template: str) -> tuple[str, ...]:
+        """A migration step's statement in this dialect: a DDL template (`ddl`), or a named
+        per-dialect step (`@name`, see `_DIALECT_STEPS`) as its statements."""
+        if template.startswith("@"):
+            return _DIALECT_STEPS[self.name][template[1:]]
+        return (self.ddl(template),)
+
+    def text_contains(self, short: bool) -> str:
+        """A query of the trace ids whose search facts' text (lowercased) contains one
+        parameter (lowercased, taken literally: no FTS or LIKE syntax): through the full-text
+        index (`@trace_text_index`), or for `short` text (under 3 characters, which trigrams
+        cannot index) by reading every text."""
+        p = self.placeholder
+        if self.name is DialectName.POSTGRESQL:
+            # pg_trgm's GIN index serves LIKE; the pattern is escaped here, from the
+            # parameter (`%%`: a literal % in a statement with parameters).
+            pattern = (
+                f"'%%' || replace(replace(replace({p}, '\\', '\\\\'), '%%', '\\%%'), "
+                "'_', '\\_') || '%%'"
+            )
+            return f"SELECT trace_id FROM trace_facts WHERE text LIKE {pattern} ESCAPE '\\'"
+        if short:
+            return f"SELECT trace_id FROM trace_facts WHERE instr(text, {p}) > 0"
+        # The trigram tokenizer matches a quoted phrase as a substring; inside the quotes
+        # only `"` is special (doubled).
+        return (
+            "SELECT trace_id FROM trace_facts WHERE rowid IN (SELECT rowid FROM trace_text "
+            f"WHERE trace_text MATCH '\"' || replace({p}, '\"', '\"\"') || '\"')"
+        )
+
+
+# Per-dialect migration steps (store/migrations.py names them as `@name`).
+_DIALECT_STEPS: dict[DialectName, dict[str, tuple[str, ...]]] = {
+    # The search facts' text indexed for substring search (store/search.py): an FTS5 trigram
+    # index kept in step with trace_facts by triggers (its rows are the facts' rows).
+    DialectName.SQLITE: {
+        "trace_text_index": (
+            "CREATE VIRTUAL TABLE trace_text USING fts5(text, content='trace_facts', "
+            "content_rowid='rowid', tokenize='trigram')",
+            "CREATE TRIGGER trace_facts_text_insert AFTER INSERT ON trace_facts BEGIN "
+            "INSERT INTO trace_text (rowid, text) VALUES (new.rowid, new.text); END",
+            "CREATE TRIGGER trace_facts_text_delete AFTER DELETE ON trace_facts BEGIN "
+            "INSERT INTO trace_text (trace_text, rowid, text) "
+            "VALUES ('delete', old.rowid, old.text); END",
+            "CREATE TRIGGER trace_facts_text_update AFTER UPDATE OF text ON trace_facts BEGIN "
+            "INSERT INTO trace_text (trace_text, rowid, text) "
+            "VALUES ('delete', old.rowid, old.text); "
+            "INSERT INTO trace_text (rowid, text) VALUES (new.rowid, new.text); END",
+            "INSERT INTO trace_text (trace_text) VALUES ('rebuild')",
+        ),
+    },
+    # pg_trgm's GIN index, where the server has the extension (a server without it still
+    # searches, by reading every text).
+    DialectName.POSTGRESQL: {
+        "trace_text_index": (
+            "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS pg_trgm; "
+            "EXECUTE 'CREATE INDEX trace_facts_text_trgm ON trace_facts "
+            "USING gin (text gin_trgm_ops)'; "
+            "EXCEPTION WHEN undefined_file OR insufficient_privilege OR feature_not_supported "
+            "THEN RAISE NOTICE 'pg_trgm is not available: text search reads every text'; "
+            "END $$",
+        ),
+    },
+}
+
 
 SQLITE = Dialect(DialectName.SQLITE, "?", "INTEGER", "BLOB")
 POSTGRESQL = Dialect(DialectName.POSTGRESQL, "%s", "BIGINT", "BYTEA")

@@ -119,6 +119,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "INSERT INTO ingest_counters (name, value) VALUES ('log_records', 0)",
     ),
+    # 9: the search facts' text indexed for substring search (store/search.py): SQLite's FTS5
+    # trigram index, PostgreSQL's pg_trgm GIN index (dialect.py, `_DIALECT_STEPS`).
+    ("@trace_text_index",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -143,8 +146,9 @@ def apply_migrations(conn: Connection) -> int:
                 f"({SCHEMA_VERSION}): upgrade otel-replay"
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[version - 1]:
-                conn.execute(dialect.ddl(statement))
+            for template in MIGRATIONS[version - 1]:
+                for statement in dialect.ddl_statements(template):
+                    conn.execute(statement)
             conn.execute(
                 f"INSERT INTO otel_replay_schema (version) VALUES ({dialect.placeholder})",
                 (version,),

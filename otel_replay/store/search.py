@@ -119,6 +119,7 @@ class SearchShape:
     """Which filters a session search uses: one statement per shape and dialect."""
 
     text: bool
+    short_text: bool  # under 3 characters: not served by the full-text index
     service: bool
     since: bool
     until: bool
@@ -131,6 +132,7 @@ class SearchShape:
     def of(cls, f: SessionFilter) -> SearchShape:
         return cls(
             text=bool(f.text),
+            short_text=0 < len(f.text) < SHORT_TEXT,
             service=bool(f.service),
             since=f.since_unix_nano is not None,
             until=f.until_unix_nano is not None,
@@ -152,9 +154,13 @@ def search_params(f: SessionFilter) -> tuple[object, ...]:
     if f.until_unix_nano is not None:
         params.append(f.until_unix_nano)
     if f.text:
-        params.extend([like_pattern(f.text)] * 3)
+        params.extend([like_pattern(f.text)] * 2)
+        params.append(f.text.lower())  # taken literally by `Dialect.text_contains`
     return tuple(params)
 
+
+# Text shorter than this (in characters) has no trigram: it is searched without the index.
+SHORT_TEXT = 3
 
 # Trace rows a session search reads at first, the most it reads in one query (doubling from
 # the first), and how many queries it makes at most.
@@ -180,12 +186,11 @@ def search_traces_sql(dialect: Dialect, shape: SearchShape, after: bool) -> str:
     if shape.until:
         where.append(f"t.min_start_unix_nano <= {p}")
     if shape.text:
-        # The text matches are found once (one pass over the facts), not per trace read.
-        # (facts hold lowercased text, patterns are lowercased: plain LIKE serves.)
+        # The text matches are found once, through the full-text index, not per trace read.
         where.append(
             f"({dialect.contains_any_case('t.session_id')} "
             f"OR {dialect.contains_any_case('t.user_id')} "
-            f"OR t.trace_id IN (SELECT trace_id FROM trace_facts WHERE text LIKE {p} ESCAPE '\\'))"
+            f"OR t.trace_id IN ({dialect.text_contains(shape.short_text)}))"
         )
     if shape.has_errors:
         where.append("f.has_error = 1")
