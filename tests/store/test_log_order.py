@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from otel_replay.store.dialect import Connection, parse_store_url
 from otel_replay.store.migrations import MIGRATIONS
 from otel_replay.store.rows import LogRow, build_log_batch
 from otel_replay.store.statements import build_write_statements
-from tests.builders import T0
+from tests.builders import T0, batch_of, make_span
 from tests.conftest import FIXTURES
 
 TRACE_ID = bytes.fromhex("ab" * 16)
@@ -158,6 +159,36 @@ def test_records_stored_before_arrival_was_kept_keep_their_order_ahead_of_new_on
         assert _bodies(store) == [*before, "new"]
     finally:
         store.close()
+
+
+def test_writers_at_once_each_keep_their_order_without_deadlock(store_url: str) -> None:
+    """Receivers sharing one database: trace rows are locked before the arrival counter, so
+    writers of spans and log records together never wait on each other in a cycle, and each
+    writer's tied records come back in the order it wrote them."""
+    writers, rounds = 4, 3
+    stores = [open_store(store_url) for _ in range(writers)]
+
+    def write(writer: int) -> None:
+        for round_number in range(rounds):
+            spans = [make_span(trace, writer * 10 + round_number + 1) for trace in (1, 2)]
+            records = [_record(f"w{writer} r{round_number} m{i}") for i in range(3)]
+            stores[writer].write(
+                [batch_of(*(spans if writer % 2 else spans[::-1]))],
+                [build_log_batch(_request(*records))],
+            )
+
+    try:
+        with ThreadPoolExecutor(writers) as pool:
+            # Re-raises a writer's error; bounded, so a deadlock fails the test.
+            list(pool.map(write, range(writers), timeout=120))
+        bodies = [str(body) for body in _bodies(stores[0])]
+        assert len(bodies) == writers * rounds * 3
+        for writer in range(writers):
+            mine = [body for body in bodies if body.startswith(f"w{writer} ")]
+            assert mine == [f"w{writer} r{r} m{i}" for r in range(rounds) for i in range(3)]
+    finally:
+        for store in stores:
+            store.close()
 
 
 # End to end: GenAI message events as log records, sent over OTLP/HTTP to a real receiver.
