@@ -43,6 +43,7 @@ class CallRecording:
     user: str | None
     agent: str | None
     turns: tuple[TurnSpeech, ...]
+    platform: str | None = None  # vapi, retell: whose stereo channel layout applies
 
     @property
     def listening(self) -> str | None:
@@ -95,4 +96,5 @@ def read_call_recording(spans: Sequence[Span]) -> CallRecording | None:
         user=_text(a.get(VoiceCall.RECORDING_USER_URL)),
         agent=_text(a.get(VoiceCall.RECORDING_AGENT_URL)),
         turns=tuple(_turn(s) for s in turns),
+        platform=_text(a.get(VoiceCall.PLATFORM)),
     )

@@ -2,7 +2,10 @@
 
 Each recorded user turn is played to the agent: the caller's own track cut at the recorded
 offsets when the call names one on this machine (`voice.call.recording.user_url`, a path or
-file: URL), else the recorded text spoken by the offline voice. The agent's answer is heard
+file: URL, else the caller's channel of `voice.call.recording.stereo_url`), else the
+recorded text spoken by the offline voice. Turns go one after the other (each when the agent
+has answered the previous one), or, with `timeline`, at their recorded offsets, so that a
+recorded barge-in is played as one. The agent's answer is heard
 back (speech detection, then recognition), so latency, words per minute and interruptions
 come from the audio. The result carries a report: the transcript and voice metrics beside
 the original's, and both calls' audio.
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from otel_replay.audio.channels import caller_track
 from otel_replay.audio.hearing import HeardCall, hear_call
 from otel_replay.audio.pcm import PcmAudio, numpy_module, read_wav, resample, write_wav
 from otel_replay.audio.pipecat_agent import DrivenCall, UserSpeech, drive_pipecat_agent
@@ -73,8 +77,7 @@ def user_speech(
     timeline: bool = False,
 ) -> tuple[list[UserSpeech], str]:
     """The user's turns as sound, and where it came from (recording or synthesis)."""
-    track_path = _local_path(recording.user if recording is not None else None)
-    track = read_wav(track_path) if track_path is not None else None
+    track = _caller_track(recording)
     turns: list[UserSpeech] = []
     cut_all = track is not None and recording is not None
     for position, turn in enumerate(scenario.turns):
@@ -83,7 +86,9 @@ def user_speech(
         )
         at = None
         if timeline and speech is not None and speech.user_start_ms is not None:
-            at = speech.user_start_ms / 1000
+            # A cut starts its padding early, so that the words land on the recorded offset.
+            pad = CUT_PAD_SECONDS if track is not None else 0.0
+            at = max(0.0, speech.user_start_ms / 1000 - pad)
         audio: PcmAudio | None = None
         if track is not None and speech is not None and speech.user_start_ms is not None:
             end = speech.user_end_ms if speech.user_end_ms is not None else speech.agent_start_ms
@@ -96,6 +101,26 @@ def user_speech(
             audio = synthesizer.synthesize(turn.user or "")
         turns.append(UserSpeech(audio=audio, text=turn.user, at_seconds=at))
     return turns, "recording" if cut_all else "synthesis"
+
+
+def _caller_track(recording: CallRecording | None) -> PcmAudio | None:
+    """The caller's own track on this machine: the call's caller recording, else the
+    caller's channel of its stereo recording (`audio.channels` says which); None when
+    neither is a local file."""
+    if recording is None:
+        return None
+    user_path = _local_path(recording.user)
+    if user_path is not None:
+        return read_wav(user_path)
+    stereo_path = _local_path(recording.stereo)
+    if stereo_path is None:
+        return None
+    spans = [
+        (t.user_start_ms, t.user_end_ms)
+        for t in recording.turns
+        if t.user_start_ms is not None and t.user_end_ms is not None
+    ]
+    return caller_track(stereo_path, recording.platform, spans)
 
 
 def _mixed(call: DrivenCall) -> PcmAudio:

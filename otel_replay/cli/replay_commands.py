@@ -163,6 +163,14 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
     "(MODULE:ATTR taking one `transport`) is played the user's audio and heard back; "
     "any other agent's replies are spoken offline. Files go beside --report.",
 )
+@click.option(
+    "--audio-timing",
+    type=click.Choice(["turns", "timeline"]),
+    default="turns",
+    show_default=True,
+    help="With --audio and a Pipecat agent: each user turn once the agent has answered "
+    "(turns), or at its recorded offset, talking over the agent as the caller did (timeline).",
+)
 @report_option
 @store_option
 @json_option
@@ -189,6 +197,7 @@ def replay(
     max_turns: int,
     outcome_judge: str | None,
     audio: bool,
+    audio_timing: str,
     report_file: str | None,
     store_url: str,
     as_json: bool,
@@ -198,8 +207,13 @@ def replay(
         check_report_path(report_file)  # a bad extension fails before the replay, not after
     pipeline = find_pipeline_factory(agent) if audio else None
     if pipeline is not None and agent is not None:
-        _replay_audio(target, agent, pipeline, ReplayMode(mode), report_file, store_url, as_json)
+        timeline = audio_timing == "timeline"
+        _replay_audio(
+            target, agent, pipeline, ReplayMode(mode), report_file, store_url, as_json, timeline
+        )
         return
+    if audio_timing != "turns":
+        raise click.UsageError("--audio-timing needs --audio with a Pipecat pipeline agent")
     if audio and not report_file:
         raise click.UsageError("--audio speaks a text agent's replies for a report: add --report")
     options = ReplayOptions(
@@ -272,6 +286,7 @@ def _replay_audio(
     report_file: str | None,
     store_url: str,
     as_json: bool,
+    timeline: bool = False,
 ) -> None:
     """The audio tier: each scenario played as sound into the Pipecat agent, heard back."""
     base = Path(report_file).parent if report_file else Path("otel-replay-audio")
@@ -285,6 +300,7 @@ def _replay_audio(
             agent=agent,
             folder=folder,
             report_base=base,
+            timeline=timeline,
         )
     finally:
         store.close()
