@@ -2,7 +2,8 @@
 
 One trace per call, with ids derived from the platform and the call id: importing the same
 call twice (a re-import, Retell's `call_analyzed` after `call_ended`, a webhook retry)
-stores nothing new. A turn starts at user speech that follows agent speech or a tool call;
+stores nothing new but a post-call analysis the first copy lacked (its span's id is a hash
+of the analysis too). A turn starts at user speech that follows agent speech or a tool call;
 what the agent said before the user first spoke is the greeting, kept on the root.
 """
 
