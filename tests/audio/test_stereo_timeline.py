@@ -132,6 +132,8 @@ def test_timeline_plays_the_callers_channel_at_its_recorded_offsets(
                 "timeline",
                 "--store",
                 store_url,
+                "--report",
+                str(tmp_path / "report.md"),
                 "--json",
             ],
         )
@@ -139,6 +141,7 @@ def test_timeline_plays_the_callers_channel_at_its_recorded_offsets(
     assert result.exit_code == 0, result.output
     (printed,) = json.loads(result.stdout)
     assert printed["user_audio"] == "recording"  # cut from the stereo file's left channel
+    assert Path(printed["call_audio"]).parent == tmp_path / "report-audio"
     starts = [turn["user_start_ms"] for turn in printed["turns"]]
     assert len(starts) == 2
     # Each turn begins where the caller began on the recorded call, whatever the agent did.
