@@ -53,6 +53,7 @@ from otel_replay.semconv.keys import (
     REPLAY_SCENARIO,
     REPLAY_TRACER_NAME,
     REPLAY_TURN_INDEX,
+    REPLAY_TURN_ORIGIN,
 )
 from otel_replay.store.base import RunRecord, SpanStore
 from otel_replay.store.rows import SpanBatch, build_span_batch
@@ -211,14 +212,26 @@ def _run_turns(
                     pending = iter([t for t in scenario.turns if t.user is not None])
                     reader = _TurnReader(capture, trace_id) if steer is not None else None
                     turn: ScenarioTurn | None = next(pending, None)
+                    recorded = {t.index for t in scenario.turns}
                     for _ in range(len(scenario.turns) + _MAX_STEERED_TURNS):
                         if turn is None:
                             break
                         messages.append({"role": "user", "content": turn.user or ""})
                         if on_turn is not None:
                             on_turn(turn.index)
+                        origin = (
+                            TurnOrigin.RECORDED if turn.index in recorded else TurnOrigin.SIMULATED
+                        )
                         outcome = _run_turn(
-                            tracer, agent, replay, turn, list(messages), options, run_id, session_id
+                            tracer,
+                            agent,
+                            replay,
+                            turn,
+                            list(messages),
+                            options,
+                            run_id,
+                            session_id,
+                            origin,
                         )
                         outcomes.append(outcome)
                         if outcome.interrupted:
@@ -267,10 +280,14 @@ def _run_turn(
     options: ReplayOptions,
     run_id: str,
     session_id: str,
+    origin: TurnOrigin,
 ) -> _TurnOutcome:
+    """Run one turn under its turn span, marked with who spoke it (`origin`: a turn the
+    scenario does not hold is a simulated user's)."""
     attributes: dict[str, str | int] = {
         REPLAY_RUN_ID: run_id,
         REPLAY_TURN_INDEX: turn.index,
+        REPLAY_TURN_ORIGIN: origin.value,
         REPLAY_ORIGINAL_TRACE_ID: turn.trace_id,
         REPLAY_ORIGINAL_SPAN_ID: turn.span_id,
         GenAI.CONVERSATION_ID: session_id,

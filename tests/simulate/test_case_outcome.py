@@ -24,6 +24,9 @@ from tests.simulate.commands import BUGGY, FIXED, replay_args, simulating
 from tests.simulate.record_incident import INCIDENT
 
 REACHED = "expected outcome reached: the customer was told where order 123 is"
+# The inner pytest runs without the cache and pytest-benchmark (which refuses to run beside
+# xdist when the outer run has it).
+QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:benchmark")
 NOT_REACHED = "expected outcome NOT reached: the agent refunded the order nobody asked to refund"
 
 
@@ -136,13 +139,13 @@ def test_the_pytest_plugin_checks_the_outcome_of_each_case(
     shutil.copytree(cases, pytester.path / "cases")
     judge = f"--otel-replay-outcome-judge={user_model.base_url}"
     fixed = pytester.runpytest(
-        "cases", f"--otel-replay-agent={FIXED}", judge, "-rA", "-p", "no:cacheprovider"
+        "cases", f"--otel-replay-agent={FIXED}", judge, "-rA", *QUIET_PLUGINS
     )
     fixed.assert_outcomes(passed=1)
     assert REACHED in " ".join(fixed.outlines)
     # The judge from the ini file this time.
     pytester.makeini(f"[pytest]\notel_replay_outcome_judge = {user_model.base_url}\n")
-    buggy = pytester.runpytest("cases", f"--otel-replay-agent={BUGGY}", "-p", "no:cacheprovider")
+    buggy = pytester.runpytest("cases", f"--otel-replay-agent={BUGGY}", *QUIET_PLUGINS)
     buggy.assert_outcomes(failed=1)
     text = " ".join(buggy.outlines)
     assert NOT_REACHED in text and "session: expected_outcome failed" in text
