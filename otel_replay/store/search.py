@@ -186,11 +186,13 @@ def search_traces_sql(dialect: Dialect, shape: SearchShape, after: bool) -> str:
     if shape.until:
         where.append(f"t.min_start_unix_nano <= {p}")
     if shape.text:
-        # The text matches are found once, through the full-text index, not per trace read.
+        # The matches are found once, before the traces are read: the conversation text's
+        # through the full-text index, the ids' in one pass over the traces. Only matching
+        # traces are read then (by id), not every trace with the conditions ORed.
         where.append(
-            f"({dialect.contains_any_case('t.session_id')} "
-            f"OR {dialect.contains_any_case('t.user_id')} "
-            f"OR t.trace_id IN ({dialect.text_contains(shape.short_text)}))"
+            "t.trace_id IN (SELECT trace_id FROM traces WHERE "
+            f"{dialect.contains_any_case('session_id')} OR {dialect.contains_any_case('user_id')} "
+            f"UNION ALL {dialect.text_contains(shape.short_text)})"
         )
     if shape.has_errors:
         where.append("f.has_error = 1")
