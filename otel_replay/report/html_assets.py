@@ -106,6 +106,17 @@ table.audio audio { width: 100%; height: 36px; display: block; }
 .audio-length { font-size: 12px; }
 """
 
+# Only in reports whose replay had a simulated user (so other reports stay as they were): a
+# simulated turn's mark stands apart from the diff's colours (purple, dashed), and so does its
+# row's edge; a recorded turn's mark is quiet.
+SIMULATION_STYLE_SHEET = """
+:root { --sim-bg: #fbefff; --sim-fg: #6639ba; }
+.badge.recorded { background: var(--bg-soft); color: var(--muted); }
+.badge.simulated { background: var(--sim-bg); color: var(--sim-fg); font-weight: 600;
+  outline: 1px dashed var(--sim-fg); }
+tr.turn:has(.badge.simulated) > td:first-child { border-left: 4px dashed var(--sim-fg); }
+"""
+
 # The "show only differences" checkbox needs this script: it starts hidden, the script shows it.
 SCRIPT = """
 document.querySelectorAll("label.toggle").forEach(function (label) {
