@@ -18,6 +18,7 @@ from otel_replay.report.html_assets import (
     AUDIO_SCRIPT,
     AUDIO_STYLE_SHEET,
     SCRIPT,
+    SIMULATION_STYLE_SHEET,
     STYLE_SHEET,
     content_security_policy,
 )
@@ -35,6 +36,7 @@ from otel_replay.report.outcome import (
     OUTCOME_COLUMNS,
     describe_origin,
     describe_outcome,
+    has_simulated_turns,
     list_outcome_rows,
 )
 from otel_replay.report.text import (
@@ -91,7 +93,9 @@ def render_html(reports: Sequence[Report]) -> str:
         f'<meta http-equiv="Content-Security-Policy" '
         f'content="{_attribute(content_security_policy(media))}">',
         f"<title>{escape(title)}</title>",
-        f"<style>{STYLE_SHEET}{AUDIO_STYLE_SHEET if media else ''}</style>",
+        f"<style>{STYLE_SHEET}{AUDIO_STYLE_SHEET if media else ''}"
+        f"{SIMULATION_STYLE_SHEET if any(has_simulated_turns(r) for r in reports) else ''}"
+        "</style>",
         "</head>",
         "<body>",
         "<h1>otel-replay report</h1>",
