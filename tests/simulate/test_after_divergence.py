@@ -5,6 +5,7 @@ turn is marked recorded or simulated in the run, the diff and every report forma
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -98,6 +99,33 @@ def test_a_replay_diverging_at_turn_two_goes_on_with_a_simulated_user_until_its_
     for report_format in (ReportFormat.MARKDOWN, ReportFormat.HTML, ReportFormat.TEXT):
         text = render_report(rendered, report_format)
         assert "simulated" in text and "expected outcome reached" in text, report_format
+    # The HTML gives the simulated mark a style of its own, apart from the diff's badges.
+    html = render_report(rendered, ReportFormat.HTML)
+    assert html.count('<span class="badge simulated">simulated</span>') == 1
+    assert html.count('<span class="badge recorded">recorded</span>') == 4
+    rules = _style_rules(html)
+    simulated = rules[".badge.simulated"]
+    assert simulated["background"] not in {
+        rules[".badge"]["background"],
+        rules[".badge.recorded"]["background"],
+    }
+    assert "dashed" in simulated["outline"]
+    assert "dashed" in rules["tr.turn:has(.badge.simulated) > td:first-child"]["border-left"]
+
+
+def _style_rules(html: str) -> dict[str, dict[str, str]]:
+    """The page's style sheet as {selector: {property: value}} (one selector per rule; a
+    rule with several is listed under each)."""
+    sheet = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    rules: dict[str, dict[str, str]] = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", sheet):
+        declarations = dict(
+            (name.strip(), value.strip())
+            for name, _, value in (d.partition(":") for d in body.split(";") if d.strip())
+        )
+        for selector in selectors.split(","):
+            rules.setdefault(" ".join(selector.split()), {}).update(declarations)
+    return rules
 
 
 def test_stop_ends_the_replay_at_the_divergent_turn(
