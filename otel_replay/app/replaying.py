@@ -239,6 +239,7 @@ def save_cases(
     *,
     store: SpanStore | None = None,
     force: bool = False,
+    outcome_judge: str | None = None,
 ) -> list[Path]:
     """Save every run of the outcome as a regression case: its scenario, the run as its
     baseline, default expectations (the tool sequence per turn and a reply similarity) and
@@ -247,7 +248,8 @@ def save_cases(
 
     A run that stopped at a divergent turn or went on with a simulated user is saved with
     the scenario it played (`simulate.freeze`): its simulated turns become the case's
-    turns, so `test` replays the same conversation without a user model."""
+    turns, so `test` replays the same conversation without a user model. `outcome_judge`
+    (the endpoint that checked the expected outcome) is kept in each case for its reruns."""
     if not force:
         check_cases_free(outcome.scenarios, folder)
     saved = []
@@ -264,6 +266,7 @@ def save_cases(
                 outcome.agent.label,
                 cassette=cassette,
                 force=True,
+                outcome_judge=outcome_judge,
             )
         )
     return saved
