@@ -154,7 +154,9 @@ def _enum_choice(values: list[str]) -> click.Choice[str]:
     "--outcome-judge",
     default=None,
     metavar="URL",
-    help="Endpoint that checks each scenario's expected outcome (default: --user-model).",
+    envvar="OTEL_REPLAY_OUTCOME_JUDGE",
+    help="Endpoint that checks each scenario's expected outcome (default: "
+    "$OTEL_REPLAY_OUTCOME_JUDGE, else --user-model); kept in cases --save writes.",
 )
 @click.option(
     "--audio",
@@ -260,7 +262,9 @@ def replay(
                 reports = attach_synthesized_audio(store, outcome.runs, reports, Path(report_file))
             write_reports(reports, report_file)
         saved = (
-            save_cases(outcome, Path(save_dir), options, store=store, force=force)
+            save_cases(
+                outcome, Path(save_dir), options, store=store, force=force, outcome_judge=judge
+            )
             if save_dir is not None
             else []
         )
