@@ -47,7 +47,8 @@ def cases(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     """The incident replayed against the fixed agent with a simulated user after the
-    divergence, saved as a case; its expectations emptied (the outcome decides alone)."""
+    divergence, saved as a case; its expectations emptied (the outcome decides alone) and
+    the judge it was saved with removed (each test names its own)."""
     root = tmp_path_factory.mktemp("cases")
     args = replay_args(scenario_file, incident_store_url, FIXED, *simulating(user_model.base_url))
     saved = CliRunner().invoke(cli, [*args, "--save", str(root)])
@@ -55,7 +56,8 @@ def cases(
     case_path = root / INCIDENT / CASE_FILE
     case = json.loads(case_path.read_text())
     assert case["expectations"]  # the derived ones, removed here
-    case_path.write_text(json.dumps({**case, "expectations": []}))
+    assert case["outcome_judge"] == user_model.base_url  # the replay's judge, kept
+    case_path.write_text(json.dumps({**case, "expectations": [], "outcome_judge": None}))
     return root
 
 
