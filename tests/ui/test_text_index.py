@@ -129,3 +129,27 @@ def test_the_index_follows_new_sessions_changed_traces_deletes_and_prunes(
     assert _found(searched, "parcel") == ["other-session"]
     _write_session(searched, "syntax-session", 30, TURNS)  # the same text, new traces
     assert _found(searched, "7-b:") == ["syntax-session"]
+
+
+def test_the_full_text_index_exists_and_agrees_with_the_facts(
+    store_url: str, searched: SqlSpanStore
+) -> None:
+    _write(searched, [_chat_span(2, 2, "syntax-session", "one more line", T0 + 2 * SECOND)])
+    assert _found(searched, "one more line") == ["syntax-session"]
+    delete_session(searched, "other-session")
+    if store_url.startswith("sqlite:"):
+        import sqlite3
+
+        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as raw:
+            # FTS5's own check of an external-content index against its table (raises when
+            # the triggers let them drift apart).
+            raw.execute("INSERT INTO trace_text (trace_text, rank) VALUES ('integrity-check', 1)")
+            indexed = raw.execute("SELECT COUNT(*) FROM trace_text").fetchone()[0]
+            facts = raw.execute("SELECT COUNT(*) FROM trace_facts").fetchone()[0]
+        assert indexed == facts == len(TURNS)
+        return
+    import psycopg
+
+    with psycopg.connect(store_url) as raw:
+        names = [r[0] for r in raw.execute("SELECT indexname FROM pg_indexes")]
+    assert "trace_facts_text_trgm" in names
