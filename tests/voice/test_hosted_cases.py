@@ -50,7 +50,9 @@ def test_a_saved_hosted_replay_reruns_as_a_case_and_fails_on_a_changed_answer(
     saved = _invoke("replay", "call-synth-barge-in", "--agent", agent, "--save", str(cases), *store)
     assert saved.exit_code == 0, saved.output
     (folder,) = [p for p in cases.iterdir() if p.is_dir()]
-    sent = len(order_platforms.posted(route))
+    first = order_platforms.posted(route)
+    assert first and all(_variables(body) == {"name": "Sam"} for body in first)
+    sent = len(first)
 
     passed = _invoke("test", str(cases), *store)
     assert passed.exit_code == 0, passed.output
