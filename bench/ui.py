@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sessions import MS, SPANS_PER_TURN, T0, _write_session
 
-from otel_replay.app.browse import index_trace_facts
+from otel_replay.app.browse import FACTS_BATCH, index_trace_facts
 from otel_replay.receiver.serve import Endpoint
 from otel_replay.store import open_store
 from otel_replay.ui.app import UiSettings
@@ -80,7 +80,7 @@ def main() -> None:
     started = time.perf_counter()
     indexed = 0
     for _ in range(10_000):
-        batch = index_trace_facts(store, 20_000)
+        batch = index_trace_facts(store, FACTS_BATCH)
         indexed += batch
         if not batch:
             break

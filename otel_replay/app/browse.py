@@ -30,7 +30,7 @@ _log = logging.getLogger(__name__)
 
 # Traces whose facts one call computes at most by default, and before a search request (a
 # background indexer in the UI server does the rest): a request stays bounded.
-FACTS_BATCH = 2000
+FACTS_BATCH = 10_000
 REQUEST_FACTS_BATCH = 200
 REQUEST_FACTS_SCAN = 2000  # a request looks for stale facts among the latest traces only
 _FACT_TRACES_PER_LOAD = 200
