@@ -114,6 +114,12 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def searched_text(f: SessionFilter) -> str:
+    """The filter's text as searched: without NUL characters, which no store keeps in text
+    (PostgreSQL refuses them as parameters, SQLite's FTS5 ends a query at one)."""
+    return f.text.replace("\x00", "")
+
+
 @dataclass(frozen=True)
 class SearchShape:
     """Which filters a session search uses: one statement per shape and dialect."""
@@ -131,8 +137,8 @@ class SearchShape:
     @classmethod
     def of(cls, f: SessionFilter) -> SearchShape:
         return cls(
-            text=bool(f.text),
-            short_text=0 < len(f.text) < SHORT_TEXT,
+            text=bool(searched_text(f)),
+            short_text=0 < len(searched_text(f)) < SHORT_TEXT,
             service=bool(f.service),
             since=f.since_unix_nano is not None,
             until=f.until_unix_nano is not None,
@@ -153,9 +159,10 @@ def search_params(f: SessionFilter) -> tuple[object, ...]:
         params.append(f.since_unix_nano)
     if f.until_unix_nano is not None:
         params.append(f.until_unix_nano)
-    if f.text:
-        params.extend([like_pattern(f.text)] * 2)
-        params.append(f.text.lower())  # taken literally by `Dialect.text_contains`
+    text = searched_text(f)
+    if text:
+        params.extend([like_pattern(text)] * 2)
+        params.append(text.lower())  # taken literally by `Dialect.text_contains`
     return tuple(params)
 
 
