@@ -110,6 +110,10 @@ class Dialect:
     placeholder: str
     int_type: str
     blob_type: str
+    # A cheap value that moves whenever another connection commits (the facts indexer's gate,
+    # store/search.py): SQLite's data version of the file; PostgreSQL's snapshot (cluster-wide,
+    # so other databases' writes move it too: a spare scan, never a missed one).
+    change_marker: str
 
     def params(self, count: int) -> str:
         """`count` placeholders, comma-separated."""
@@ -204,8 +208,10 @@ _DIALECT_STEPS: dict[DialectName, dict[str, tuple[str, ...]]] = {
 }
 
 
-SQLITE = Dialect(DialectName.SQLITE, "?", "INTEGER", "BLOB")
-POSTGRESQL = Dialect(DialectName.POSTGRESQL, "%s", "BIGINT", "BYTEA")
+SQLITE = Dialect(DialectName.SQLITE, "?", "INTEGER", "BLOB", "PRAGMA data_version")
+POSTGRESQL = Dialect(
+    DialectName.POSTGRESQL, "%s", "BIGINT", "BYTEA", "SELECT pg_current_snapshot()::text"
+)
 DIALECTS: dict[DialectName, Dialect] = {SQLITE.name: SQLITE, POSTGRESQL.name: POSTGRESQL}
 
 

@@ -135,6 +135,8 @@ class SqlSpanStore:
         self.url = str(url)
         self._timeouts = timeouts
         self._lock = threading.Lock()
+        # Span writes through this store (the dialect's change marker omits its own commits).
+        self._span_writes = 0
         self._conn = Connection(url, timeouts)
         self._sql: Statements = build_statements(self._conn.dialect)
         apply_migrations(self._conn)
@@ -226,6 +228,7 @@ class SqlSpanStore:
         with self._transaction() as conn:
             conn.executemany(sql.insert_scope, scope_rows)
             if spans:
+                self._span_writes += 1
                 write_spans(conn, sql, spans, identities, services)
             if logs:
                 write_logs(conn, sql, logs)
@@ -349,6 +352,13 @@ class SqlSpanStore:
         with self._reading() as conn:
             rows = conn.execute(self._search_sql().stale_fact_traces, (scan, limit))
         return [str(r[0]) for r in rows]
+
+    def change_marker(self) -> str:
+        """A value that moves whenever spans were written through this store, or anything was
+        committed by another connection, since it was last read; O(1)."""
+        with self._reading() as conn:
+            rows = conn.execute(conn.dialect.change_marker)
+            return f"{self._span_writes}:{rows[0][0]}"
 
     def save_trace_facts(self, facts: list[TraceFacts]) -> None:
         if facts:
