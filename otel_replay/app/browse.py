@@ -72,6 +72,33 @@ def index_trace_facts(
     return len(stale)
 
 
+@dataclass
+class FactsGate:
+    """Runs the stale-facts scan only when the store has changed since the last complete one.
+
+    The scan reads every trace (~0.24 s at 1M spans); the gate reads the store's change
+    marker first (O(1)) and skips the scan while it has not moved. The marker is read before
+    the scan, so a write that lands during a scan moves it again and is scanned next time.
+    `scans` counts the scans run (what tests and bench/ui.py read)."""
+
+    store: SearchStore
+    max_traces: int = FACTS_BATCH
+    marker: str | None = None  # as read before the last scan that left nothing stale
+    scans: int = 0
+
+    def step(self) -> int:
+        """Bring facts up to date if anything changed; returns how many traces were computed
+        (0 when the store had not changed, or nothing was stale)."""
+        marker = self.store.change_marker()
+        if marker == self.marker:
+            return 0
+        self.scans += 1
+        done = index_trace_facts(self.store, self.max_traces)
+        # A full batch may have left more stale traces: scan again without waiting for a write.
+        self.marker = marker if done < self.max_traces else None
+        return done
+
+
 @dataclass(frozen=True)
 class SessionPage:
     """One page of the session list."""

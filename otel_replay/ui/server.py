@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from otel_replay.app.browse import FACTS_BATCH, index_trace_facts
+from otel_replay.app.browse import FactsGate
 from otel_replay.core.errors import BadInputError
 from otel_replay.receiver.serve import Endpoint, is_loopback
 from otel_replay.store import open_store
@@ -50,24 +50,37 @@ def browser_url(scheme: str, endpoint: Endpoint, token: str | None) -> str:
 
 class FactsIndexer:
     """Keeps the session list's search facts up to date in a thread, on a store connection of
-    its own (a request then only brings the latest few traces up to date)."""
+    its own (a request then only brings the latest few traces up to date). It scans for stale
+    traces only after the store has changed (`FactsGate`), and checks for changes less often
+    while nothing changes: every `pause_seconds` at first, doubling up to `max_pause_seconds`.
+    """
 
-    def __init__(self, store_url: str, pause_seconds: float = 1.0) -> None:
+    def __init__(
+        self, store_url: str, pause_seconds: float = 1.0, max_pause_seconds: float = 4.0
+    ) -> None:
         self._store = open_store(store_url)
+        self.gate = FactsGate(self._store)
         self._pause = pause_seconds
+        self._max_pause = max(pause_seconds, max_pause_seconds)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="otel-replay-ui-facts", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        pause = self._pause
         while not self._stop.is_set():
+            scans = self.gate.scans
             try:
-                done = index_trace_facts(self._store, FACTS_BATCH)
+                done = self.gate.step()
             except Exception as exc:  # a store that went away: try again after the pause
                 _log.warning("computing search facts failed: %s", exc)
                 done = 0
-            if not done:
-                self._stop.wait(self._pause)
+            if done:
+                pause = self._pause
+                continue
+            # Idle (the store had not changed): back off; a change brings the pause back.
+            pause = self._pause if self.gate.scans != scans else min(pause * 2, self._max_pause)
+            self._stop.wait(pause)
 
     def stop(self) -> None:
         self._stop.set()
