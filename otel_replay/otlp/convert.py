@@ -31,16 +31,17 @@ from otel_replay.core.records import (
 def value_from_pb2(pb2_value: common_pb2.AnyValue) -> AnyValue:
     """Convert one protobuf AnyValue to Python data (kvlist -> dict, array -> list)."""
     which = pb2_value.WhichOneof("value")
+    # The scalar fields already read as str, int, bool, float and bytes.
     if which == "string_value":
-        return str(pb2_value.string_value)
+        return pb2_value.string_value
     if which == "int_value":
-        return int(pb2_value.int_value)
+        return pb2_value.int_value
     if which == "bool_value":
-        return bool(pb2_value.bool_value)
+        return pb2_value.bool_value
     if which == "double_value":
-        return float(pb2_value.double_value)
+        return pb2_value.double_value
     if which == "bytes_value":
-        return bytes(pb2_value.bytes_value)
+        return pb2_value.bytes_value
     if which == "array_value":
         return [value_from_pb2(v) for v in pb2_value.array_value.values]
     if which == "kvlist_value":
@@ -50,7 +51,15 @@ def value_from_pb2(pb2_value: common_pb2.AnyValue) -> AnyValue:
 
 def attributes_from_pb2(pb2_key_values: Iterable[common_pb2.KeyValue]) -> Attributes:
     """Convert repeated KeyValue to a dict; a repeated key keeps its last value."""
-    return {kv.key: value_from_pb2(kv.value) for kv in pb2_key_values}
+    attributes: Attributes = {}
+    for kv in pb2_key_values:
+        value = kv.value
+        # Most attribute values are strings: read them without the call.
+        if value.WhichOneof("value") == "string_value":
+            attributes[kv.key] = value.string_value
+        else:
+            attributes[kv.key] = value_from_pb2(value)
+    return attributes
 
 
 def value_to_pb2(
@@ -143,7 +152,9 @@ def span_from_pb2(pb2_span: trace_pb2.Span, resource: Resource, scope: Scope) ->
         end_time_unix_nano=pb2_span.end_time_unix_nano,
         attributes=attributes_from_pb2(pb2_span.attributes),
         dropped_attributes_count=pb2_span.dropped_attributes_count,
-        events=tuple(
+        events=()
+        if not pb2_span.events
+        else tuple(
             SpanEvent(
                 name=e.name,
                 time_unix_nano=e.time_unix_nano,
@@ -153,7 +164,9 @@ def span_from_pb2(pb2_span: trace_pb2.Span, resource: Resource, scope: Scope) ->
             for e in pb2_span.events
         ),
         dropped_events_count=pb2_span.dropped_events_count,
-        links=tuple(
+        links=()
+        if not pb2_span.links
+        else tuple(
             SpanLink(
                 trace_id=link.trace_id.hex(),
                 span_id=link.span_id.hex(),

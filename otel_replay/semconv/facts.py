@@ -6,9 +6,9 @@ are then merged in the resolution order of docs/semconv.md section 10 (first non
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from otel_replay.core.records import AnyValue
 from otel_replay.semconv.model import Message, ToolDefinition, Usage
@@ -110,15 +110,26 @@ def merge_llm_facts(all_facts: Iterable[LlmFacts]) -> LlmFacts:
 def merge_tool_facts(all_facts: Iterable[ToolFacts]) -> ToolFacts:
     """Field by field, the first fact that is not None."""
     facts = list(all_facts)
+    if len(facts) == 1:
+        return facts[0]  # what the merge below makes of it, field for field
     return ToolFacts(
-        name=_first(x.name for x in facts),
-        call_id=_first(x.call_id for x in facts),
-        arguments=_first(x.arguments for x in facts),
-        result=_first(x.result for x in facts),
-        error=_first(x.error for x in facts),
-        description=_first(x.description for x in facts),
-        result_call_id=_first(x.result_call_id for x in facts),
+        name=_first_field(facts, "name"),
+        call_id=_first_field(facts, "call_id"),
+        arguments=_first_field(facts, "arguments"),
+        result=_first_field(facts, "result"),
+        error=_first_field(facts, "error"),
+        description=_first_field(facts, "description"),
+        result_call_id=_first_field(facts, "result_call_id"),
     )
+
+
+def _first_field(facts: Sequence[ToolFacts], name: str) -> Any:
+    # `_first` over one field, without a generator per field.
+    for x in facts:
+        value = getattr(x, name)
+        if value is not None:
+            return value
+    return None
 
 
 def merge_turn_text(all_facts: Iterable[TurnText]) -> TurnText:

@@ -58,6 +58,9 @@ def content_events(span: Span, logs: Sequence[LogRecord]) -> list[ContentEvent]:
     return sorted(events, key=lambda e: e.time_unix_nano)
 
 
+_NO_USAGE = Usage()
+
+
 def usage_from(attributes: Attributes) -> Usage | None:
     """Token counts from gen_ai.usage.* (v1.26 and current spellings); None if none."""
     usage = Usage(
@@ -79,7 +82,7 @@ def usage_from(attributes: Attributes) -> Usage | None:
             attributes, GenAI.USAGE_REASONING, GenAI.USAGE_REASONING_LEGACY
         ),
     )
-    return None if usage == Usage() else usage
+    return None if usage == _NO_USAGE else usage
 
 
 def parameters_from(attributes: Attributes) -> dict[str, AnyValue] | None:

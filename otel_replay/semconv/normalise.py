@@ -279,7 +279,9 @@ def _tool_name_facts(span: Span) -> ToolFacts:
 def tool_facts(span: Span) -> ToolFacts:
     """Everything a tool execution span says: name, call id, arguments, result, error."""
     merged = merge_tool_facts(TOOL_READERS.read(SpanView(span)))
-    return replace(merged, error=merged.error or span_error(span))
+    error = merged.error or span_error(span)
+    # Most tool spans report no error: the merged facts stand as they are.
+    return merged if error is merged.error else replace(merged, error=error)
 
 
 def turn_text(span: Span) -> TurnText:

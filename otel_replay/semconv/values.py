@@ -16,7 +16,9 @@ def as_str(value: AnyValue) -> str | None:
     if value is None:  # most keys asked for are absent: the quick answer first
         return None
     if isinstance(value, str):
-        return value if value.strip() else None
+        # Blank is empty or all whitespace: `isspace` stops at the first other character,
+        # where `strip` would copy the text.
+        return value if value and not value.isspace() else None
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
@@ -113,9 +115,17 @@ def parse_json(value: AnyValue) -> AnyValue:
 
 def json_container(value: AnyValue) -> dict[str, AnyValue] | list[AnyValue] | None:
     """A dict or list, either given structured or as JSON text; else None."""
-    parsed = parse_json(value) if isinstance(value, str) and value.lstrip()[:1] in "[{" else value
-    if isinstance(parsed, dict | list):
-        return parsed
+    if isinstance(value, str):
+        # Only text that starts (after whitespace) with a bracket may be a container; the
+        # first character decides without copying the text as `lstrip` would.
+        first = value[:1]
+        if first.isspace():
+            first = value.lstrip()[:1]
+        if first not in ("[", "{"):
+            return None
+        value = parse_json(value)
+    if isinstance(value, dict | list):
+        return value
     return None
 
 

@@ -34,13 +34,17 @@ class Relation(StrEnum):
     ANSWERED_BY = "answered_by"  # session -> the agent that answered it
 
 
+# The exact types of most values: one set look-up before the isinstance test.
+_PLAIN_SCALARS = frozenset((str, int, float, bool))
+
+
 def _scalars(values: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
     """Drop unknowns; keep scalars; bytes become base64, structured values JSON text."""
     out: dict[str, str | int | float | bool] = {}
     for key, value in values.items():
         if value is None:
             continue
-        if isinstance(value, str | int | float | bool):
+        if type(value) in _PLAIN_SCALARS or isinstance(value, str | int | float | bool):
             out[key] = value  # its own JSON form: no conversion to make
         elif isinstance(value, bytes):
             out[key] = str(to_json_value(value))  # base64 text
