@@ -464,14 +464,6 @@ def _build_log_batch(request: logs_service_pb2.ExportLogsServiceRequest) -> LogB
     return batch
 
 
-@dataclass(slots=True)
-class _TraceExtent:
-    min_start_unix_nano: int
-    max_end_unix_nano: int
-    root: SpanRow | None
-    service_name: str
-
-
 def build_trace_rows(
     spans: Iterable[SpanRow],
     identities: Mapping[str, Identity],
@@ -483,41 +475,42 @@ def build_trace_rows(
     `identities` holds each trace's best session and user ids; `services` the service name
     of each scope key (a trace takes its root's).
     """
-    extents: dict[str, _TraceExtent] = {}
+    # Per trace: [min start, max end, root span or None, scope key of the first span]. This
+    # runs in the writer for every span stored: positional, without named-tuple lookups.
+    extents: dict[str, list[Any]] = {}
+    get = extents.get
     for span in spans:
-        is_root = span.parent_span_id == ""
-        extent = extents.get(span.trace_id)
+        trace_id, _, parent, _, _, start, end, _, _, _, scope_key, _, _ = span
+        extent = get(trace_id)
         if extent is None:
-            extents[span.trace_id] = _TraceExtent(
-                span.start_time_unix_nano,
-                span.end_time_unix_nano,
-                span if is_root else None,
-                services.get(span.scope_key, ""),
-            )
+            extents[trace_id] = [start, end, None if parent else span, scope_key]
             continue
-        extent.min_start_unix_nano = min(extent.min_start_unix_nano, span.start_time_unix_nano)
-        extent.max_end_unix_nano = max(extent.max_end_unix_nano, span.end_time_unix_nano)
-        if is_root and extent.root is None:
-            extent.root = span
-            extent.service_name = services.get(span.scope_key, "")
+        if start < extent[0]:
+            extent[0] = start
+        if end > extent[1]:
+            extent[1] = end
+        if not parent and extent[2] is None:
+            extent[2] = span
     rows = []
+    no_identity = Identity()
     for trace_id in sorted(extents):
-        extent = extents[trace_id]
-        identity = identities.get(trace_id, Identity())
-        session, user, root = identity.session, identity.user, extent.root
+        min_start, max_end, root, first_scope = extents[trace_id]
+        session, user = identities.get(trace_id, no_identity)
+        # A trace takes its root's service, else its first span's.
+        service_name = services.get(root.scope_key if root else first_scope, "")
         rows.append(
             TraceRow(
-                trace_id=trace_id,
-                session_id=session.value if session else trace_id,
-                session_rank=session.rank if session else NO_RANK,
-                min_start_unix_nano=extent.min_start_unix_nano,
-                max_end_unix_nano=extent.max_end_unix_nano,
-                root_span_id=root.span_id if root else None,
-                root_name=root.name if root else None,
-                root_start_unix_nano=root.start_time_unix_nano if root else None,
-                service_name=extent.service_name,
-                user_id=user.value if user else None,
-                user_rank=user.rank if user else NO_RANK,
+                trace_id,
+                session.value if session else trace_id,
+                session.rank if session else NO_RANK,
+                min_start,
+                max_end,
+                root.span_id if root else None,
+                root.name if root else None,
+                root.start_time_unix_nano if root else None,
+                service_name,
+                user.value if user else None,
+                user.rank if user else NO_RANK,
             )
         )
     return rows

@@ -215,12 +215,12 @@ def build_write_statements(dialect: Dialect) -> WriteStatements:
         # Voice frameworks (LiveKit `user_turn`, Pipecat `turn`) and our replays
         # (`otel_replay.turn N`) hold a whole conversation in one trace: their turn spans count;
         # -1 when the trace continues the turn of the trace before it (store/rows.py).
-        count_trace_spans=f"""UPDATE traces SET
-            span_count = (SELECT COUNT(*) FROM spans WHERE spans.trace_id = traces.trace_id),
-            turn_span_count = CASE WHEN EXISTS (SELECT 1 FROM spans
-                WHERE spans.trace_id = traces.trace_id AND spans.turn_mark = 2) THEN -1
-                ELSE (SELECT COUNT(*) FROM spans
-                WHERE spans.trace_id = traces.trace_id AND spans.turn_mark = 1) END
+        # One pass over the trace's spans (the turn marks are read from the rows themselves).
+        count_trace_spans=f"""UPDATE traces SET (span_count, turn_span_count) = (
+            SELECT COUNT(*), CASE WHEN COALESCE(SUM(CASE WHEN turn_mark = 2 THEN 1 ELSE 0 END),
+                0) > 0 THEN -1
+                ELSE COALESCE(SUM(CASE WHEN turn_mark = 1 THEN 1 ELSE 0 END), 0) END
+            FROM spans WHERE spans.trace_id = traces.trace_id)
             WHERE trace_id = {p}""",
         stored_span_ids="SELECT trace_id, span_id FROM spans "
         f"WHERE {dialect.in_values('trace_id', ID_BATCH)}",
