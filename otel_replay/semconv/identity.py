@@ -217,11 +217,12 @@ def _first_value(spans: Sequence[Span], keys: Iterable[str]) -> str | None:
         best: tuple[int, str] | None = None
         for span in spans:
             attributes = span.attributes if source == "attributes" else span.resource.attributes
-            for key, raw in attributes.items():
-                position = rank.get(key)
-                if position is None or (best is not None and position >= best[0]):
+            # Most spans hold none of the keys: one set intersection says so.
+            for key in rank.keys() & attributes.keys():
+                position = rank[key]
+                if best is not None and position >= best[0]:
                     continue
-                value = as_str(raw)
+                value = as_str(attributes[key])
                 if value is not None:
                     best = (position, value)
                     if position == 0:

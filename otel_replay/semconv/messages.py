@@ -62,10 +62,11 @@ def parse_message(item: AnyValue, default_role: Role = Role.USER) -> list[Messag
         data = item.get("data")
         body = data if isinstance(data, dict) else item
         return _chat_message(body, _LANGCHAIN_ROLES[kind])
-    if not any(k in item for k in ("role", "content", "parts", "tool_calls", "function_call")):
-        return []
-    role = normalise_role(item["role"]) if "role" in item else default_role
-    return _chat_message(item, role)
+    if "role" in item:
+        return _chat_message(item, normalise_role(item["role"]))
+    if "content" in item or "parts" in item or "tool_calls" in item or "function_call" in item:
+        return _chat_message(item, default_role)
+    return []
 
 
 def _chat_message(item: dict[str, AnyValue], role: Role) -> list[Message]:

@@ -42,6 +42,10 @@ def _llm_calls(tree: TraceTree, segment: Segment) -> list[LlmCall]:
         if tree.role(a) is SpanRole.LLM and a.span_id in in_segment
     }
     leaves = [s for s in llm_spans if s.span_id not in wrapper_ids]
+    if not wrapper_ids:
+        # The common case: no LLM span wraps another, so no leaf borrows content.
+        calls = [build_llm_call(leaf, tree.logs_for(leaf)) for leaf in leaves]
+        return sorted(calls, key=lambda c: (c.start_unix_nano, c.span_id))
     # A wrapper's content goes to the last leaf under it (earlier ones are retries).
     last_leaf: dict[str, str] = {}
     for leaf in leaves:
