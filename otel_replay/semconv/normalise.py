@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from otel_replay.core.records import LogRecord, Span, StatusCode
 from otel_replay.semconv import (
@@ -263,6 +264,8 @@ def time_to_first_token(*spans: Span) -> int | None:
     return None
 
 
+# Span names repeat (one per tool, operation or step): each is matched once.
+@lru_cache(maxsize=4096)
 def tool_name_from_span_name(name: str) -> str | None:
     """The tool name in `execute_tool x`, `running tool: x`, `x.tool` or `tool.x`."""
     for pattern in _TOOL_NAME_PATTERNS:
