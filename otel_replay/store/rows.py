@@ -266,14 +266,6 @@ def turn_mark(pb2_span: trace_pb2.Span, scope_key: str, resource: Resource, scop
     return TURN_MARK_NONE
 
 
-def _may_mark(name: str, parent: bytes) -> bool:
-    """Whether `turn_mark` could be other than NONE: a cheap look first, as this runs for
-    every span received."""
-    return (
-        parent in _ABSENT_IDS or name in _VOICE_TURN_NAMES or name.startswith(_REPLAY_TURN_PREFIX)
-    )
-
-
 def _stored_bytes(scopes: Iterable[ScopeRow], records: Iterable[bytes]) -> Iterator[bytes]:
     for scope in scopes:
         yield scope.resource_pb
@@ -324,6 +316,7 @@ def _build_span_batch(
     batch = SpanBatch()
     identities = batch.identities
     settled: set[bytes] = set()
+    append = batch.spans.append
     bad_ids = 0
     wanted = keys.wanted
     for resource_spans in request.resource_spans:
@@ -342,6 +335,7 @@ def _build_span_batch(
                 scope_spans.schema_url,
             )
             batch.scopes.append(scope)
+            scope_key = scope.scope_key
             records: tuple[Resource, Scope] | None = None
             for pb2_span in scope_spans.spans:
                 trace_id = pb2_span.trace_id
@@ -374,8 +368,11 @@ def _build_span_batch(
                     session = own.session
                 name = pb2_span.name
                 span_pb = pb2_span.SerializeToString()
+                # `parent` is 0 or 8 bytes here: a root when empty or all zeros.
+                is_root = not parent or parent == _ZERO_SPAN_ID
                 mark = TURN_MARK_NONE
-                if _may_mark(name, parent):
+                # A cheap look first (as `turn_mark` reads): most spans cannot mark a turn.
+                if is_root or name in _VOICE_TURN_NAMES or name.startswith(_REPLAY_TURN_PREFIX):
                     if records is None:
                         records = _records(
                             resource_spans.resource,
@@ -384,20 +381,22 @@ def _build_span_batch(
                             scope_spans.schema_url,
                         )
                     mark = turn_mark(pb2_span, scope.scope_key, *records)
+                start = pb2_span.start_time_unix_nano
+                end = pb2_span.end_time_unix_nano
                 # Positional, in SpanRow's field order: this runs for every span received.
-                batch.spans.append(
+                append(
                     SpanRow(
                         trace_hex,
                         span_id.hex(),
-                        hex_id(parent),
+                        "" if is_root else parent.hex(),
                         name,
                         pb2_span.kind,
-                        min(pb2_span.start_time_unix_nano, _MAX_INT64),
-                        min(pb2_span.end_time_unix_nano, _MAX_INT64),
+                        start if start <= _MAX_INT64 else _MAX_INT64,
+                        end if end <= _MAX_INT64 else _MAX_INT64,
                         pb2_span.status.code,
                         session.rank if session else None,
                         session.value if session else None,
-                        scope.scope_key,
+                        scope_key,
                         span_pb,
                         mark,
                     )
