@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 # Index columns are signed 64-bit in both databases; the exact value stays in span_pb.
 _MAX_INT64 = (1 << 63) - 1
 
+_new_tuple = tuple.__new__
+
 # What a span tells of its trace's turns (`spans.turn_mark`; migration 6 and the store's
 # `count_trace_spans` spell these numbers). Listing sessions counts turns from these marks,
 # by the rules the full rebuild applies (session/segments.py, session/turns.py):
@@ -383,22 +385,26 @@ def _build_span_batch(
                     mark = turn_mark(pb2_span, scope.scope_key, *records)
                 start = pb2_span.start_time_unix_nano
                 end = pb2_span.end_time_unix_nano
-                # Positional, in SpanRow's field order: this runs for every span received.
+                # Positional, in SpanRow's field order, without the named tuple's own
+                # constructor (a Python function): this runs for every span received.
                 append(
-                    SpanRow(
-                        trace_hex,
-                        span_id.hex(),
-                        "" if is_root else parent.hex(),
-                        name,
-                        pb2_span.kind,
-                        start if start <= _MAX_INT64 else _MAX_INT64,
-                        end if end <= _MAX_INT64 else _MAX_INT64,
-                        pb2_span.status.code,
-                        session.rank if session else None,
-                        session.value if session else None,
-                        scope_key,
-                        span_pb,
-                        mark,
+                    _new_tuple(
+                        SpanRow,
+                        (
+                            trace_hex,
+                            span_id.hex(),
+                            "" if is_root else parent.hex(),
+                            name,
+                            pb2_span.kind,
+                            start if start <= _MAX_INT64 else _MAX_INT64,
+                            end if end <= _MAX_INT64 else _MAX_INT64,
+                            pb2_span.status.code,
+                            session.rank if session else None,
+                            session.value if session else None,
+                            scope_key,
+                            span_pb,
+                            mark,
+                        ),
                     )
                 )
     if bad_ids:
