@@ -1,4 +1,5 @@
-"""Start-up stays light: `--version` and `--help` import no heavy library.
+"""Start-up stays light: `--version` and `--help` import no heavy library, and listing sessions
+imports neither protobuf nor the row builder.
 
 Times are measured by bench/startup.py; these tests only pin which modules get imported.
 """
@@ -23,12 +24,20 @@ HEAVY = (
     "otel_replay.replay",
     "otel_replay.store.sql",
 )
+NOT_FOR_LISTING = (
+    "google.protobuf",
+    "otel_replay.otlp.convert",
+    "otel_replay.semconv.identity",
+    "otel_replay.store.rows",
+    "otel_replay.store.writing",
+    "hashlib",
+)
 
 
-def _heavy_modules_after(code: str) -> list[str]:
+def _heavy_modules_after(code: str, watched: tuple[str, ...] = HEAVY) -> list[str]:
     probe = (
         f"{code}\nimport json, sys\n"
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+        f"print(json.dumps(sorted(m for m in {watched!r} if m in sys.modules)))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
@@ -59,3 +68,13 @@ def test_help_lists_commands_without_importing_them() -> None:
 def test_tool_is_still_importable_from_the_package() -> None:
     code = "from otel_replay import tool\nassert callable(tool)"
     assert "otel_replay.replay" in _heavy_modules_after(code)
+
+
+def test_listing_sessions_and_traces_imports_no_protobuf(tmp_path: Path) -> None:
+    code = (
+        "from otel_replay.store import open_store\n"
+        f"store = open_store({str(tmp_path / 'store.db')!r})\n"
+        "store.list_sessions(); store.list_traces(); store.get_trace('0' * 32); store.counts()\n"
+        "store.close()"
+    )
+    assert _heavy_modules_after(code, NOT_FOR_LISTING) == []
