@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from otel_replay.core.records import AnyValue, Span
 from otel_replay.semconv.attributes import VoiceCall
+from otel_replay.semconv.calls import TurnTiming, call_root, turn_text, turn_timing
 
 
 @dataclass(frozen=True)
@@ -55,46 +56,35 @@ def _text(value: AnyValue) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _ms(value: AnyValue) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(float(value))
-        except ValueError:
-            return None
-    return None
-
-
-def _turn(span: Span) -> TurnSpeech:
-    a = span.attributes
+def _turn(span: Span, timing: TurnTiming) -> TurnSpeech:
+    words = turn_text(span)
     return TurnSpeech(
-        user_text=_text(a.get(VoiceCall.TURN_USER_TEXT)),
-        agent_text=_text(a.get(VoiceCall.TURN_AGENT_TEXT)),
-        user_start_ms=_ms(a.get(VoiceCall.TURN_USER_START_MS)),
-        user_end_ms=_ms(a.get(VoiceCall.TURN_USER_END_MS)),
-        agent_start_ms=_ms(a.get(VoiceCall.TURN_AGENT_START_MS)),
-        agent_end_ms=_ms(a.get(VoiceCall.TURN_AGENT_END_MS)),
+        user_text=words.user_text,
+        agent_text=words.assistant_text,
+        user_start_ms=timing.user_start_ms,
+        user_end_ms=timing.user_end_ms,
+        agent_start_ms=timing.agent_start_ms,
+        agent_end_ms=timing.agent_end_ms,
     )
 
 
 def read_call_recording(spans: Sequence[Span]) -> CallRecording | None:
     """The call's recordings and turn offsets; None when the spans hold no `voice.call`."""
-    root = next((s for s in spans if s.name == VoiceCall.SPAN_CALL), None)
+    root = call_root(spans)
     if root is None:
         return None
-    turns = sorted(
-        (s for s in spans if s.name == VoiceCall.SPAN_TURN and s.trace_id == root.trace_id),
-        key=lambda s: (_ms(s.attributes.get(VoiceCall.TURN_INDEX)) or 0, s.start_time_unix_nano),
-    )
+    timed = [
+        (timing, s)
+        for s in spans
+        if s.trace_id == root.trace_id and (timing := turn_timing(s)) is not None
+    ]
+    timed.sort(key=lambda pair: (pair[0].index, pair[1].start_time_unix_nano))
     a = root.attributes
     return CallRecording(
         mixed=_text(a.get(VoiceCall.RECORDING_MIXED_URL)),
         stereo=_text(a.get(VoiceCall.RECORDING_STEREO_URL)),
         user=_text(a.get(VoiceCall.RECORDING_USER_URL)),
         agent=_text(a.get(VoiceCall.RECORDING_AGENT_URL)),
-        turns=tuple(_turn(s) for s in turns),
+        turns=tuple(_turn(s, timing) for timing, s in timed),
         platform=_text(a.get(VoiceCall.PLATFORM)),
     )
