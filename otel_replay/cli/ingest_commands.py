@@ -172,6 +172,14 @@ def read_auth_token(
     "with the webhook badge; env RETELL_API_KEY).",
 )
 @click.option(
+    "--writer",
+    type=click.Choice(["process", "thread"]),
+    default="process",
+    show_default=True,
+    help="Commit from a process of its own, beside the one receiving (uses a second core), "
+    "or from a thread of the receiving process.",
+)
+@click.option(
     "--ui",
     "with_ui",
     is_flag=True,
@@ -197,6 +205,7 @@ def serve(
     redact_rules: tuple[str, ...],
     vapi_secret: str | None = None,
     retell_api_key: str | None = None,
+    writer: str = "process",
     with_ui: bool = False,
 ) -> None:
     """Receive OTLP traces and logs (gRPC and HTTP) into the store.
@@ -233,6 +242,7 @@ def serve(
         ),
         redactor=_redactor(redact_rules),
         webhook_secrets=WebhookSecrets(vapi_secret or None, retell_api_key or None),
+        writer_process=writer == "process",
     )
     embedded = _embedded_ui(config) if with_ui else None
     if embedded is not None:

@@ -28,7 +28,7 @@ from otel_replay.receiver.admission import DEFAULT_MAX_INFLIGHT_BYTES, ByteBudge
 from otel_replay.receiver.errorlog import RateLimitedLog
 from otel_replay.receiver.status import ErrorKind, classify_error
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
-from otel_replay.store.base import SpanStore
+from otel_replay.store.base import BatchWriter
 from otel_replay.store.dialect import StoreRejectedError
 from otel_replay.store.rows import LogBatch, SpanBatch, build_log_batch, build_span_batch
 
@@ -71,7 +71,7 @@ class _Pending:
             return self.spans.spans
         return self.logs.logs if self.logs is not None else ()
 
-    def write_part(self, store: SpanStore, part: Sequence[object]) -> None:
+    def write_part(self, store: BatchWriter, part: Sequence[object]) -> None:
         """Write only these of the request's items."""
         if self.spans is not None:
             store.write([replace(self.spans, spans=list(part))], [])  # type: ignore[arg-type]
@@ -91,7 +91,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: SpanStore,
+        store: BatchWriter,
         session_keys: tuple[str, ...] = DEFAULT_SESSION_KEYS,
         max_pending_items: int = DEFAULT_MAX_PENDING_ITEMS,
         *,

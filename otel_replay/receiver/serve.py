@@ -21,6 +21,7 @@ from otel_replay.receiver.ingest import DEFAULT_MAX_PENDING_ITEMS, Ingestor
 from otel_replay.receiver.summary import describe_redactions
 from otel_replay.semconv.keys import DEFAULT_SESSION_KEYS
 from otel_replay.store import DEFAULT_STORE_URL, SpanStore, open_store
+from otel_replay.store.writer_process import WriterProcess, can_write_apart
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class ServeConfig:
     http_fallback: HttpFallback | None = None
     # Checks of the Vapi and Retell webhook routes (receiver/webhooks.py).
     webhook_secrets: WebhookSecrets = field(default_factory=WebhookSecrets)
+    # Commit from a child process (store/writer_process.py), beside the receiving one:
+    # `serve`'s default. Off, the receiver's own writer thread commits.
+    writer_process: bool = False
 
     def check(self) -> None:
         """Refuse settings that would expose an open receiver, or serve nothing."""
@@ -108,8 +112,16 @@ class Receiver:
         self._owns_store = store is None
         for warning in config.warnings():
             logging.getLogger(LOGGER_NAME).warning("%s", warning)
+        # The store is opened (and migrated) here first, so its faults surface here too.
+        self._writer: WriterProcess | None = None
+        if config.writer_process and store is None and can_write_apart(config.store_url):
+            try:
+                self._writer = WriterProcess(config.store_url)
+            except BaseException:
+                self.store.close()
+                raise
         self.ingestor = Ingestor(
-            self.store,
+            self._writer if self._writer is not None else self.store,
             config.session_keys,
             config.max_pending_items,
             redactor=config.redactor,
@@ -178,5 +190,7 @@ class Receiver:
             self._grpc.stop(grace_seconds).wait()
             self._grpc = None
         self.ingestor.close()
+        if self._writer is not None:
+            self._writer.close()
         if self._owns_store:
             self.store.close()

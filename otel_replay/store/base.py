@@ -64,8 +64,8 @@ class RunRecord:
     result_json: str
 
 
-class SpanStore(Protocol):
-    """Durable storage of spans and log records; every write is committed when it returns."""
+class BatchWriter(Protocol):
+    """What the receiver needs of a store: `write`, committed when it returns."""
 
     url: str
 
@@ -78,6 +78,10 @@ class SpanStore(Protocol):
         """Commit all batches (and replay runs) in one transaction; re-sent spans and records
         are stored once, a run with a known id is updated."""
         ...
+
+
+class SpanStore(BatchWriter, Protocol):
+    """Durable storage of spans and log records; every write is committed when it returns."""
 
     def list_sessions(self, limit: int = 100, keyed_only: bool = False) -> list[SessionSummary]:
         """Most recent first; `keyed_only` leaves out traces that carried no session key."""

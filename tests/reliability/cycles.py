@@ -153,6 +153,15 @@ def _largest_file(folder: Path) -> int:
     return max(p.stat().st_size for p in folder.iterdir())
 
 
+def _process_tree(pid: int) -> list[int]:
+    """A process and its descendants (Linux /proc)."""
+    pids = [pid]
+    for process in pids:
+        for task in Path(f"/proc/{process}/task").iterdir():
+            pids += [int(child) for child in (task / "children").read_text().split()]
+    return pids
+
+
 def fill_up_cycle(folder: Path, transport: str, headroom: int = 256 * 1024) -> FillReport:
     """SQLite in a server process whose files may not grow past their size plus `headroom`
     (RLIMIT_FSIZE, as a full disk): sends until the store is full, then lifts the limit and
@@ -167,9 +176,12 @@ def fill_up_cycle(folder: Path, transport: str, headroom: int = 256 * 1024) -> F
             if _send_once(server, transport, trace_request(number)) == "ok":
                 acked.append(number)
         limit = _largest_file(folder) + headroom
-        # The soft limit only: lifting it again needs no privilege.
+        # The soft limit only: lifting it again needs no privilege. On every process of the
+        # server: its store writer is a child process (`serve --writer process`).
         unlimited = resource.RLIM_INFINITY
-        resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (limit, unlimited))
+        pids = _process_tree(server.proc.pid)
+        for pid in pids:
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, unlimited))
         for number in range(4, 4 + MAX_FILL_REQUESTS):
             outcome = _send_once(server, transport, trace_request(number))
             if outcome == "ok":
@@ -180,7 +192,8 @@ def fill_up_cycle(folder: Path, transport: str, headroom: int = 256 * 1024) -> F
                     break
             else:
                 others.append(outcome)
-        resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (unlimited, unlimited))
+        for pid in pids:
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (unlimited, unlimited))
         stored_after = 0
         for number in refused:
             if _send_once(server, transport, trace_request(number)) == "ok":
