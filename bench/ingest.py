@@ -1,6 +1,7 @@
 """Measure OTLP/gRPC ingest of `otel-replay serve` (a subprocess) and print the figures.
 
     python bench/ingest.py [--spans 200000] [--clients 4] [--store URL] [--redact off]
+                           [--writer process|thread]
     python bench/ingest.py --rate 10000 [--duration 20] [--clients 4]
 
 Spans look like GenAI agent telemetry: agent runs of an `invoke_agent` root, `chat` calls
@@ -8,6 +9,9 @@ carrying message JSON, token usage and session ids, and `execute_tool` calls; ab
 attributes each. They are serialised beforehand into 512-span ExportTraceServiceRequest
 bodies (unique ids patched into a few templates), then sent as raw bytes over unary gRPC calls
 by K client threads, each on its own connection.
+
+The server commits from its store writer process (`serve --writer process`, the default);
+its CPU time and peak RSS are counted with the receiving process's.
 
 Closed loop (default): every client sends its next request as soon as the last is answered.
 Prints acknowledged spans/s, the time until the store counts every span (polled from this
@@ -303,23 +307,48 @@ class Server:
     port: int
     pid: int  # the server's own process (not py-spy's when profiling)
 
-    def cpu_seconds(self) -> float:
-        """User plus system CPU time the server has used so far."""
-        with open(f"/proc/{self.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    def processes(self) -> list[int]:
+        """The server and its child processes (its store writer, `serve --writer process`)."""
+        pids = [self.pid]
+        for pid in pids:
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{task}/children") as children:
+                        pids += [int(child) for child in children.read().split()]
+            except FileNotFoundError:
+                continue
+        return pids
 
-    def peak_rss_mib(self) -> float:
-        with open(f"/proc/{self.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the server's processes have used so far."""
+        total = 0.0
+        for pid in self.processes():
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def peak_rss_mib(self) -> list[float]:
+        """Each server process's peak RSS, the receiving one first."""
+        peaks = []
+        for pid in self.processes():
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    peaks += [int(line.split()[1]) / 1024 for line in status if "VmHWM:" in line]
+            except FileNotFoundError:
+                continue
+        return peaks
 
 
 @contextmanager
 def running_server(
-    store_url: str, profile: str | None = None, redact: tuple[str, ...] = ()
+    store_url: str,
+    profile: str | None = None,
+    redact: tuple[str, ...] = (),
+    writer: str = "process",
 ) -> Iterator[Server]:
     """`otel-replay serve` on a free 127.0.0.1 port; stopped with SIGTERM (then killed).
 
@@ -343,6 +372,7 @@ def running_server(
             "--store",
             store_url,
             *(f"--redact={rule}" for rule in redact),
+            f"--writer={writer}",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -506,6 +536,12 @@ def main() -> None:
         default=[],
         help="passed to serve --redact (`off` measures ingest without redaction)",
     )
+    parser.add_argument(
+        "--writer",
+        choices=("process", "thread"),
+        default="process",
+        help="passed to serve --writer (`thread` measures committing inside the receiver)",
+    )
     args = parser.parse_args()
     if args.rate is not None:
         args.spans = min(args.spans, int(args.rate * args.duration))
@@ -520,7 +556,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="otel-replay-bench-") as folder:
         store_url = args.store or f"sqlite:///{os.path.join(folder, 'store.db')}"
-        with running_server(store_url, args.profile, tuple(args.redact)) as server:
+        with running_server(store_url, args.profile, tuple(args.redact), args.writer) as server:
             baseline = _baseline_spans(store_url)
             cpu_before = server.cpu_seconds()
             deadline = time.perf_counter() + MAX_SECONDS
@@ -534,7 +570,7 @@ def main() -> None:
         latencies_ms = [s * 1000 for s in sent.latencies]
         print(
             f"store: {store_url if args.store else 'fresh SQLite file'}; "
-            f"redaction: {', '.join(args.redact) or 'default rules'}"
+            f"redaction: {', '.join(args.redact) or 'default rules'}; writer: {args.writer}"
         )
         if args.rate is not None:
             print(
@@ -561,8 +597,10 @@ def main() -> None:
                 f"all spans queryable {queryable - sent.first_send:.2f} s after the first send "
                 f"({max(0.0, queryable - sent.last_ack) * 1000:.0f} ms after the last ack)"
             )
+        rss = " + ".join(f"{peak:.0f}" for peak in peak_rss)
         print(
-            f"server peak RSS (VmHWM): {peak_rss:.0f} MiB; server CPU {server_cpu:.1f} s "
+            f"server peak RSS (VmHWM): {rss} MiB ({len(peak_rss)} process(es): receiving first, "
+            f"then its store writer); server CPU {server_cpu:.1f} s, all processes "
             f"({server_cpu / elapsed:.0%} of one core while sending)"
         )
         print(f"retried (UNAVAILABLE): {sent.retries}, failed: {sent.failures}")
