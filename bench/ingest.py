@@ -331,6 +331,12 @@ class Server:
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return total
 
+    def peak_rss_text(self) -> str:
+        """Peak RSS of each process and their sum, e.g. `96 + 69 = 165 MiB`."""
+        peaks = self.peak_rss_mib()
+        parts = " + ".join(f"{peak:.0f}" for peak in peaks)
+        return f"{parts} = {sum(peaks):.0f} MiB" if len(peaks) > 1 else f"{parts} MiB"
+
     def peak_rss_mib(self) -> list[float]:
         """Each server process's peak RSS, the receiving one first."""
         peaks = []
@@ -563,7 +569,7 @@ def main() -> None:
             interval = SPANS_PER_REQUEST / args.rate if args.rate else None
             sent = send_all(server.port, bodies, args.clients, interval, deadline)
             queryable = wait_until_queryable(store_url, baseline + total, deadline)
-            peak_rss = server.peak_rss_mib()
+            peak_rss = server.peak_rss_text()
             server_cpu = server.cpu_seconds() - cpu_before
         acked_spans = len(sent.latencies) * SPANS_PER_REQUEST
         elapsed = sent.last_ack - sent.first_send
@@ -597,10 +603,9 @@ def main() -> None:
                 f"all spans queryable {queryable - sent.first_send:.2f} s after the first send "
                 f"({max(0.0, queryable - sent.last_ack) * 1000:.0f} ms after the last ack)"
             )
-        rss = " + ".join(f"{peak:.0f}" for peak in peak_rss)
         print(
-            f"server peak RSS (VmHWM): {rss} MiB ({len(peak_rss)} process(es): receiving first, "
-            f"then its store writer); server CPU {server_cpu:.1f} s, all processes "
+            f"server peak RSS (VmHWM): {peak_rss} (receiving process first, then its store "
+            f"writer); server CPU {server_cpu:.1f} s, all processes "
             f"({server_cpu / elapsed:.0%} of one core while sending)"
         )
         print(f"retried (UNAVAILABLE): {sent.retries}, failed: {sent.failures}")

@@ -8,8 +8,9 @@ grpc:  closed-loop OTLP/gRPC clients sending 512-span requests (bench/ingest.py'
        spans) for a fixed time each: 1, 2 and 4 clients find the peak acknowledged rate, then
        12 clients (three times the 4 that saturate it) show what overload leaves of it.
 large: 8 clients sending requests of about 40,000 spans each (several MB apiece).
-http:  32 clients each POST one ~30 MiB OTLP/HTTP protobuf body at once; the server's peak
-       RSS (VmHWM), and how many were stored or told to retry.
+http:  32 clients each POST one ~30 MiB OTLP/HTTP protobuf body at once; the peak
+       RSS (VmHWM) of each server process and their sum, and how many were stored or told to
+       retry.
 
 Clients retry UNAVAILABLE / 503 after the receiver's RetryInfo / Retry-After delay, as the
 official exporters do. Every phase is bounded in time; traffic stays on 127.0.0.1.
@@ -216,7 +217,7 @@ def run_grpc(store_url: str, server_path: str | None, seconds: float) -> None:
         overload = _print_phase("12 clients", tally, elapsed)
         print(
             f"  at 3x the 4 clients that saturate it: {overload / peak:.0%} of the peak "
-            f"({peak:,.0f} spans/s); server peak RSS {server.peak_rss_mib():.0f} MiB"
+            f"({peak:,.0f} spans/s); server peak RSS {server.peak_rss_text()}"
         )
 
 
@@ -234,7 +235,7 @@ def run_large(store_url: str, server_path: str | None, seconds: float) -> None:
     with running_server(store_url, server_path) as server:
         tally, elapsed = _grpc_phase(server.port, bodies, spans, 8, seconds)
         _print_phase("8 clients", tally, elapsed)
-        print(f"  server peak RSS {server.peak_rss_mib():.0f} MiB")
+        print(f"  server peak RSS {server.peak_rss_text()}")
 
 
 def _upload(port: int, body: bytes, deadline: float) -> str:
@@ -277,7 +278,7 @@ def run_http(store_url: str, server_path: str | None, seconds: float) -> None:
         f"({spans:,} spans) each, retried on 503 for up to {seconds * 12:.0f} s"
     )
     with running_server(store_url, server_path) as server:
-        rss_before = server.peak_rss_mib()
+        rss_before = sum(server.peak_rss_mib())
         deadline = time.perf_counter() + seconds * 12
         outcomes: list[str] = []
         lock = threading.Lock()
@@ -298,7 +299,7 @@ def run_http(store_url: str, server_path: str | None, seconds: float) -> None:
         elapsed = time.perf_counter() - started
         counts = {o: outcomes.count(o) for o in sorted(set(outcomes))}
         print(
-            f"  server peak RSS {server.peak_rss_mib():.0f} MiB (idle {rss_before:.0f} MiB), "
+            f"  server peak RSS {server.peak_rss_text()} (idle {rss_before:.0f} MiB), "
             f"at most {most_threads} server threads; outcomes {counts}; {elapsed:.1f} s"
         )
 
