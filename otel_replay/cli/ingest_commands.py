@@ -127,7 +127,7 @@ def read_auth_token(
 @click.option(
     "--max-inflight-mib",
     type=click.IntRange(1, 65536),
-    default=64,
+    default=48,  # receiver/admission.py DEFAULT_MAX_INFLIGHT_BYTES
     show_default=True,
     help="Request bytes being read, decoded or committed at once (both transports); past it "
     "senders are told to retry (HTTP 503, gRPC UNAVAILABLE), before their body is read.",

@@ -142,9 +142,7 @@ class Ingestor:
 
     def consume_traces(self, body: bytes, encoding: Encoding) -> ExportResult:
         """Decode, redact, validate and commit an ExportTraceServiceRequest body."""
-        with self._decoding:
-            request = decode_trace_request(body, encoding)
-            batch = build_span_batch(request, self.session_keys, self.redactor)
+        batch = self._span_batch(body, encoding)
         refused = _NONE_REFUSED
         if batch.spans:
             refused = self._commit(_Pending(batch, None, len(batch.spans), Future()))
@@ -154,15 +152,25 @@ class Ingestor:
 
     def consume_logs(self, body: bytes, encoding: Encoding) -> ExportResult:
         """Decode, redact, validate and commit an ExportLogsServiceRequest body."""
-        with self._decoding:
-            request = decode_logs_request(body, encoding)
-            batch = build_log_batch(request, self.redactor)
+        batch = self._log_batch(body, encoding)
         refused = _NONE_REFUSED
         if batch.logs:
             refused = self._commit(_Pending(None, batch, len(batch.logs), Future()))
         self.count("log_records_accepted", len(batch.logs) - refused.count)
         self.count("log_records_rejected", batch.rejected + refused.count)
         return _combine(batch.rejected, batch.error_message, refused, "log record(s)")
+
+    # The decoded request (several times its body's size) is freed as these return, before
+    # the rows wait for their commit.
+
+    def _span_batch(self, body: bytes, encoding: Encoding) -> SpanBatch:
+        with self._decoding:
+            request = decode_trace_request(body, encoding)
+            return build_span_batch(request, self.session_keys, self.redactor)
+
+    def _log_batch(self, body: bytes, encoding: Encoding) -> LogBatch:
+        with self._decoding:
+            return build_log_batch(decode_logs_request(body, encoding), self.redactor)
 
     def consume_metrics(self, body: bytes, encoding: Encoding) -> ExportResult:
         """Accept and discard an ExportMetricsServiceRequest: SDKs export metrics by default,

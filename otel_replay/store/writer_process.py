@@ -6,8 +6,8 @@ the writer waited for the GIL about a third of its time. `WriterProcess` runs th
 `write` in a child (`python -m otel_replay.store.writer_process`) with a GIL of its own, so
 building the next requests' rows and committing the last ones use both cores.
 
-Each `write` sends the batches' rows (plain tuples, pickled) on the child's stdin and waits
-for its answer on the child's stdout: it returns only once the child committed, and raises
+Each `write` pickles the batches' rows (plain tuples) into the child's stdin and waits for
+its answer on the child's stdout: it returns only once the child committed, and raises
 what the store raised, by kind: StoreUnavailableError (retryable), StoreRejectedError (the
 data's fault) or StoreWriteError (unknown, named by its class only). A child that exits or
 stops answering makes the store unavailable to that write; the next write starts a new one.
@@ -16,6 +16,7 @@ The child ends when its stdin closes, so it never outlives the receiver.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import select
@@ -23,10 +24,10 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from otel_replay.core.errors import StoreUnavailableError
 from otel_replay.store.base import RunRecord
@@ -34,6 +35,7 @@ from otel_replay.store.dialect import DialectName, StoreRejectedError, parse_sto
 from otel_replay.store.rows import LogBatch, LogRow, ScopeRow, SpanBatch, SpanRow
 
 _HEADER_BYTES = 8
+_PIPE_BUFFER = 1 << 16
 # Longer than any write the store lets run (its PostgreSQL watchdog ends one after 8 s).
 DEFAULT_REPLY_SECONDS = 60.0
 _START_SECONDS = 60.0
@@ -45,30 +47,59 @@ class StoreWriteError(Exception):
     """The child's store raised an error of neither known kind (named by its class only)."""
 
 
-# The wire form of a batch: its rows as plain tuples (a named tuple pickles through its
-# Python constructor, several times slower), rebuilt as row types in the child; what was
-# rejected stays with the receiver, which answers for it.
-_Packed = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, Any]]
+# The wire form of one write: messages of about _ROWS_PER_MESSAGE rows each, the last one
+# marked to commit. A message is a list of batch parts: ("spans" | "logs", first part of its
+# batch?, scopes, identities, rows). Rows travel as plain tuples (a named tuple pickles
+# through its Python constructor, several times slower) and are rebuilt as row types in the
+# child; what was rejected stays with the receiver, which answers for it. A message is
+# pickled whole and written with the GIL released (pickling into the pipe frame by frame
+# took the GIL back for every frame: two thirds of the throughput); its size bounds that
+# second copy of the rows, and the child reads it frame by frame.
+_ROWS_PER_MESSAGE = 4096
+
+_Part = tuple[str, bool, list[tuple[Any, ...]], dict[str, Any], list[tuple[Any, ...]]]
 
 
-def _pack_spans(batch: SpanBatch) -> _Packed:
-    return ([tuple(s) for s in batch.scopes], [tuple(s) for s in batch.spans], batch.identities)
+def _messages(
+    span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]
+) -> Iterator[tuple[list[_Part], bool]]:
+    """(parts, commit?) messages of one write."""
+    batches: list[tuple[str, Sequence[Any], Sequence[Any], dict[str, Any]]] = [
+        ("spans", batch.scopes, batch.spans, batch.identities) for batch in span_batches
+    ]
+    batches += [("logs", batch.scopes, batch.logs, {}) for batch in log_batches]
+    parts: list[_Part] = []
+    size = 0
+    for kind, scopes, rows, identities in batches:
+        scope_tuples = [tuple(s) for s in scopes]
+        for start in range(0, max(len(rows), 1), _ROWS_PER_MESSAGE):
+            chunk = [tuple(r) for r in rows[start : start + _ROWS_PER_MESSAGE]]
+            parts.append((kind, start == 0, scope_tuples, identities, chunk))
+            size += len(chunk)
+            if size >= _ROWS_PER_MESSAGE:
+                yield parts, False
+                parts, size = [], 0
+    yield parts, True
 
 
-def _pack_logs(batch: LogBatch) -> _Packed:
-    return ([tuple(s) for s in batch.scopes], [tuple(r) for r in batch.logs], {})
+class _Received:
+    """The batches of one write, as its messages arrive in the child."""
 
+    def __init__(self) -> None:
+        self.spans: list[SpanBatch] = []
+        self.logs: list[LogBatch] = []
 
-def _unpack_spans(packed: _Packed) -> SpanBatch:
-    scopes, spans, identities = packed
-    rows = [_new_tuple(SpanRow, s) for s in spans]
-    return SpanBatch([_new_tuple(ScopeRow, s) for s in scopes], rows, identities)
-
-
-def _unpack_logs(packed: _Packed) -> LogBatch:
-    scopes, logs, _ = packed
-    rows = [_new_tuple(LogRow, r) for r in logs]
-    return LogBatch([_new_tuple(ScopeRow, s) for s in scopes], rows)
+    def add(self, parts: list[_Part]) -> None:
+        for kind, first, scopes, identities, rows in parts:
+            if kind == "spans":
+                if first:
+                    scope_rows = [_new_tuple(ScopeRow, s) for s in scopes]
+                    self.spans.append(SpanBatch(scope_rows, [], identities))
+                self.spans[-1].spans += [_new_tuple(SpanRow, r) for r in rows]
+            else:
+                if first:
+                    self.logs.append(LogBatch([_new_tuple(ScopeRow, s) for s in scopes]))
+                self.logs[-1].logs += [_new_tuple(LogRow, r) for r in rows]
 
 
 def _frame(payload: bytes) -> bytes:
@@ -99,10 +130,10 @@ class _Child:
     stdin: IO[bytes]
     stdout: IO[bytes]
 
-    def send(self, payload: bytes) -> None:
-        view = memoryview(_frame(payload))
-        while view:  # an unbuffered pipe write may take part of it
-            view = view[self.stdin.write(view) or 0 :]
+    def send(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
+        for message in _messages(span_batches, log_batches):
+            self.stdin.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        self.stdin.flush()
 
     def receive(self, timeout: float) -> tuple[str, str]:
         ready, _, _ = select.select([self.stdout], [], [], timeout)
@@ -145,11 +176,14 @@ class WriterProcess:
             [sys.executable, "-m", "otel_replay.store.writer_process", self._store_url],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            bufsize=0,  # raw pipes: `select` sees every byte not yet read
+            bufsize=0,
             close_fds=True,
         )
         assert process.stdin is not None and process.stdout is not None
-        child = _Child(process, process.stdin, process.stdout)
+        # Requests go through a buffer (it writes all of each pickle frame to the pipe);
+        # answers are read raw (`select` sees every byte not yet read).
+        requests = io.BufferedWriter(cast(io.RawIOBase, process.stdin), _PIPE_BUFFER)
+        child = _Child(process, requests, process.stdout)
         try:
             kind, text = child.receive(_START_SECONDS)
         except (EOFError, OSError, TimeoutError, pickle.UnpicklingError) as exc:
@@ -170,10 +204,6 @@ class WriterProcess:
         """Commit the batches in one transaction of the child's store."""
         if runs:
             raise ValueError("the writer process stores spans and log records only")
-        payload = pickle.dumps(
-            ([_pack_spans(b) for b in span_batches], [_pack_logs(b) for b in log_batches]),
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
         with self._lock:
             if self._closed:
                 raise StoreUnavailableError("the store writer is closed")
@@ -181,7 +211,7 @@ class WriterProcess:
                 self._child = self._start()
             child = self._child
             try:
-                child.send(payload)
+                child.send(span_batches, log_batches)
                 kind, text = child.receive(self._reply_seconds)
             except (EOFError, OSError, TimeoutError, pickle.UnpicklingError) as exc:
                 # Gone or stuck: whether it committed is unknown, so the sender retries (a
@@ -223,13 +253,14 @@ def _serve_writes(store_url: str, requests: IO[bytes], out: IO[bytes]) -> None:
         return
     try:
         _reply(out, "ready", store.url)
+        received = _Received()
         while True:
-            payload = _read_frame(requests)
-            if not payload:
-                return
-            spans, logs = pickle.loads(payload)
+            parts, commit = pickle.load(requests)  # EOFError once the receiver closes stdin
+            received.add(parts)
+            if not commit:
+                continue
             try:
-                store.write([_unpack_spans(p) for p in spans], [_unpack_logs(p) for p in logs])
+                store.write(received.spans, received.logs)
             except StoreUnavailableError as exc:
                 _reply(out, "unavailable", str(exc))
             except StoreRejectedError as exc:
@@ -238,6 +269,7 @@ def _serve_writes(store_url: str, requests: IO[bytes], out: IO[bytes]) -> None:
                 _reply(out, "error", type(exc).__name__)
             else:
                 _reply(out, "ok", "")
+            received = _Received()
     except (EOFError, BrokenPipeError):
         return  # the receiver is gone
     finally:
@@ -249,9 +281,13 @@ def main(argv: Sequence[str]) -> None:
     stops); stdout carries answers only, so anything printed goes to stderr."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    answers = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    _serve_writes(argv[0], sys.stdin.buffer, out)
+    with (
+        open(answers, "wb") as out,
+        open(sys.stdin.fileno(), "rb", buffering=_PIPE_BUFFER, closefd=False) as requests,
+    ):
+        _serve_writes(argv[0], requests, out)
 
 
 if __name__ == "__main__":

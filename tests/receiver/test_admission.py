@@ -193,3 +193,11 @@ def test_grpc_connections_over_the_limit_are_closed_and_get_in_once_one_leaves(
         assert codes[-1] is grpc.StatusCode.OK, codes
     finally:
         receiver.stop()
+
+
+def test_serve_defaults_to_the_receivers_in_flight_budget() -> None:
+    from otel_replay.cli.ingest_commands import serve
+    from otel_replay.receiver.admission import DEFAULT_MAX_INFLIGHT_BYTES
+
+    (option,) = [p for p in serve.params if p.name == "max_inflight_mib"]
+    assert option.default * 2**20 == DEFAULT_MAX_INFLIGHT_BYTES
