@@ -11,6 +11,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from otel_replay.otlp.convert import spans_to_request
@@ -166,3 +167,36 @@ def test_serve_can_commit_from_its_own_thread(sqlite_url: str) -> None:
 )
 def test_only_a_store_another_process_can_reach_is_written_apart(url: str, apart: bool) -> None:
     assert can_write_apart(url) is apart
+
+
+def test_a_request_larger_than_one_message_and_log_records_are_written_whole(
+    sqlite_url: str,
+) -> None:
+    # 9,000 spans travel to the writer in three messages (store/writer_process.py), then commit
+    # in one transaction.
+    names = ["agent", *(f"tool-{n}" for n in range(8999))]
+    logs = logs_service_pb2.ExportLogsServiceRequest()
+    records = logs.resource_logs.add().scope_logs.add().log_records
+    for n in range(3):
+        record = records.add(time_unix_nano=n + 1, event_name="gen_ai.choice")
+        record.body.string_value = f"log {n}"
+        record.trace_id, record.span_id = (40).to_bytes(16, "big"), (1).to_bytes(8, "big")
+    receiver = Receiver(loopback_config(sqlite_url, writer_process=True))
+    try:
+        assert _writer_children(os.getpid())
+        answer = call_grpc(grpc_port(receiver), _request(40, names), timeout=60)
+        assert answer.code is grpc.StatusCode.OK
+        assert not TraceResponse.FromString(answer.body).HasField("partial_success")
+        logs_answer = post_http(http_port(receiver), logs.SerializeToString(), path="/v1/logs")
+        assert logs_answer.status == 200
+    finally:
+        receiver.stop()
+    store = open_store(sqlite_url)
+    try:
+        (trace,) = store.list_traces()
+        assert (trace.span_count, trace.root_name, trace.session_id) == (9000, "agent", "s-1")
+        assert len(store.get_spans([trace.trace_id])) == 9000
+        texts = [r.body for r in store.get_log_records([trace.trace_id])]
+        assert texts == ["log 0", "log 1", "log 2"]
+    finally:
+        store.close()
