@@ -168,8 +168,8 @@ class WriterProcess:
         self._reply_seconds = reply_seconds
         self._lock = threading.Lock()
         self._closed = False
+        self.url = str(parse_store_url(store_url))  # as the child's store names it, below
         self._child: _Child | None = self._start()
-        self.url = self._url
 
     def _start(self) -> _Child:
         process = subprocess.Popen(
@@ -192,7 +192,7 @@ class WriterProcess:
         if kind != "ready":
             child.end(1.0)
             raise StoreUnavailableError(text)
-        self._url = text
+        self.url = text
         return child
 
     def write(
