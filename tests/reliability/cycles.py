@@ -265,7 +265,7 @@ def rlimit_supported() -> bool:
 class FreezeReport:
     locked_answer: str  # a write while another connection holds the traces table's lock
     locked_seconds: float
-    frozen_answer: str  # a write while the server's PostgreSQL backend is SIGSTOPped
+    frozen_answer: str  # a write while the server's PostgreSQL backends are SIGSTOPped
     frozen_seconds: float
     after_answer: str  # the same write once the backend runs again
 
@@ -301,11 +301,15 @@ def freeze_cycle(store_url: str) -> FreezeReport:
         with psycopg.connect(store_url) as other:
             other.execute("LOCK TABLE traces IN ACCESS EXCLUSIVE MODE")
             locked, locked_seconds = _timed(server, trace_request(2))
-        (pid,) = _backend_pids(store_url)
-        os.kill(pid, signal.SIGSTOP)
+        # Every backend of the server's processes (the receiving one's and its store
+        # writer's): the writer's is the one a write waits on.
+        pids = _backend_pids(store_url)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
         try:
             frozen, frozen_seconds = _timed(server, trace_request(3))
         finally:
-            os.kill(pid, signal.SIGCONT)
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
         after = _send_once(server, "grpc", trace_request(3))
     return FreezeReport(locked, locked_seconds, frozen, frozen_seconds, after)

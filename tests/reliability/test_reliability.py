@@ -28,7 +28,7 @@ from tests.receiver.test_malformed_input import (
     _assert_http_answer,
 )
 from tests.receiver.tls import make_certificate
-from tests.reliability.cycles import fill_up_cycle, kill_cycles, slow_tls_cycle
+from tests.reliability.cycles import fill_up_cycle, freeze_cycle, kill_cycles, slow_tls_cycle
 
 KILL_CYCLES = 2
 
@@ -39,6 +39,15 @@ def test_acknowledged_spans_survive_kill_9_under_grpc_and_http_load(store_url: s
     assert report.check.missing == []
     assert report.check.problems == []
     assert report.check.stored_traces >= len(report.acked) >= 2 * 4 * KILL_CYCLES
+
+
+def test_a_frozen_postgresql_is_answered_retryable_by_serve_and_recovers(postgres_url: str) -> None:
+    # Through `serve` (its store writer process and its own backend): a lock held elsewhere,
+    # then every backend of the server SIGSTOPped.
+    report = freeze_cycle(postgres_url)
+    assert report.locked_answer == "retryable" and report.locked_seconds < 6
+    assert report.frozen_answer == "retryable" and report.frozen_seconds < 10
+    assert report.after_answer == "ok"
 
 
 @pytest.fixture
