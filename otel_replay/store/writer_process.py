@@ -27,6 +27,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, cast
 
 from otel_replay.core.errors import StoreUnavailableError
@@ -154,6 +155,14 @@ class _Child:
         self.stdout.close()
 
 
+def _child_environment() -> dict[str, str]:
+    """This environment, with the folder this package was imported from first on the path:
+    the child runs the code the receiver runs (a checkout, not another installed copy)."""
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, path] if path else [root])}
+
+
 def can_write_apart(store_url: str) -> bool:
     """False for an in-memory SQLite store, which another process cannot reach."""
     url = parse_store_url(store_url)
@@ -178,6 +187,7 @@ class WriterProcess:
             stdout=subprocess.PIPE,
             bufsize=0,
             close_fds=True,
+            env=_child_environment(),
         )
         assert process.stdin is not None and process.stdout is not None
         # Requests go through a buffer (it writes all of each pickle frame to the pipe);

@@ -200,3 +200,16 @@ def test_a_request_larger_than_one_message_and_log_records_are_written_whole(
         assert texts == ["log 0", "log 1", "log 2"]
     finally:
         store.close()
+
+
+def test_the_writer_process_imports_the_receivers_own_copy_of_the_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import otel_replay
+    from otel_replay.store.writer_process import _child_environment
+
+    root = str(Path(otel_replay.__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    assert _child_environment()["PYTHONPATH"].split(os.pathsep) == [root, "/elsewhere"]
+    monkeypatch.delenv("PYTHONPATH")
+    assert _child_environment()["PYTHONPATH"] == root
