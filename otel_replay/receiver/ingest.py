@@ -160,8 +160,7 @@ class Ingestor:
         self.count("log_records_rejected", batch.rejected + refused.count)
         return _combine(batch.rejected, batch.error_message, refused, "log record(s)")
 
-    # The decoded request (several times its body's size) is freed as these return, before
-    # the rows wait for their commit.
+    # The decoded request is freed as these return, before the rows wait for their commit.
 
     def _span_batch(self, body: bytes, encoding: Encoding) -> SpanBatch:
         with self._decoding:
