@@ -164,9 +164,11 @@ def _child_environment() -> dict[str, str]:
 
 
 def can_write_apart(store_url: str) -> bool:
-    """False for an in-memory SQLite store, which another process cannot reach."""
+    """False for an in-memory SQLite store, which another process cannot reach, and where
+    pipes cannot be waited on with `select` (not POSIX)."""
     url = parse_store_url(store_url)
-    return url.dialect is DialectName.POSTGRESQL or url.target != ":memory:"
+    reachable = url.dialect is DialectName.POSTGRESQL or url.target != ":memory:"
+    return reachable and os.name == "posix"
 
 
 class WriterProcess:
