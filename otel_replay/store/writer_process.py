@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from otel_replay.core.errors import StoreUnavailableError
+from otel_replay.semconv.identity import Identity, Ranked
 from otel_replay.store.base import RunRecord
 from otel_replay.store.dialect import DialectName, StoreRejectedError, parse_store_url
 from otel_replay.store.rows import LogBatch, LogRow, ScopeRow, SpanBatch, SpanRow
@@ -50,37 +51,77 @@ class StoreWriteError(Exception):
 
 # The wire form of one write: messages of about _ROWS_PER_MESSAGE rows each, the last one
 # marked to commit. A message is a list of batch parts: ("spans" | "logs", first part of its
-# batch?, scopes, identities, rows). Rows travel as plain tuples (a named tuple pickles
-# through its Python constructor, several times slower) and are rebuilt as row types in the
-# child; what was rejected stays with the receiver, which answers for it. A message is
-# pickled whole and written with the GIL released (pickling into the pipe frame by frame
-# took the GIL back for every frame: two thirds of the throughput); its size bounds that
-# second copy of the rows, and the child reads it frame by frame.
+# batch?, scopes, identities, rows), scopes and identities in a batch's first part only.
+# Everything travels as plain tuples (a named tuple pickles and unpickles through its Python
+# constructor) and is rebuilt as row types in the child; what was rejected stays with the
+# receiver, which answers for it. A message is pickled whole, without a memo (the data has
+# no cycles; bench/ingest.py rows: 3.0 -> 1.7 us a span to pickle, 3.4 -> 2.0 to unpickle),
+# and written with the GIL released (pickling into the pipe frame by frame took the GIL back
+# for every frame: two thirds of the throughput); its size bounds that second copy of the
+# rows, and the child reads it frame by frame.
 _ROWS_PER_MESSAGE = 4096
 
-_Part = tuple[str, bool, list[tuple[Any, ...]], dict[str, Any], list[tuple[Any, ...]]]
+_Plain = tuple[Any, ...]
+_PlainIdentities = dict[str, tuple[_Plain | None, _Plain | None]]
+_Part = tuple[str, bool, list[_Plain], _PlainIdentities, list[_Plain]]
+
+
+def _plain_identities(identities: dict[str, Identity]) -> _PlainIdentities:
+    return {
+        trace_id: (
+            None if session is None else tuple(session),
+            None if user is None else tuple(user),
+        )
+        for trace_id, (session, user) in identities.items()
+    }
+
+
+def _identities(plain: _PlainIdentities) -> dict[str, Identity]:
+    return {
+        trace_id: _new_tuple(
+            Identity,
+            (
+                None if session is None else _new_tuple(Ranked, session),
+                None if user is None else _new_tuple(Ranked, user),
+            ),
+        )
+        for trace_id, (session, user) in plain.items()
+    }
 
 
 def _messages(
     span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]
 ) -> Iterator[tuple[list[_Part], bool]]:
     """(parts, commit?) messages of one write."""
-    batches: list[tuple[str, Sequence[Any], Sequence[Any], dict[str, Any]]] = [
+    batches: list[tuple[str, Sequence[Any], Sequence[Any], dict[str, Identity]]] = [
         ("spans", batch.scopes, batch.spans, batch.identities) for batch in span_batches
     ]
     batches += [("logs", batch.scopes, batch.logs, {}) for batch in log_batches]
     parts: list[_Part] = []
     size = 0
     for kind, scopes, rows, identities in batches:
-        scope_tuples = [tuple(s) for s in scopes]
+        first_scopes = [tuple(s) for s in scopes]
+        first_identities = _plain_identities(identities)
         for start in range(0, max(len(rows), 1), _ROWS_PER_MESSAGE):
             chunk = [tuple(r) for r in rows[start : start + _ROWS_PER_MESSAGE]]
-            parts.append((kind, start == 0, scope_tuples, identities, chunk))
+            first = start == 0
+            parts.append(
+                (kind, first, first_scopes if first else [], first_identities if first else {},
+                 chunk)
+            )  # fmt: skip
             size += len(chunk)
             if size >= _ROWS_PER_MESSAGE:
                 yield parts, False
                 parts, size = [], 0
     yield parts, True
+
+
+def _pickled(message: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: nothing in a message refers to itself
+    pickler.dump(message)
+    return buffer.getvalue()
 
 
 class _Received:
@@ -95,7 +136,7 @@ class _Received:
             if kind == "spans":
                 if first:
                     scope_rows = [_new_tuple(ScopeRow, s) for s in scopes]
-                    self.spans.append(SpanBatch(scope_rows, [], identities))
+                    self.spans.append(SpanBatch(scope_rows, [], _identities(identities)))
                 self.spans[-1].spans += [_new_tuple(SpanRow, r) for r in rows]
             else:
                 if first:
@@ -133,7 +174,7 @@ class _Child:
 
     def send(self, span_batches: Sequence[SpanBatch], log_batches: Sequence[LogBatch]) -> None:
         for message in _messages(span_batches, log_batches):
-            self.stdin.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+            self.stdin.write(_pickled(message))
         self.stdin.flush()
 
     def receive(self, timeout: float) -> tuple[str, str]:

@@ -213,3 +213,26 @@ def test_the_writer_process_imports_the_receivers_own_copy_of_the_package(
     assert _child_environment()["PYTHONPATH"].split(os.pathsep) == [root, "/elsewhere"]
     monkeypatch.delenv("PYTHONPATH")
     assert _child_environment()["PYTHONPATH"] == root
+
+
+def test_a_write_reaches_the_writer_process_as_it_was_given() -> None:
+    import pickle
+
+    from otel_replay.semconv.identity import Identity, Ranked
+    from otel_replay.store.rows import LogBatch, SpanBatch
+    from otel_replay.store.writer_process import _messages, _pickled, _Received
+    from tests.builders import batch_of
+
+    big = batch_of(*(make_span(50, n, None if n == 1 else 1) for n in range(1, 5001)))
+    big.identities = {f"{50:032x}": Identity(Ranked(0, "s-50"), Ranked(2, "u-7"))}
+    small = batch_of(make_span(51, 1, attributes={"session.id": "s-51"}))
+    received = _Received()
+    commits = []
+    for parts, commit in _messages([big, small], [LogBatch()]):
+        received.add(pickle.loads(_pickled((parts, commit)))[0])
+        commits.append(commit)
+    assert commits == [False, True]  # 5,001 rows: two messages, the last one commits
+    assert received.spans == [big, small]
+    assert isinstance(received.spans[0].identities[f"{50:032x}"].user, Ranked)
+    assert received.logs == [LogBatch()]
+    assert all(isinstance(b, SpanBatch) for b in received.spans)
