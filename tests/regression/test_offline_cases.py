@@ -23,6 +23,7 @@ from otel_replay.replay.runner import load_run
 from otel_replay.store import open_store
 from otel_replay.testing import FakeOpenAIServer
 from tests.integration.conftest import REPO_ROOT, Recording, _record
+from tests.quiet_pytest import QUIET_PLUGINS
 
 AGENT = "examples.openai_agent.agent:answer"
 TRACED_AGENT = "examples.openai_agent.agent:openinference_agent"
@@ -250,5 +251,5 @@ def test_the_pytest_plugin_runs_the_saved_case_offline_from_its_cassette(
 ) -> None:
     folder, _ = saved_case
     shutil.copytree(folder, pytester.path / "cases" / folder.name)
-    result = pytester.runpytest("cases", "--otel-replay-llm=recorded", "-p", "no:cacheprovider")
+    result = pytester.runpytest("cases", "--otel-replay-llm=recorded", *QUIET_PLUGINS)
     result.assert_outcomes(passed=1)

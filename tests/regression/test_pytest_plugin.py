@@ -16,6 +16,7 @@ from otel_replay.cli.main import cli
 from otel_replay.pytest_plugin import CASE_FILE_NAME
 from otel_replay.regression.files import load_case
 from otel_replay.regression.model import CASE_FILE, CASE_KIND, CASE_VERSION
+from tests.quiet_pytest import QUIET_PLUGINS
 from tests.regression.conftest import FIXED, INCIDENT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ def test_an_unrelated_case_json_is_ignored_and_the_run_passes(pytester: pytest.P
     (pytester.mkdir("more") / "case.json").write_text("not json at all {")
     (pytester.mkdir("list") / "case.json").write_text("[1, 2, 3]")
     pytester.makepyfile(test_project=PASSING_TEST)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest(*QUIET_PLUGINS)
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.OK
 
@@ -41,7 +42,7 @@ def test_a_case_json_without_the_kind_marker_is_not_collected(
     case = json.loads((folder / CASE_FILE).read_text())
     del case["kind"]
     (folder / CASE_FILE).write_text(json.dumps(case))
-    result = pytester.runpytest("cases", f"--otel-replay-agent={FIXED}", "-p", "no:cacheprovider")
+    result = pytester.runpytest("cases", f"--otel-replay-agent={FIXED}", *QUIET_PLUGINS)
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     # The CLI names its folder explicitly, so a case saved before the marker still loads there.
     assert load_case(folder).case.kind == CASE_KIND
@@ -51,7 +52,7 @@ def test_a_saved_case_is_collected(cases: Path, pytester: pytest.Pytester) -> No
     saved = json.loads((cases / INCIDENT / CASE_FILE).read_text())
     assert (saved["kind"], saved["version"]) == (CASE_KIND, CASE_VERSION)
     shutil.copytree(cases, pytester.path / "cases")
-    result = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
+    result = pytester.runpytest("--collect-only", "-q", *QUIET_PLUGINS)
     result.stdout.fnmatch_lines([f"*cases/{INCIDENT}/case.json::{INCIDENT}*"])
 
 
@@ -61,7 +62,7 @@ def test_a_marked_case_with_a_missing_file_is_a_collection_error_naming_it(
     folder = pytester.mkdir("broken")
     case = {"kind": CASE_KIND, "version": CASE_VERSION, "name": "broken", "baseline_run_id": "r1"}
     (folder / CASE_FILE).write_text(json.dumps(case))
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest(*QUIET_PLUGINS)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*broken: regression case is missing baseline.json*"])
 
@@ -72,7 +73,7 @@ def test_a_case_of_a_newer_format_version_is_collected_and_fails_with_the_versio
     folder = pytester.mkdir("future")
     marker = {"kind": CASE_KIND, "version": CASE_VERSION + 1, "name": "future"}
     (folder / CASE_FILE).write_text(json.dumps(marker))
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest(*QUIET_PLUGINS)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*version*"])
 
@@ -119,6 +120,6 @@ def test_the_projects_other_tests_see_their_own_model_settings_between_cases(
         )
     )
     result = pytester.runpytest(
-        "cases", "test_after.py", f"--otel-replay-agent={FIXED}", "-p", "no:cacheprovider"
+        "cases", "test_after.py", f"--otel-replay-agent={FIXED}", *QUIET_PLUGINS
     )
     result.assert_outcomes(passed=2)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from otel_replay.cli.main import cli
 from otel_replay.regression.files import load_case
+from tests.quiet_pytest import QUIET_PLUGINS
 from tests.regression.conftest import BUGGY, FIXED, INCIDENT, update_baseline
 
 
@@ -87,10 +88,10 @@ def test_pytest_plugin_collects_cases_and_shows_the_turn_diff(
     import shutil
 
     shutil.copytree(cases, pytester.path / "cases")
-    ok = pytester.runpytest("cases", f"--otel-replay-agent={FIXED}", "-p", "no:cacheprovider")
+    ok = pytester.runpytest("cases", f"--otel-replay-agent={FIXED}", *QUIET_PLUGINS)
     ok.assert_outcomes(passed=1)
     pytester.makeini(f"[pytest]\notel_replay_agent = {BUGGY}\n")
-    bad = pytester.runpytest("cases", "-p", "no:cacheprovider")
+    bad = pytester.runpytest("cases", *QUIET_PLUGINS)
     bad.assert_outcomes(failed=1)
     bad.stdout.fnmatch_lines(
         [

@@ -20,13 +20,13 @@ from otel_replay.regression.check import NO_OUTCOME_JUDGE
 from otel_replay.regression.model import CASE_FILE, SCENARIO_FILE
 from otel_replay.simulate.outcome import OUTCOME_JUDGE_VARIABLE
 from otel_replay.testing import FakeOpenAIServer
+from tests.quiet_pytest import QUIET_PLUGINS
 from tests.simulate.commands import BUGGY, FIXED, replay_args, simulating
 from tests.simulate.record_incident import INCIDENT
 
 REACHED = "expected outcome reached: the customer was told where order 123 is"
 # The inner pytest runs without the cache and pytest-benchmark (which refuses to run beside
 # xdist when the outer run has it).
-QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:benchmark")
 NOT_REACHED = "expected outcome NOT reached: the agent refunded the order nobody asked to refund"
 
 
