@@ -43,7 +43,9 @@ def _time_runs(args: list[str], runs: int, env: dict[str, str]) -> list[float]:
     return seconds
 
 
-def _top_imports(args: list[str], top: int, env: dict[str, str]) -> list[tuple[int, str]]:
+def _import_times(args: list[str], env: dict[str, str]) -> list[tuple[int, str]]:
+    """(cumulative microseconds, module) of every import of `python -m otel_replay ARGS`,
+    slowest first."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", *_command(args)[1:]],
         env=env,
@@ -58,28 +60,9 @@ def _top_imports(args: list[str], top: int, env: dict[str, str]) -> list[tuple[i
         if not line.startswith("import time:") or "cumulative" in line:
             continue
         _self, cumulative, name = line.removeprefix("import time:").split("|", 2)
-        rows.append((int(cumulative), name.rstrip()))
+        rows.append((int(cumulative), name.strip()))
     rows.sort(reverse=True)
-    return rows[:top]
-
-
-def _imported(args: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
-    """The number of modules `python -m otel_replay ARGS` imports, and the heavy ones."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", *_command(args)[1:]],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    names = [
-        line.rsplit("|", 1)[1].strip()
-        for line in done.stderr.splitlines()
-        if line.startswith("import time:") and "cumulative" not in line
-    ]
-    heavy = [h for h in HEAVY if h in names]
-    return len(names), heavy
+    return rows
 
 
 def main() -> None:
@@ -102,13 +85,15 @@ def main() -> None:
                 f"{label}: min {min(seconds):.3f} s, median {statistics.median(seconds):.3f} s"
                 f" ({runs} runs)"
             )
-        for label, args in commands.items():
-            count, heavy = _imported(args, env)
-            print(f"{label}: {count} modules imported; heavy: {', '.join(heavy) or 'none'}")
-        for label, args in commands.items():
+        imports = {label: _import_times(args, env) for label, args in commands.items()}
+        for label, rows in imports.items():
+            names = {name for _, name in rows}
+            heavy = [h for h in HEAVY if h in names]
+            print(f"{label}: {len(rows)} modules imported; heavy: {', '.join(heavy) or 'none'}")
+        for label, rows in imports.items():
             print(f"\nslowest imports, {label} (cumulative ms):")
-            for cumulative_us, name in _top_imports(args, options.top, env):
-                print(f"  {cumulative_us / 1000:8.1f}  {name.strip()}")
+            for cumulative_us, name in rows[: options.top]:
+                print(f"  {cumulative_us / 1000:8.1f}  {name}")
 
 
 if __name__ == "__main__":
