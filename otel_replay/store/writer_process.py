@@ -162,8 +162,7 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes:
 
 
 def _read_frame(stream: IO[bytes]) -> bytes:
-    size = int.from_bytes(_read_exactly(stream, _HEADER_BYTES), "big")
-    return _read_exactly(stream, size) if size else b""
+    return _read_exactly(stream, int.from_bytes(_read_exactly(stream, _HEADER_BYTES), "big"))
 
 
 @dataclass

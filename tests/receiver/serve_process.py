@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 READY_TIMEOUT_SECONDS = 30.0
@@ -23,6 +23,16 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (Linux /proc): `serve` and its store writer process."""
+    pids = [pid]
+    for process in pids:
+        with suppress(FileNotFoundError):  # a process that just ended
+            for task in Path(f"/proc/{process}/task").iterdir():
+                pids += [int(child) for child in (task / "children").read_text().split()]
+    return pids
 
 
 class ServeProcess:

@@ -21,7 +21,7 @@ from otel_replay.store.writer_process import can_write_apart
 from tests.builders import SECOND, make_span
 from tests.receiver.clients import call_grpc, post_http
 from tests.receiver.conftest import grpc_port, http_port, loopback_config
-from tests.receiver.serve_process import free_port, running_serve
+from tests.receiver.serve_process import free_port, process_tree, running_serve
 from tests.receiver.test_poison_data import _refuse_spans_named_poison
 from tests.waiting import wait_until
 
@@ -29,16 +29,15 @@ TraceResponse = trace_service_pb2.ExportTraceServiceResponse
 
 
 def _writer_children(pid: int) -> list[int]:
-    """The store writer processes among a process's children (Linux /proc)."""
+    """The store writer processes among a process's descendants."""
     found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                command = Path(f"/proc/{child}/cmdline").read_bytes()
-            except FileNotFoundError:
-                continue
-            if b"otel_replay.store.writer_process" in command:
-                found.append(int(child))
+    for child in process_tree(pid)[1:]:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"otel_replay.store.writer_process" in command:
+            found.append(child)
     return found
 
 

@@ -26,7 +26,7 @@ from tests.receiver.load import (
     trace_id_of,
     trace_request,
 )
-from tests.receiver.serve_process import ServeProcess, free_port, running_serve
+from tests.receiver.serve_process import ServeProcess, free_port, process_tree, running_serve
 from tests.receiver.tls import Certificate
 
 # Trace numbers of the HTTP load client start here, the gRPC client's at 1 (each client sends
@@ -153,15 +153,6 @@ def _largest_file(folder: Path) -> int:
     return max(p.stat().st_size for p in folder.iterdir())
 
 
-def _process_tree(pid: int) -> list[int]:
-    """A process and its descendants (Linux /proc)."""
-    pids = [pid]
-    for process in pids:
-        for task in Path(f"/proc/{process}/task").iterdir():
-            pids += [int(child) for child in (task / "children").read_text().split()]
-    return pids
-
-
 def fill_up_cycle(folder: Path, transport: str, headroom: int = 256 * 1024) -> FillReport:
     """SQLite in a server process whose files may not grow past their size plus `headroom`
     (RLIMIT_FSIZE, as a full disk): sends until the store is full, then lifts the limit and
@@ -179,7 +170,7 @@ def fill_up_cycle(folder: Path, transport: str, headroom: int = 256 * 1024) -> F
         # The soft limit only: lifting it again needs no privilege. On every process of the
         # server: its store writer is a child process (`serve --writer process`).
         unlimited = resource.RLIM_INFINITY
-        pids = _process_tree(server.proc.pid)
+        pids = process_tree(server.proc.pid)
         for pid in pids:
             resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, unlimited))
         for number in range(4, 4 + MAX_FILL_REQUESTS):
