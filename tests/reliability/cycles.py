@@ -261,7 +261,8 @@ class FreezeReport:
     after_answer: str  # the same write once the backend runs again
 
 
-def _backend_pids(store_url: str) -> list[int]:
+def backend_pids(store_url: str) -> list[int]:
+    """The PostgreSQL backends of otel-replay's connections to this database."""
     import psycopg
 
     name = store_url.rpartition("/")[2]
@@ -294,7 +295,7 @@ def freeze_cycle(store_url: str) -> FreezeReport:
             locked, locked_seconds = _timed(server, trace_request(2))
         # Every backend of the server's processes (the receiving one's and its store
         # writer's): the writer's is the one a write waits on.
-        pids = _backend_pids(store_url)
+        pids = backend_pids(store_url)
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
         try:

@@ -21,6 +21,7 @@ from otel_replay.store.dialect import StoreTimeouts
 from tests.builders import batch_of, make_span
 from tests.receiver.clients import call_grpc, post_http
 from tests.receiver.conftest import grpc_port, http_port, loopback_config
+from tests.reliability.cycles import backend_pids
 
 SHORT = StoreTimeouts(lock_seconds=0.5, statement_seconds=1.0, transaction_seconds=2.0)
 # Bounds a write that would hang without the timeouts, so that the test fails, not stalls.
@@ -81,14 +82,8 @@ def test_a_statement_that_never_ends_fails_the_write_as_unavailable(
 
 
 def _backend_pid(postgres_url: str) -> int:
-    name = postgres_url.rpartition("/")[2]
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        rows = admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
-            (name, "otel-replay"),
-        ).fetchall()
-    assert len(rows) == 1, rows
-    return int(rows[0][0])
+    (pid,) = backend_pids(postgres_url)
+    return pid
 
 
 def test_a_frozen_backend_fails_the_write_as_unavailable_and_the_store_reconnects(
